@@ -1,0 +1,55 @@
+"""The gateway's app factory: one cleanup context per resource, routes from each API family."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+
+from gateway.keys import POOL, REDIS, SERVICES, SETTINGS, WAITER
+from gateway.middleware import MIDDLEWARES
+from gateway.routes import ALL_ROUTES
+from shared.db import create_pool
+from shared.jobs import JobWaiter
+from shared.migrations import apply_migrations
+from shared.services import Services, create_redis
+from shared.settings import Settings
+
+
+async def postgres_ctx(app: web.Application) -> AsyncIterator[None]:
+    settings = app[SETTINGS]
+    pool = await create_pool(settings)
+    async with pool.acquire() as conn:
+        await apply_migrations(conn, settings.database_schema)
+    app[POOL] = pool
+    yield
+    await pool.close()
+
+
+async def redis_ctx(app: web.Application) -> AsyncIterator[None]:
+    redis = await create_redis(app[SETTINGS])
+    app[REDIS] = redis
+    yield
+    await redis.aclose()
+
+
+async def waiter_ctx(app: web.Application) -> AsyncIterator[None]:
+    waiter = JobWaiter(app[REDIS], app[SETTINGS].queue_name)
+    await waiter.start()
+    app[WAITER] = waiter
+    yield
+    await waiter.stop()
+
+
+async def services_ctx(app: web.Application) -> AsyncIterator[None]:
+    app[SERVICES] = Services.build(app[SETTINGS], app[POOL], app[REDIS], app[WAITER])
+    yield
+
+
+def create_app(settings: Settings) -> web.Application:
+    app = web.Application(middlewares=MIDDLEWARES, client_max_size=settings.max_body_bytes)
+    app[SETTINGS] = settings
+    app.cleanup_ctx.extend([postgres_ctx, redis_ctx, waiter_ctx, services_ctx])
+    for routes in ALL_ROUTES:
+        app.add_routes(routes)
+    return app

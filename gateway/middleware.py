@@ -1,0 +1,102 @@
+"""Request logging, the one place errors become HTTP responses, and bearer-token auth."""
+
+from __future__ import annotations
+
+import secrets
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import structlog
+from aiohttp import web
+
+from gateway.http import json_response
+from gateway.keys import PRINCIPAL, REQUEST_ID, SERVICES, TRANSACTION_ID
+from shared.errors import BrickyardError
+
+log = structlog.get_logger("gateway.access")
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+SYNAPSE_ERROR = "org.sagebionetworks.repo.model.ErrorResponse"
+
+
+def error_body(request: web.Request, status: int, message: str) -> dict[str, Any]:
+    """Each API family answers errors in its own wire format."""
+    path = request.path
+    if path.startswith("/repo/"):
+        return {"concreteType": SYNAPSE_ERROR, "reason": message}
+    if path.startswith("/apollo/"):
+        return {
+            "status": {"message": message, "code": str(status)},
+            "transactionId": request.get(TRANSACTION_ID),
+            "paging": None,
+            "data": None,
+        }
+    return {"error": {"status": status, "message": message}}
+
+
+def error_response(request: web.Request, status: int, message: str) -> web.Response:
+    return json_response(error_body(request, status, message), status=status)
+
+
+@web.middleware
+async def request_context(request: web.Request, handler: Handler) -> web.StreamResponse:
+    request_id = request.headers.get("X-Request-Id") or uuid.uuid4().hex
+    request[REQUEST_ID] = request_id
+    request[TRANSACTION_ID] = secrets.token_hex(16).upper()
+    started = time.perf_counter()
+    status = 500
+    with structlog.contextvars.bound_contextvars(request_id=request_id):
+        try:
+            response = await handler(request)
+            status = response.status
+            response.headers["X-Request-Id"] = request_id
+            return response
+        finally:
+            log.info(
+                "request",
+                method=request.method,
+                path=request.path,
+                status=status,
+                duration_ms=round((time.perf_counter() - started) * 1000, 2),
+            )
+
+
+@web.middleware
+async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
+    try:
+        return await handler(request)
+    except BrickyardError as error:
+        return error_response(request, error.status, error.message)
+    except web.HTTPRequestEntityTooLarge:
+        limit = request.app[SERVICES].settings.max_body_bytes
+        return error_response(request, 413, f"The request body is over the {limit} byte limit")
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        return error_response(request, exc.status, exc.reason)
+    except Exception:
+        log.exception("unhandled error", method=request.method, path=request.path)
+        return error_response(request, 500, "Internal server error")
+
+
+@web.middleware
+async def authenticate(request: web.Request, handler: Handler) -> web.StreamResponse:
+    route_handler = request.match_info.handler
+    if request.match_info.http_exception is not None or getattr(route_handler, "is_public", False):
+        return await handler(request)
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    bearer = token.strip() if scheme.lower() == "bearer" else None
+    principal = await request.app[SERVICES].auth.authenticate(bearer)
+    required = getattr(route_handler, "required_scope", None)
+    if required is not None:
+        principal.require_scope(required)
+    request[PRINCIPAL] = principal
+    structlog.contextvars.bind_contextvars(principal=principal.name)
+    return await handler(request)
+
+
+MIDDLEWARES = [request_context, errors, authenticate]

@@ -1,0 +1,11 @@
+"""Each API family's routes, in a module of its own."""
+
+from gateway.routes import apollo_er, apollo_schema, core, status_logs, synapse
+
+ALL_ROUTES = [
+    core.routes,
+    synapse.routes,
+    apollo_schema.routes,
+    apollo_er.routes,
+    status_logs.routes,
+]

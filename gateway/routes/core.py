@@ -1,0 +1,53 @@
+"""Liveness, readiness, the generic job endpoint and the diagnostic self-test job."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from gateway.http import json_response, principal, public, query_flag, read_json, services
+from shared.health import readiness
+from shared.jobs import JobRecord, JobState
+from shared.jobs import selftest as selftest_job
+
+routes = web.RouteTableDef()
+
+
+def job_response(job: JobRecord) -> web.Response:
+    """202 with the status while it runs, 200 with the result, the failure's own status."""
+    if job.state is JobState.PROCESSING:
+        return json_response(job.status_json(), status=202)
+    if job.state is JobState.COMPLETE:
+        return json_response(job.result, status=200)
+    return json_response(
+        {**job.status_json(), "reason": job.error_message}, job.error_status or 500
+    )
+
+
+@routes.get("/healthz")
+@public
+async def healthz(request: web.Request) -> web.Response:
+    return json_response({"status": "ok"})
+
+
+@routes.get("/readyz")
+@public
+async def readyz(request: web.Request) -> web.Response:
+    checks = await readiness(services(request))
+    ready = all(check["ok"] for check in checks.values())
+    return json_response({"ready": ready, "checks": checks}, status=200 if ready else 503)
+
+
+@routes.get("/async/get/{token}")
+async def get_job(request: web.Request) -> web.Response:
+    job = await services(request).jobs.get_for(request.match_info["token"], principal(request))
+    return job_response(job)
+
+
+@routes.post("/selftest/async/start")
+async def start_selftest(request: web.Request) -> web.Response:
+    job_request = selftest_job.parse_request(await read_json(request))
+    jobs = services(request).jobs
+    job = await jobs.submit(selftest_job.KIND, principal(request), job_request)
+    if query_flag(request, "wait"):
+        return job_response(await jobs.wait(job.token))
+    return json_response({"token": job.token}, status=201)

@@ -1,0 +1,5 @@
+from __future__ import annotations
+
+from aiohttp import web
+
+routes = web.RouteTableDef()

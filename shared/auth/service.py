@@ -1,0 +1,98 @@
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+import asyncpg
+
+from shared.errors import BadRequest, Forbidden, NotFound, Unauthorized
+
+SCOPES = frozenset({"apollo_read", "apollo_write", "apollo_admin", "view", "modify"})
+
+UPSERT_PRINCIPAL = """
+INSERT INTO principals (name) VALUES ($1)
+ON CONFLICT (name) DO UPDATE SET name = EXCLUDED.name
+RETURNING id
+"""
+INSERT_TOKEN = """
+INSERT INTO access_tokens (token_sha256, principal_id, scopes, expires_at)
+VALUES ($1, $2, $3, now() + $4::interval)
+"""
+REVOKE_TOKEN = """
+UPDATE access_tokens SET revoked_at = now()
+WHERE token_sha256 = $1 AND revoked_at IS NULL
+"""
+FIND_LIVE_TOKEN = """
+SELECT p.id, p.name, t.scopes
+FROM access_tokens t JOIN principals p ON p.id = t.principal_id
+WHERE t.token_sha256 = $1
+  AND t.revoked_at IS NULL
+  AND (t.expires_at IS NULL OR t.expires_at > now())
+"""
+FIND_PRINCIPAL_BY_NAME = "SELECT id, name FROM principals WHERE name = $1"
+FIND_PRINCIPAL_BY_ID = "SELECT id, name FROM principals WHERE id = $1"
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    id: int
+    name: str
+    scopes: frozenset[str]
+
+    def require_scope(self, scope: str) -> None:
+        if scope not in self.scopes:
+            raise Forbidden(f"The access token lacks the '{scope}' scope this call requires")
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class AuthService:
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self._pool = pool
+
+    async def ensure_principal(self, name: str) -> int:
+        if not name or len(name) > 200:
+            raise BadRequest("A principal name must be 1 to 200 characters")
+        return await self._pool.fetchval(UPSERT_PRINCIPAL, name)
+
+    async def create_token(
+        self, principal: str, scopes: list[str], expires_in_s: int | None = None
+    ) -> str:
+        unknown = sorted(set(scopes) - SCOPES)
+        if unknown or not scopes:
+            raise BadRequest(
+                f"Unknown or missing scopes {unknown}; known scopes: {', '.join(sorted(SCOPES))}"
+            )
+        if expires_in_s is not None and expires_in_s <= 0:
+            raise BadRequest("expires-in must be a positive number of seconds")
+        token = secrets.token_urlsafe(32)
+        principal_id = await self.ensure_principal(principal)
+        expiry = timedelta(seconds=expires_in_s) if expires_in_s is not None else None
+        await self._pool.execute(
+            INSERT_TOKEN, hash_token(token), principal_id, sorted(set(scopes)), expiry
+        )
+        return token
+
+    async def revoke_token(self, token: str) -> None:
+        if await self._pool.execute(REVOKE_TOKEN, hash_token(token)) == "UPDATE 0":
+            raise NotFound("No live token matches")
+
+    async def authenticate(self, token: str | None) -> Principal:
+        if not token:
+            raise Unauthorized("Missing bearer token: send 'Authorization: Bearer <token>'")
+        row = await self._pool.fetchrow(FIND_LIVE_TOKEN, hash_token(token))
+        if row is None:
+            raise Unauthorized("The access token is unknown, expired or revoked")
+        return Principal(row["id"], row["name"], frozenset(row["scopes"]))
+
+    async def principal_id(self, name: str) -> int | None:
+        row = await self._pool.fetchrow(FIND_PRINCIPAL_BY_NAME, name)
+        return row["id"] if row else None
+
+    async def principal_name(self, principal_id: int) -> str | None:
+        row = await self._pool.fetchrow(FIND_PRINCIPAL_BY_ID, principal_id)
+        return row["name"] if row else None

@@ -1,0 +1,150 @@
+"""The ``brickyard`` command: run, gateway, worker, migrate, token."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+
+import structlog
+
+from shared.db import connect
+from shared.embedded import services_for
+from shared.logging import configure_logging
+from shared.migrations import apply_migrations
+from shared.settings import Settings
+
+log = structlog.get_logger("brickyard")
+
+
+async def migrate(settings: Settings) -> list[str]:
+    conn = await connect(settings)
+    try:
+        return await apply_migrations(conn, settings.database_schema)
+    finally:
+        await conn.close()
+
+
+def require_service_urls(settings: Settings, command: str) -> None:
+    # Embedded servers belong to one supervising process (`brickyard run`); a lone gateway or
+    # worker must be pointed at the same servers as its peers.
+    if not settings.database_url or not settings.redis_url:
+        sys.exit(
+            f"brickyard {command}: set BRICKYARD_DATABASE_URL and BRICKYARD_REDIS_URL "
+            "(or use 'brickyard run', which starts embedded servers)"
+        )
+
+
+def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
+    from shared.supervisor import supervise
+
+    configure_logging(settings, process="supervisor")
+    with services_for(settings) as resolved:
+        applied = asyncio.run(migrate(resolved))
+        log.info("migrations up to date", applied=applied)
+        return supervise(resolved)
+
+
+def cmd_gateway(settings: Settings, args: argparse.Namespace) -> int:
+    from aiohttp import web
+
+    from gateway.app import create_app
+
+    configure_logging(settings, process="gateway")
+    require_service_urls(settings, "gateway")
+    log.info("gateway listening", url=f"http://{settings.host}:{settings.port}")
+    web.run_app(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        print=None,
+        access_log=None,
+        shutdown_timeout=5,
+    )
+    return 0
+
+
+def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
+    from worker.settings import make_worker
+
+    configure_logging(settings, process="worker")
+    require_service_urls(settings, "worker")
+    make_worker(settings, handle_signals=True).run()
+    return 0
+
+
+def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
+    configure_logging(settings, process="migrate", stream=sys.stderr)
+    with services_for(settings, redis=False) as resolved:
+        applied = asyncio.run(migrate(resolved))
+    log.info("migrations up to date", applied=applied)
+    return 0
+
+
+async def _token_command(settings: Settings, args: argparse.Namespace) -> str | None:
+    from shared.auth import AuthService
+    from shared.db import create_pool
+
+    await migrate(settings)
+    pool = await create_pool(settings)
+    try:
+        auth = AuthService(pool)
+        if args.token_command == "create":
+            return await auth.create_token(args.principal, args.scope, args.expires_in)
+        await auth.revoke_token(args.token)
+        return None
+    finally:
+        await pool.close()
+
+
+def cmd_token(settings: Settings, args: argparse.Namespace) -> int:
+    from shared.errors import BrickyardError
+
+    configure_logging(settings, process="token", stream=sys.stderr)
+    with services_for(settings, redis=False) as resolved:
+        try:
+            token = asyncio.run(_token_command(resolved, args))
+        except BrickyardError as error:
+            print(f"brickyard token: {error.message}", file=sys.stderr)
+            return 2
+    if token is not None:
+        print(token)
+    else:
+        print("revoked", file=sys.stderr)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="brickyard", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("run", help="embedded services if needed, migrations, gateway and workers")
+    commands.add_parser("gateway", help="the HTTP gateway alone")
+    commands.add_parser("worker", help="one arq worker")
+    commands.add_parser("migrate", help="apply database migrations")
+    token = commands.add_parser("token", help="create or revoke access tokens")
+    token_commands = token.add_subparsers(dest="token_command", required=True)
+    create = token_commands.add_parser("create", help="print a new token on stdout")
+    create.add_argument("--principal", required=True)
+    create.add_argument("--scope", action="append", required=True, help="repeat for more scopes")
+    create.add_argument("--expires-in", type=int, default=None, metavar="SECONDS")
+    revoke = token_commands.add_parser("revoke", help="revoke a token")
+    revoke.add_argument("token")
+    return parser
+
+
+COMMANDS = {
+    "run": cmd_run,
+    "gateway": cmd_gateway,
+    "worker": cmd_worker,
+    "migrate": cmd_migrate,
+    "token": cmd_token,
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return COMMANDS[args.command](Settings.from_env(), args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,50 @@
+"""Postgres access: one asyncpg pool per process, JSON codecs, and the schema every table lives in."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import asyncpg
+
+from shared.settings import Settings
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+async def _init_connection(conn: asyncpg.Connection) -> None:
+    for type_name in ("json", "jsonb"):
+        await conn.set_type_codec(
+            type_name, encoder=_dumps, decoder=json.loads, schema="pg_catalog"
+        )
+
+
+def connect_kwargs(settings: Settings) -> dict[str, Any]:
+    if not settings.database_url:
+        raise RuntimeError("database_url is not set; start the embedded services first")
+    return {
+        "dsn": settings.database_url,
+        "server_settings": {
+            "search_path": settings.database_schema,
+            "application_name": "brickyard",
+        },
+    }
+
+
+async def create_pool(settings: Settings, *, min_size: int = 1) -> asyncpg.Pool:
+    pool = await asyncpg.create_pool(
+        **connect_kwargs(settings),
+        min_size=min_size,
+        max_size=max(settings.db_pool_max, min_size),
+        init=_init_connection,
+    )
+    assert pool is not None
+    return pool
+
+
+async def connect(settings: Settings) -> asyncpg.Connection:
+    conn = await asyncpg.connect(**connect_kwargs(settings))
+    await _init_connection(conn)
+    return conn

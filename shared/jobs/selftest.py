@@ -1,0 +1,43 @@
+"""A diagnostic job: proves the whole path (gateway, queue, worker, database) works end to end.
+
+It sleeps in small steps reporting progress, then echoes its request; ``fail`` makes it fail
+with that message, so operators and tests can see every job state on demand.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from shared.errors import BadRequest
+from shared.jobs.runner import JobContext
+
+KIND = "selftest"
+MAX_SLEEP_S = 60.0
+
+
+def parse_request(body: Any) -> dict[str, Any]:
+    if not isinstance(body, dict):
+        raise BadRequest("The self-test request must be a JSON object")
+    sleep = body.get("sleepSeconds", 0)
+    if (
+        not isinstance(sleep, int | float)
+        or isinstance(sleep, bool)
+        or not 0 <= sleep <= MAX_SLEEP_S
+    ):
+        raise BadRequest(f"sleepSeconds must be a number from 0 to {MAX_SLEEP_S:g}")
+    fail = body.get("fail")
+    if fail is not None and not isinstance(fail, str):
+        raise BadRequest("fail, when given, must be the failure message (a string)")
+    return {"sleepSeconds": sleep, "message": str(body.get("message", "")), "fail": fail}
+
+
+async def run_selftest(job: JobContext) -> dict[str, Any]:
+    request = job.request
+    steps = max(1, int(request["sleepSeconds"] * 10))
+    for step in range(steps):
+        await job.progress(step, steps, "sleeping")
+        await asyncio.sleep(request["sleepSeconds"] / steps)
+    if request.get("fail"):
+        raise BadRequest(request["fail"])
+    return {"echo": request["message"], "attempts": job.job.attempts}

@@ -1,0 +1,113 @@
+"""Real services for every test: each test gets its own Postgres schema and its own queue.
+
+``BRICKYARD_DATABASE_URL`` / ``BRICKYARD_REDIS_URL`` point the suite at running servers; when
+unset, the session starts embedded PostgreSQL and Valkey (as ``make run`` does) in a temp dir.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import secrets
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from pathlib import Path
+
+import asyncpg
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+
+from gateway.app import create_app
+from shared.db import create_pool
+from shared.embedded import services_for
+from shared.migrations import apply_migrations
+from shared.services import Services, create_redis
+from shared.settings import Settings
+from worker.settings import make_worker
+
+TokenFactory = Callable[..., Awaitable[str]]
+
+
+@pytest.fixture(scope="session")
+def service_settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
+    environment = Settings.from_env()
+    base = environment.replace(data_dir=Path(tmp_path_factory.mktemp("brickyard-data")))
+    with services_for(base) as resolved:
+        yield resolved
+
+
+@pytest.fixture
+async def settings(service_settings: Settings) -> AsyncIterator[Settings]:
+    """Settings for one test: a fresh schema with every migration, a queue of its own."""
+    suffix = secrets.token_hex(6)
+    isolated = service_settings.replace(
+        database_schema=f"test_{suffix}",
+        queue_name=f"brickyard-test:{suffix}",
+        job_lease_s=1.0,
+        sync_wait_timeout_s=30.0,
+        public_url_override="http://brickyard.test",
+    )
+    conn = await asyncpg.connect(isolated.database_url)
+    try:
+        await apply_migrations(conn, isolated.database_schema)
+        yield isolated
+    finally:
+        await conn.execute(f'DROP SCHEMA IF EXISTS "{isolated.database_schema}" CASCADE')
+        await conn.close()
+
+
+@pytest.fixture
+async def services(settings: Settings) -> AsyncIterator[Services]:
+    pool = await create_pool(settings)
+    redis = await create_redis(settings)
+    try:
+        yield Services.build(settings, pool, redis)
+    finally:
+        await redis.aclose()
+        await pool.close()
+
+
+@pytest.fixture
+async def client(settings: Settings) -> AsyncIterator[TestClient]:
+    """The gateway over HTTP, via aiohttp's test client."""
+    async with TestClient(TestServer(create_app(settings))) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+async def make_token(services: Services) -> TokenFactory:
+    async def make(principal: str = "alice", *scopes: str, expires_in_s: int | None = None) -> str:
+        return await services.auth.create_token(principal, list(scopes), expires_in_s)
+
+    return make
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.fixture
+def run_jobs(settings: Settings) -> Callable[[], Awaitable[None]]:
+    """Run a burst-mode worker in this process until the test's queue is empty."""
+
+    async def run() -> None:
+        worker = make_worker(settings, burst=True, poll_delay=0.01)
+        try:
+            await worker.main()
+        finally:
+            await worker.close()
+
+    return run
+
+
+@pytest.fixture
+async def background_worker(settings: Settings) -> AsyncIterator[None]:
+    """A worker running alongside the test, for calls that wait for their job."""
+    worker = make_worker(settings)
+    task = asyncio.create_task(worker.main())
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        await worker.close()
