@@ -1,0 +1,1 @@
+"""Apollo schema service: schema collections, type schemas, releases and sync."""
