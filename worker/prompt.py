@@ -23,10 +23,13 @@ log = structlog.get_logger(__name__)
 
 
 class PromptWorker(Worker):
-    def __init__(self, *args: Any, lease_s: float = 10.0, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, lease_s: float = 10.0, wake_on_enqueue: bool = True, **kwargs: Any
+    ) -> None:
         kwargs.setdefault("poll_delay", min(0.5, lease_s / 3))
         super().__init__(*args, **kwargs)
         self.lease_s = lease_s
+        self.wake_on_enqueue = wake_on_enqueue
         self.in_progress_timeout_s = lease_s
         self._wake = asyncio.Event()
         self._last_renewal = 0.0
@@ -44,7 +47,9 @@ class PromptWorker(Worker):
         self.ctx["redis"] = self.pool
         if self.on_startup:
             await self.on_startup(self.ctx)
-        listener = asyncio.create_task(self._listen_for_wakeups())
+        listener = asyncio.create_task(
+            self._listen_for_wakeups() if self.wake_on_enqueue else asyncio.Event().wait()
+        )
         try:
             while True:
                 self._wake.clear()
