@@ -1,3 +1,19 @@
+"""ER batch jobs: validate and write a staged batch of entities or relationships."""
+
 from __future__ import annotations
 
-TASKS: list = []
+from typing import Any
+
+from shared.er.upsert import upsert_batch
+from worker.tasks.base import execute
+
+
+async def er_upsert_entities(ctx: dict[str, Any], token: str) -> None:
+    await execute(ctx, token, upsert_batch)
+
+
+async def er_upsert_relationships(ctx: dict[str, Any], token: str) -> None:
+    await execute(ctx, token, upsert_batch)
+
+
+TASKS = [er_upsert_entities, er_upsert_relationships]

@@ -1,0 +1,148 @@
+"""ER collections and who may use them: registration, roles, and the access list."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from enum import IntEnum
+from typing import Any
+
+import asyncpg
+
+from shared.errors import BadRequest, Conflict, Forbidden, NotFound
+from shared.jobs.model import iso
+
+ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
+NO_ACCESS = "ercollectionid '{}' is not registered or the caller has no access to it"
+
+FIND_SCHEMA_COLLECTION = "SELECT id FROM schema_collections WHERE id_key = lower($1)"
+INSERT_COLLECTION = """
+INSERT INTO er_collections (id, id_key, schema_collection_id, created_by)
+VALUES ($1, lower($1), $2, $3)
+ON CONFLICT (id_key) DO NOTHING
+RETURNING id, schema_collection_id, created_by, created_at, 'owner' AS role
+"""
+GRANT_OWNER = """
+INSERT INTO er_collection_grants (collection_id, principal_id, role, granted_by)
+VALUES ($1, $2, 'owner', $2)
+"""
+FIND_WITH_ROLE = """
+SELECT c.id, c.schema_collection_id, c.created_by, c.created_at, g.role, c.id_key
+FROM er_collections c
+LEFT JOIN er_collection_grants g ON g.collection_id = c.id AND g.principal_id = $2
+WHERE c.id_key = ANY($1::text[])
+"""
+LIST_FOR_PRINCIPAL = """
+SELECT c.id, c.schema_collection_id, c.created_by, c.created_at, g.role
+FROM er_collection_grants g JOIN er_collections c ON c.id = g.collection_id
+WHERE g.principal_id = $1
+ORDER BY c.id_key
+"""
+
+
+class Role(IntEnum):
+    """A role implies every lower one."""
+
+    readonly = 1
+    readwrite = 2
+    admin = 3
+    owner = 4
+
+    @classmethod
+    def parse(cls, value: object) -> Role:
+        if isinstance(value, str) and value in cls.__members__:
+            return cls[value]
+        raise BadRequest(f"Unknown role {value!r}; roles are {', '.join(cls.__members__)}")
+
+
+@dataclass(frozen=True, slots=True)
+class ErCollection:
+    id: str
+    schema_collection_id: str
+    created_by: int
+    created_at: datetime
+    role: Role
+
+    @classmethod
+    def from_row(cls, row: asyncpg.Record) -> ErCollection:
+        return cls(
+            row["id"],
+            row["schema_collection_id"],
+            row["created_by"],
+            row["created_at"],
+            Role[row["role"]],
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "erCollectionId": self.id,
+            "schemaCollectionId": self.schema_collection_id,
+            "createdBy": self.created_by,
+            "createdOn": iso(self.created_at),
+            "role": self.role.name,
+        }
+
+
+def collection_id_from(value: object, field: str = "erCollectionId") -> str:
+    if not isinstance(value, str) or not ID_PATTERN.match(value):
+        raise BadRequest(
+            f"{field} must be 1 to 128 letters, digits, '_', '.' or '-', starting with a "
+            "letter or digit"
+        )
+    return value
+
+
+class ErCollections:
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self._pool = pool
+
+    async def register(
+        self, principal_id: int, collection_id: object, schema_collection_id: object
+    ) -> ErCollection:
+        """Bind a new ER collection to a schema collection; its creator becomes its owner."""
+        new_id = collection_id_from(collection_id)
+        if not isinstance(schema_collection_id, str) or not schema_collection_id:
+            raise BadRequest("schemaCollectionId is required (a string)")
+        async with self._pool.acquire() as conn, conn.transaction():
+            schema_id = await conn.fetchval(FIND_SCHEMA_COLLECTION, schema_collection_id)
+            if schema_id is None:
+                raise NotFound(f"Schema collection '{schema_collection_id}' does not exist")
+            row = await conn.fetchrow(INSERT_COLLECTION, new_id, schema_id, principal_id)
+            if row is None:
+                raise Conflict(f"ercollection '{new_id}' already exists")
+            await conn.execute(GRANT_OWNER, new_id, principal_id)
+        return ErCollection.from_row(row)
+
+    async def require(self, principal_id: int, collection_id: str, minimum: Role) -> ErCollection:
+        """The collection, if the principal holds at least ``minimum`` on it (else 403)."""
+        found = await self.require_each(principal_id, [collection_id], minimum)
+        return found[collection_id]
+
+    async def require_each(
+        self, principal_id: int, collection_ids: Iterable[str], minimum: Role
+    ) -> dict[str, ErCollection]:
+        """Each named collection (keyed as named), checked like :meth:`require` in one query."""
+        wanted = sorted(set(collection_ids))
+        rows = await self._pool.fetch(
+            FIND_WITH_ROLE, [name.lower() for name in wanted], principal_id
+        )
+        by_key = {row["id_key"]: row for row in rows}
+        found = {}
+        for name in wanted:
+            row = by_key.get(name.lower())
+            if row is None or row["role"] is None:
+                raise Forbidden(NO_ACCESS.format(name))
+            collection = ErCollection.from_row(row)
+            if collection.role < minimum:
+                raise Forbidden(
+                    f"ercollectionid '{name}': the caller's role '{collection.role.name}' does "
+                    f"not allow this call, which needs '{minimum.name}'"
+                )
+            found[name] = collection
+        return found
+
+    async def list_for(self, principal_id: int) -> list[ErCollection]:
+        rows = await self._pool.fetch(LIST_FOR_PRINCIPAL, principal_id)
+        return [ErCollection.from_row(row) for row in rows]

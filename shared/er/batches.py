@@ -1,0 +1,166 @@
+"""Accepting a batch of entities or relationships: the checks that refuse a whole batch, then
+staging its items and their ``Requested`` status logs before the job that processes them."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from shared.auth import Principal
+from shared.er.access import ErCollection, ErCollections, Role
+from shared.errors import BadRequest, PayloadTooLarge, ServiceUnavailable
+from shared.jobs import JobRecord
+from shared.services import Services
+from shared.statuslog import store as statuslog
+from shared.statuslog.store import Outcome, State
+
+SYNC_LIMIT = 100
+ASYNC_LIMIT = 10_000
+MAX_ID_LENGTH = 512
+
+INSERT_BATCH = """
+INSERT INTO er_batches (transaction_id, collection_id, item_kind, items) VALUES ($1, $2, $3, $4)
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class BatchKind:
+    item_kind: str  # as stored in status logs: entity | relationship
+    job_kind: str  # the worker task that processes the batch
+    singular: str
+    plural: str
+
+
+ENTITIES = BatchKind("entity", "er_upsert_entities", "Entity", "Entities")
+RELATIONSHIPS = BatchKind(
+    "relationship", "er_upsert_relationships", "Relationship", "Relationships"
+)
+KINDS = {kind.item_kind: kind for kind in (ENTITIES, RELATIONSHIPS)}
+
+
+@dataclass(frozen=True, slots=True)
+class BatchRequest:
+    """A batch job's request: where its items are staged, never the items themselves."""
+
+    transactionId: str
+    correlationId: str
+    itemKind: str
+    itemCount: int
+    erCollectionId: str
+    schemaCollectionId: str
+    # Every collection the items name (as named) -> [collection id, its schema collection].
+    collections: dict[str, list[str]]
+
+    @classmethod
+    def from_json(cls, value: dict[str, Any]) -> BatchRequest:
+        return cls(**value)
+
+
+def parse_items(body: Any, kind: BatchKind, is_async: bool) -> list[dict[str, Any]]:
+    """What refuses a whole batch: not a list, too many items, an item without an id, or the
+    same id twice. Everything else is judged item by item in the job."""
+    if not isinstance(body, list):
+        raise BadRequest(f"The body must be a JSON array of {kind.plural.lower()}")
+    limit = ASYNC_LIMIT if is_async else SYNC_LIMIT
+    if len(body) > limit:
+        hint = "" if is_async else f"; send 'async: true' for up to {ASYNC_LIMIT}"
+        raise PayloadTooLarge(
+            f"At most {limit} {kind.plural.lower()} per call with async: "
+            f"{str(is_async).lower()} (got {len(body)}){hint}"
+        )
+    if not body:
+        raise BadRequest(f"The body lists no {kind.plural.lower()}")
+    for index, item in enumerate(body):
+        item_id = item.get("id") if isinstance(item, dict) else None
+        if not isinstance(item_id, str) or not 1 <= len(item_id) <= MAX_ID_LENGTH:
+            raise BadRequest(
+                f"Item {index} must be an object whose 'id' is a string of 1 to "
+                f"{MAX_ID_LENGTH} characters"
+            )
+    repeated = [item_id for item_id, n in Counter(item["id"] for item in body).items() if n > 1]
+    if repeated:
+        raise BadRequest(f"These ids occur more than once in the batch: {', '.join(repeated)}")
+    return body
+
+
+def destination_names(items: list[dict[str, Any]], collection: ErCollection) -> set[str]:
+    """Other collections the relationships point into (the caller must be able to read them)."""
+    named = {item.get("destinationERCollectionId") for item in items}
+    return {n for n in named if isinstance(n, str) and n.lower() != collection.id.lower()}
+
+
+@dataclass(frozen=True, slots=True)
+class Submission:
+    """One POST of a batch: who sends what into which collection, under which transaction."""
+
+    principal: Principal
+    kind: BatchKind
+    collection_name: str
+    items: list[dict[str, Any]]
+    transaction_id: str
+    correlation_id: str
+
+
+async def _prepare(services: Services, batch: Submission) -> BatchRequest:
+    """Check access (403), then stage the items and their Requested logs in one transaction."""
+    collections = ErCollections(services.pool)
+    principal_id = batch.principal.id
+    collection = await collections.require(principal_id, batch.collection_name, Role.readwrite)
+    named = {batch.collection_name: collection}
+    if batch.kind is RELATIONSHIPS:
+        destinations = destination_names(batch.items, collection)
+        named |= await collections.require_each(principal_id, destinations, Role.readonly)
+    request = BatchRequest(
+        transactionId=batch.transaction_id,
+        correlationId=batch.correlation_id,
+        itemKind=batch.kind.item_kind,
+        itemCount=len(batch.items),
+        erCollectionId=collection.id,
+        schemaCollectionId=collection.schema_collection_id,
+        collections={name: [c.id, c.schema_collection_id] for name, c in named.items()},
+    )
+    item_ids = [item["id"] for item in batch.items]
+    async with services.pool.acquire() as conn, conn.transaction():
+        await conn.execute(
+            INSERT_BATCH, batch.transaction_id, collection.id, batch.kind.item_kind, batch.items
+        )
+        await statuslog.insert_requested(
+            conn,
+            batch.transaction_id,
+            batch.correlation_id,
+            collection.id,
+            batch.kind.item_kind,
+            item_ids,
+        )
+    return request
+
+
+async def _fail_all(services: Services, request: BatchRequest, item_ids: list[str]) -> None:
+    """The queue refused the job: say so in every item's log rather than leave it Requested."""
+    failed = [
+        Outcome(item_id, State.FAILED, "The job queue is unavailable") for item_id in item_ids
+    ]
+    await statuslog.record_outcomes(services.pool, request.transactionId, request.itemKind, failed)
+
+
+async def accept_async(services: Services, batch: Submission) -> JobRecord:
+    """Stage the batch and queue its job; the caller answers 202 at once."""
+    request = await _prepare(services, batch)
+    try:
+        return await services.jobs.submit(batch.kind.job_kind, batch.principal, asdict(request))
+    except ServiceUnavailable:
+        await _fail_all(services, request, [item["id"] for item in batch.items])
+        raise
+
+
+async def run_sync(services: Services, batch: Submission) -> dict[str, Any]:
+    """Run the batch as a job and wait for it: ``{message, responses: {success, failure}}``."""
+    request = await _prepare(services, batch)
+    try:
+        return await services.jobs.run_and_wait(
+            batch.kind.job_kind, batch.principal, asdict(request)
+        )
+    except ServiceUnavailable:
+        await _fail_all(services, request, [item["id"] for item in batch.items])
+        raise

@@ -1,0 +1,142 @@
+"""Rules every item must pass, whatever its kind: its type's JSON schema (compiled once per
+schema version, process-wide), server-derived ``brick*`` fields, and fields that never change."""
+
+from __future__ import annotations
+
+import json
+from collections import OrderedDict
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from jsonschema import Draft7Validator
+from jsonschema.exceptions import SchemaError, best_match
+from jsonschema.protocols import Validator
+from jsonschema.validators import validator_for
+
+from shared.schemas.catalog import TypeSchema
+
+
+class ItemRejected(Exception):
+    """One item fails; the rest of its batch goes on. The message is the item's reason."""
+
+    def __init__(self, message: str) -> None:
+        self.message = message
+        super().__init__(message)
+
+
+@dataclass(frozen=True, slots=True)
+class Stored:
+    """What an upsert may not change about an existing item."""
+
+    type_id: str
+    derived: dict[str, Any]
+
+
+class ValidatorCache:
+    """Compiled validators keyed by (type id, content hash): a new schema version gets a new
+    entry, an unchanged one is compiled once per process."""
+
+    def __init__(self, max_size: int = 4096) -> None:
+        self._max_size = max_size
+        self._validators: OrderedDict[tuple[str, str], Validator] = OrderedDict()
+
+    def get(self, type_schema: TypeSchema) -> Validator:
+        key = (type_schema.type_id, type_schema.content_sha256)
+        validator = self._validators.get(key)
+        if validator is None:
+            cls = validator_for(type_schema.schema, default=Draft7Validator)
+            cls.check_schema(type_schema.schema)
+            validator = cls(type_schema.schema)
+            self._validators[key] = validator
+            if len(self._validators) > self._max_size:
+                self._validators.popitem(last=False)
+        else:
+            self._validators.move_to_end(key)
+        return validator
+
+    def __len__(self) -> int:
+        return len(self._validators)
+
+
+VALIDATORS = ValidatorCache()
+
+
+def check_schema(type_schema: TypeSchema, subject: Mapping[str, Any]) -> None:
+    try:
+        validator = VALIDATORS.get(type_schema)
+    except SchemaError as exc:
+        raise ItemRejected(
+            f"The schema of '{type_schema.type_id}' is not valid: {exc.message}"
+        ) from exc
+    error = best_match(validator.iter_errors(subject))
+    if error is not None:
+        where = "/".join(str(part) for part in error.absolute_path) or "the item"
+        raise ItemRejected(
+            f"Does not match the schema of '{type_schema.type_id}' (version "
+            f"{type_schema.version}): {error.message} (at {where})"
+        )
+
+
+def with_derived(
+    item: dict[str, Any], derived: dict[str, Any], type_schema: TypeSchema
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The object to store (the item plus the derived fields) and the one to validate.
+
+    A client may send a derived field only with the value the server derives. A schema that
+    closes its properties without declaring a derived field is validated without that field:
+    derived fields are the server's, not the client's, to get right."""
+    for name, value in derived.items():
+        if name in item and item[name] != value:
+            raise ItemRejected(
+                f"{name} is derived by the server as '{value}'; the item sent "
+                f"{json.dumps(item[name], ensure_ascii=False)}"
+            )
+    stored = {**item, **derived}
+    schema = type_schema.schema
+    declared = schema.get("properties", {}) if isinstance(schema, dict) else {}
+    if not isinstance(schema, dict) or schema.get("additionalProperties", True) is not False:
+        return stored, stored
+    subject = {k: v for k, v in stored.items() if k not in derived or k in declared}
+    return stored, subject
+
+
+def check_unchanged(
+    noun: str, type_field: str, stored: Stored | None, type_id: str, derived: dict[str, Any]
+) -> None:
+    if stored is None:
+        return
+    if stored.type_id != type_id:
+        raise ItemRejected(
+            f"{type_field} cannot change after creation: this {noun} is '{stored.type_id}', "
+            f"the item says '{type_id}'"
+        )
+    for name, value in derived.items():
+        if stored.derived.get(name) != value:
+            raise ItemRejected(
+                f"{name} cannot change after creation: it is '{stored.derived.get(name)}', "
+                f"this item would make it '{value}'"
+            )
+
+
+def schema_default(type_schema: TypeSchema, field: str, fallback: str) -> str:
+    properties = type_schema.schema.get("properties", {})
+    value = properties.get(field, {}).get("default") if isinstance(properties, dict) else None
+    return value if isinstance(value, str) and value else fallback
+
+
+def entity_derived(type_schema: TypeSchema) -> dict[str, str]:
+    """brickEntityType (top class), brickEntitySubType (the type) and brickEntityName, from the
+    schema's defaults as the schema service generates them, else from its metadata."""
+    namespace = type_schema.type_id.split("__", 1)[0]
+    top_class = type_schema.metadata.get("topClass")
+    top_type = f"{namespace}__{top_class}" if top_class else type_schema.type_id
+    return {
+        "brickEntityType": schema_default(type_schema, "brickEntityType", top_type),
+        "brickEntitySubType": schema_default(
+            type_schema, "brickEntitySubType", type_schema.type_id
+        ),
+        "brickEntityName": schema_default(
+            type_schema, "brickEntityName", type_schema.class_name.replace("_", " ")
+        ),
+    }

@@ -1,0 +1,1 @@
+"""Status logs: one record per item per transaction, the target of every tracker URL."""
