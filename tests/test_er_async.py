@@ -1,0 +1,188 @@
+"""Asynchronous batches: 10000 relationships through a job, and a worker killed mid-batch."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiohttp.test_utils import TestClient
+
+from gateway.keys import SERVICES
+from shared.services import Services
+from tests.conftest import TokenFactory, bearer
+from tests.er_helpers import (
+    ALL_SCOPES,
+    entity,
+    post_items,
+    query_string,
+    relationship,
+    two_collections,
+)
+from tests.processes import start, wait_for
+
+HERE = "august_14_81"
+SIDE = 50  # 50 AHUs feeding 50 fans: 2500 distinct pairs, reused by distinct relationships
+
+ONE_FINAL_ENTRY_EACH = """
+SELECT count(*) FILTER (WHERE state = 'Completed') AS completed,
+       count(*) FILTER (WHERE (SELECT count(*) FROM jsonb_array_elements(state_history) AS h
+                               WHERE h->>'state' IN ('Completed', 'Failed')) = 1) AS one_final,
+       max(retry_count) AS max_retries,
+       count(*) AS total
+FROM status_logs WHERE transaction_id = $1
+"""
+
+
+async def equipment(
+    client: TestClient, token: str, ns: str, run_jobs: Callable[[], Awaitable[None]]
+) -> None:
+    """The AHUs and fans the relationships connect, written by an async batch and a burst worker."""
+    items = [entity(ns, f"ahu-{i}", "AHU") for i in range(SIDE)]
+    items += [entity(ns, f"fan-{i}", "Fan") for i in range(SIDE)]
+    response = await post_items(client, token, "entities", HERE, items, is_async=True)
+    assert response.status == 202
+    await run_jobs()
+    count = await client.app[SERVICES].pool.fetchval("SELECT count(*) FROM er_entities")
+    assert count == 2 * SIDE
+
+
+def feeds(ns: str, count: int) -> list[dict[str, Any]]:
+    return [
+        relationship(
+            ns,
+            f"rel-{k:05}",
+            "feeds_Equipment_Equipment",
+            f"ahu-{k % SIDE}",
+            f"fan-{k // SIDE % SIDE}",
+        )
+        for k in range(count)
+    ]
+
+
+async def accept(client: TestClient, token: str, items: list[dict[str, Any]]) -> dict[str, Any]:
+    response = await post_items(client, token, "relationships", HERE, items, is_async=True)
+    body = await response.json()
+    assert response.status == 202, body
+    assert body["status"]["code"] == "202"
+    return body
+
+
+async def test_10000_relationships_complete_asynchronously_with_every_log_completed(
+    client: TestClient,
+    services: Services,
+    make_token: TokenFactory,
+    run_jobs: Callable[[], Awaitable[None]],
+    background_worker: None,
+) -> None:
+    token = await make_token("alice", *ALL_SCOPES)
+    ns = await two_collections(client, services.pool, token)
+    await equipment(client, token, ns, run_jobs)
+    items = feeds(ns, 10_000)
+
+    began = time.perf_counter()
+    body = await accept(client, token, items)
+    accepted_s = time.perf_counter() - began
+    transaction, job_token = body["transactionId"], body["data"]["token"]
+    assert body["data"]["tracker"] == (
+        f"http://brickyard.test/apollo/status/logs?transactionid={transaction}"
+    )
+    statuses = []
+    while True:
+        response = await client.get(f"/async/get/{job_token}", headers=bearer(token))
+        if response.status == 200:
+            result = await response.json()
+            break
+        assert response.status == 202
+        statuses.append(await response.json())
+        await asyncio.sleep(0.05)
+    elapsed_s = time.perf_counter() - began
+    print(
+        f"\n10000 relationships: accepted in {accepted_s:.2f} s, done in {elapsed_s:.2f} s "
+        f"({10_000 / elapsed_s:.0f} items/s)"
+    )
+
+    assert statuses and statuses[0]["jobState"] == "PROCESSING"
+    assert result["responses"]["failure"] == []
+    assert [s["id"] for s in result["responses"]["success"]] == [i["id"] for i in items]
+    assert result["message"] == "Total number of Relationships Upserted:  10000."
+    assert await services.pool.fetchval("SELECT count(*) FROM er_relationships") == 10_000
+    logs = await services.pool.fetchrow(ONE_FINAL_ENTRY_EACH, transaction)
+    assert dict(logs) == {
+        "completed": 10_000,
+        "one_final": 10_000,
+        "max_retries": 0,
+        "total": 10_000,
+    }
+    job = await services.pool.fetchrow(
+        "SELECT progress_total, request FROM jobs WHERE token = $1", job_token
+    )
+    assert job["progress_total"] == 10_000 and "items" not in job["request"]
+
+    tracked = await client.get(
+        query_string(body["data"]["tracker"]) + "&limit=1000", headers=bearer(token)
+    )
+    page = await tracked.json()
+    assert page["paging"]["totalCount"] == 10_000
+    assert {record["state"] for record in page["data"]} == {"Completed"}
+
+
+async def test_more_than_10000_is_413_even_asynchronously(
+    client: TestClient, services: Services, make_token: TokenFactory
+) -> None:
+    token = await make_token("alice", *ALL_SCOPES)
+    ns = await two_collections(client, services.pool, token)
+    response = await post_items(
+        client, token, "relationships", HERE, feeds(ns, 10_001), is_async=True
+    )
+    assert response.status == 413
+
+
+async def test_a_worker_killed_mid_batch_leaves_one_row_and_one_final_log_per_item(
+    client: TestClient,
+    services: Services,
+    make_token: TokenFactory,
+    run_jobs: Callable[[], Awaitable[None]],
+) -> None:
+    token = await make_token("alice", *ALL_SCOPES)
+    ns = await two_collections(client, services.pool, token)
+    await equipment(client, token, ns, run_jobs)
+    items = feeds(ns, 10_000)
+    worker = start(services.settings, "worker")
+    try:
+        body = await accept(client, token, items)
+        job_token, transaction = body["data"]["token"], body["transactionId"]
+
+        async def some_chunks_done() -> bool:
+            done = await services.pool.fetchval(
+                "SELECT progress_current FROM jobs WHERE token = $1", job_token
+            )
+            return done >= 1000
+
+        await wait_for(some_chunks_done, timeout_s=30, step_s=0.01)
+        worker.send_signal(signal.SIGKILL)
+        worker.wait(timeout=5)
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+    killed = await services.pool.fetchrow(
+        "SELECT state, progress_current FROM jobs WHERE token = $1", job_token
+    )
+    assert killed["state"] == "PROCESSING" and killed["progress_current"] < 10_000
+    assert 0 < await services.pool.fetchval("SELECT count(*) FROM er_relationships") < 10_000
+
+    await asyncio.wait_for(run_jobs(), timeout=60)
+    job = await services.pool.fetchrow(
+        "SELECT state, attempts, result FROM jobs WHERE token = $1", job_token
+    )
+    assert (job["state"], job["attempts"]) == ("COMPLETE", 2)
+    assert len(job["result"]["responses"]["success"]) == 10_000
+    rows = await services.pool.fetchrow(
+        "SELECT count(*), count(DISTINCT id) AS ids FROM er_relationships"
+    )
+    assert (rows["count"], rows["ids"]) == (10_000, 10_000)
+    logs = await services.pool.fetchrow(ONE_FINAL_ENTRY_EACH, transaction)
+    assert (logs["total"], logs["completed"], logs["one_final"]) == (10_000, 10_000, 10_000)
+    assert logs["max_retries"] <= 1
