@@ -1,0 +1,232 @@
+"""Release bundles: the namespace-free description of one schema release, and its normal form.
+
+A bundle (what ``POST /apollo/schema/releases`` accepts, and what the Brick reader produces)::
+
+    {"releaseLine": "acme", "version": "1.0", "tags": ["Air", ...],
+     "entitytypes": [{"name": "AHU", "parents": ["HVAC_Equipment"], "tags": ["AHU"],
+                      "label": "AHU", "definition": "...", "deprecated": false,
+                      "topClass": "Equipment"}, ...],
+     "relationshiptypes": [{"relation": "feeds", "definition": "...",
+                            "pairs": [{"source": "Equipment", "destination": "Equipment"}]}]}
+
+Normalising computes each entity type's ancestors and top class, and groups each relation's
+pairs into one relationship type per (relation, source top class, destination top class),
+named ``feeds_Equipment_Equipment``. An entry that cannot be made into a valid schema (a bad
+name, an unknown parent or pair class, a parent cycle) is kept with an ``error``: the sync
+reports it as failed. A malformed bundle as a whole is refused with 400.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections import defaultdict
+from typing import Any
+
+from shared.errors import BadRequest
+
+TOP_CLASSES = ("Point", "Equipment", "Location", "System", "Collection", "Measurable")
+# Brick class names hold dots and dashes too (PM2.5_Sensor, Pre-Cooling_Air_Unit).
+NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{0,199}$")
+LINE = re.compile(r"^[a-z][a-z0-9_-]{0,63}$")
+VERSION = re.compile(r"^[0-9A-Za-z][0-9A-Za-z._-]{0,63}$")
+MAX_ENTRIES = 20000
+
+
+def content_sha256(value: Any) -> str:
+    canonical = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _text(entry: dict[str, Any], key: str) -> str | None:
+    value = entry.get(key)
+    return value if isinstance(value, str) else None
+
+
+def _names(value: Any) -> list[str] | None:
+    """A list of strings, or None when the value is not one."""
+    if value is None:
+        return []
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return value
+    return None
+
+
+def check_shape(bundle: Any) -> None:
+    """Refuse (400) a bundle whose overall shape is wrong; single bad entries are kept."""
+    if not isinstance(bundle, dict):
+        raise BadRequest("A release bundle must be a JSON object")
+    for key, pattern in (("releaseLine", LINE), ("version", VERSION)):
+        if not isinstance(bundle.get(key), str) or not pattern.match(bundle[key]):
+            raise BadRequest(f"'{key}' is required and must match {pattern.pattern}")
+    for key in ("entitytypes", "relationshiptypes"):
+        entries = bundle.get(key, [])
+        if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+            raise BadRequest(f"'{key}' must be a list of objects")
+        if len(entries) > MAX_ENTRIES:
+            raise BadRequest(f"'{key}' holds more than {MAX_ENTRIES} entries")
+    names = [e.get("name") for e in bundle.get("entitytypes", [])]
+    if not all(isinstance(n, str) for n in names):
+        raise BadRequest("Every entity type needs a 'name' (a string)")
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise BadRequest(f"Entity type names repeat: {', '.join(duplicates[:10])}")
+    relations = [e.get("relation") for e in bundle.get("relationshiptypes", [])]
+    if not all(isinstance(r, str) for r in relations):
+        raise BadRequest("Every relationship type needs a 'relation' (a string)")
+    if _names(bundle.get("tags")) is None:
+        raise BadRequest("'tags' must be a list of strings")
+
+
+def normalise(bundle: dict[str, Any]) -> dict[str, Any]:
+    check_shape(bundle)
+    entities = _normalise_entities(bundle.get("entitytypes", []))
+    relations = _group_relations(bundle.get("relationshiptypes", []), entities)
+    tags = set(bundle.get("tags") or [])
+    tags |= {t for e in entities.values() for t in e.get("tags", [])}
+    return {
+        "releaseLine": bundle["releaseLine"],
+        "version": bundle["version"],
+        "tags": sorted(tags),
+        "entitytypes": [entities[name] for name in sorted(entities)],
+        "relationshiptypes": sorted(relations, key=lambda r: r["name"]),
+    }
+
+
+def _entity_error(entry: dict[str, Any]) -> str | None:
+    if not NAME.match(entry["name"]):
+        return f"entity type name '{entry['name']}' must match {NAME.pattern}"
+    if _names(entry.get("parents")) is None or _names(entry.get("tags")) is None:
+        return "'parents' and 'tags' must be lists of strings"
+    for key in ("label", "definition", "topClass", "replacedBy"):
+        if entry.get(key) is not None and not isinstance(entry[key], str):
+            return f"'{key}' must be a string"
+    if not isinstance(entry.get("deprecated", False), bool):
+        return "'deprecated' must be true or false"
+    return None
+
+
+def _normalise_entities(entries: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    result: dict[str, dict[str, Any]] = {}
+    for entry in entries:
+        name = entry["name"]
+        error = _entity_error(entry)
+        if error:
+            result[name] = {"name": name, "error": error}
+            continue
+        result[name] = {
+            "name": name,
+            "label": _text(entry, "label") or name.replace("_", " "),
+            "parents": sorted(set(entry.get("parents") or [])),
+            "tags": sorted(set(entry.get("tags") or [])),
+            "definition": _text(entry, "definition"),
+            "deprecated": bool(entry.get("deprecated", False)),
+        }
+        if _text(entry, "replacedBy"):
+            result[name]["replacedBy"] = entry["replacedBy"]
+        if _text(entry, "topClass"):
+            result[name]["topClass"] = entry["topClass"]
+    for name in list(result):
+        missing = [
+            p for p in result[name].get("parents", []) if "error" in result.get(p, {"error": 1})
+        ]
+        if missing:
+            result[name] = {
+                "name": name,
+                "error": f"unknown or invalid parent(s): {', '.join(missing)}",
+            }
+    for name, entry in result.items():
+        if "error" not in entry:
+            _complete_lineage(name, result)
+    return result
+
+
+def _complete_lineage(name: str, entities: dict[str, dict[str, Any]]) -> None:
+    entry = entities[name]
+    ancestors: set[str] = set()
+    stack = list(entry["parents"])
+    while stack:
+        parent = stack.pop()
+        if parent in ancestors:
+            continue
+        ancestors.add(parent)
+        stack.extend(entities.get(parent, {}).get("parents", []))
+    if name in ancestors:
+        entities[name] = {"name": name, "error": "its parents form a cycle"}
+        return
+    entry["ancestors"] = sorted(ancestors)
+    if "topClass" not in entry:
+        lineage = {name, *ancestors}
+        tops = [t for t in TOP_CLASSES if t in lineage]
+        roots = sorted(a for a in ancestors if not entities.get(a, {}).get("parents"))
+        entry["topClass"] = (tops or roots or [name])[0]
+
+
+def _group_relations(
+    entries: list[dict[str, Any]], entities: dict[str, dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """One relationship type per (relation, source top, destination top), pairs minimised."""
+    grouped: dict[tuple[str, str, str], set[tuple[str, str]]] = defaultdict(set)
+    definitions: dict[str, str | None] = {}
+    failed: list[dict[str, Any]] = []
+    for entry in entries:
+        relation, pairs = entry["relation"], entry.get("pairs", [])
+        definitions[relation] = _text(entry, "definition")
+        error = _relation_error(relation, pairs, entities)
+        if error:
+            failed.append({"name": relation, "error": error})
+            continue
+        for pair in pairs:
+            source, destination = entities[pair["source"]], entities[pair["destination"]]
+            key = (relation, source["topClass"], destination["topClass"])
+            grouped[key].add((pair["source"], pair["destination"]))
+    result = failed
+    for (relation, source, destination), pairs in grouped.items():
+        minimal = _minimal_pairs(pairs, entities)
+        result.append(
+            {
+                "name": f"{relation}_{source}_{destination}",
+                "relation": relation,
+                "source": source,
+                "destination": destination,
+                "definition": definitions.get(relation),
+                "pairs": [{"source": s, "destination": d} for s, d in sorted(minimal)],
+            }
+        )
+    return result
+
+
+def _relation_error(relation: str, pairs: Any, entities: dict[str, dict[str, Any]]) -> str | None:
+    if not NAME.match(relation):
+        return f"relation name '{relation}' must match {NAME.pattern}"
+    if not isinstance(pairs, list) or not pairs:
+        return "'pairs' must be a non-empty list of {source, destination} objects"
+    for pair in pairs:
+        if not isinstance(pair, dict) or not all(
+            isinstance(pair.get(k), str) for k in ("source", "destination")
+        ):
+            return "each pair must be an object with 'source' and 'destination' strings"
+        unknown = [
+            pair[k]
+            for k in ("source", "destination")
+            if "error" in entities.get(pair[k], {"error": 1})
+        ]
+        if unknown:
+            return f"pair ({pair['source']}, {pair['destination']}) names unknown entity type(s): {', '.join(unknown)}"
+    return None
+
+
+def _minimal_pairs(
+    pairs: set[tuple[str, str]], entities: dict[str, dict[str, Any]]
+) -> set[tuple[str, str]]:
+    """Drop a pair another pair already admits (a pair admits subclasses of its classes)."""
+
+    def lineage(name: str) -> set[str]:
+        return {name, *entities[name].get("ancestors", [])}
+
+    return {
+        (s, d)
+        for s, d in pairs
+        if not any((s2, d2) != (s, d) and s2 in lineage(s) and d2 in lineage(d) for s2, d2 in pairs)
+    }
