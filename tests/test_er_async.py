@@ -186,3 +186,29 @@ async def test_a_worker_killed_mid_batch_leaves_one_row_and_one_final_log_per_it
     logs = await services.pool.fetchrow(ONE_FINAL_ENTRY_EACH, transaction)
     assert (logs["total"], logs["completed"], logs["one_final"]) == (10_000, 10_000, 10_000)
     assert logs["max_retries"] <= 1
+
+
+async def test_concurrent_batches_over_the_same_ids_both_complete(
+    client: TestClient, services: Services, make_token: TokenFactory, background_worker: None
+) -> None:
+    token = await make_token("alice", *ALL_SCOPES)
+    ns = await two_collections(client, services.pool, token)
+    # One chunk each, the same rows in opposite orders: a deadlock unless writes lock in order.
+    forward = [entity(ns, f"e{i:04}", "AHU") for i in range(1000)]
+    backward = [{**item, "entityName": "second"} for item in reversed(forward)]
+    accepted = await asyncio.gather(
+        *(
+            post_items(client, token, "entities", HERE, items, is_async=True)
+            for items in (forward, backward)
+        )
+    )
+    tokens = [(await response.json())["data"]["token"] for response in accepted]
+
+    async def both_done() -> bool:
+        states = await services.pool.fetch("SELECT state FROM jobs WHERE token = ANY($1)", tokens)
+        return {row["state"] for row in states} == {"COMPLETE"}
+
+    await wait_for(both_done, timeout_s=60)
+    results = await services.pool.fetch("SELECT result FROM jobs WHERE token = ANY($1)", tokens)
+    assert [len(row["result"]["responses"]["success"]) for row in results] == [1000, 1000]
+    assert await services.pool.fetchval("SELECT count(*) FROM er_entities") == 1000

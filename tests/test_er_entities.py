@@ -174,3 +174,29 @@ async def test_lists_page_by_id_and_filter_by_type(
     assert missing.status == 404
     stats = await client.get(f"/apollo/er/ercollections/{HERE}/stats", headers=bearer(token))
     assert (await stats.json())["data"]["entityTypes"] == {f"{ns}__AHU": 2, f"{ns}__Fan": 3}
+
+
+async def test_text_postgres_cannot_store_is_a_400_not_a_500(
+    client: TestClient, services: Services, make_token: TokenFactory
+) -> None:
+    token = await make_token("alice", *ALL_SCOPES)
+    ns = await two_collections(client, services.pool, token)
+    nul = entity(ns, "e", "AHU", entityName="a\u0000b")
+    assert (await post_items(client, token, "entities", HERE, [nul])).status == 400
+    lone = entity(ns, "e", "AHU", entityName="\ud800")
+    assert (await post_items(client, token, "entities", HERE, [lone])).status == 400
+    far = {"id": "r", "destinationERCollectionId": "x\u0000"}
+    assert (await post_items(client, token, "relationships", HERE, [far])).status == 403
+    assert (await client.get("/apollo/er/entities/%00", headers=in_collection(token))).status == 400
+    logs = await client.get("/apollo/status/logs?entityId=%00", headers=bearer(token))
+    assert logs.status == 400
+    grants = {
+        "grants": [
+            {"principal": "alice", "role": "owner"},
+            {"principal": "b\u0000", "role": "readonly"},
+        ]
+    }
+    acl = await client.put(
+        f"/apollo/er/ercollections/{HERE}/acl", json=grants, headers=bearer(token)
+    )
+    assert acl.status == 400

@@ -25,6 +25,7 @@ from shared.er.batches import (
     run_sync,
 )
 from shared.er.paging import page_size
+from shared.er.text import storable
 from shared.errors import BadRequest
 from shared.statuslog.query import batch_tracker
 
@@ -99,7 +100,9 @@ async def upsert(request: web.Request, kind: BatchKind) -> web.Response:
     """207 with every item's outcome, or with ``async: true`` 202 and the job's token."""
     name, is_async = header_collection(request), async_header(request)
     items = parse_items(await read_json(request), kind, is_async)
-    correlation_id = request.headers.get("correlationid") or request[REQUEST_ID]
+    correlation_id = storable(
+        request.headers.get("correlationid") or request[REQUEST_ID], "The correlationid header"
+    )[:200]
     batch = Submission(
         principal(request), kind, name, items, transaction_id(request), correlation_id
     )
@@ -136,7 +139,7 @@ async def list_page(request: web.Request, table: reads.ItemTable, type_param: st
         services(request).pool,
         table,
         target,
-        request.query.get(type_param) or None,
+        storable(request.query.get(type_param, ""), type_param) or None,
         page_size(request.query.get("size")),
         request.headers.get("continuationToken"),
     )
@@ -145,7 +148,7 @@ async def list_page(request: web.Request, table: reads.ItemTable, type_param: st
 
 async def one_item(request: web.Request, table: reads.ItemTable) -> web.Response:
     target = await collection(request, header_collection(request), Role.readonly)
-    item_id = request.match_info["id"]
+    item_id = storable(request.match_info["id"], "The id")
     return apollo_response(
         request, await reads.get_item(services(request).pool, table, target, item_id)
     )

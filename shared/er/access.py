@@ -11,6 +11,7 @@ from typing import Any
 
 import asyncpg
 
+from shared.er.text import storable
 from shared.errors import BadRequest, Conflict, Forbidden, NotFound
 from shared.jobs.model import iso
 
@@ -105,6 +106,7 @@ class ErCollections:
         new_id = collection_id_from(collection_id)
         if not isinstance(schema_collection_id, str) or not schema_collection_id:
             raise BadRequest("schemaCollectionId is required (a string)")
+        storable(schema_collection_id, "schemaCollectionId")
         async with self._pool.acquire() as conn, conn.transaction():
             schema_id = await conn.fetchval(FIND_SCHEMA_COLLECTION, schema_collection_id)
             if schema_id is None:
@@ -125,13 +127,13 @@ class ErCollections:
     ) -> dict[str, ErCollection]:
         """Each named collection (keyed as named), checked like :meth:`require` in one query."""
         wanted = sorted(set(collection_ids))
-        rows = await self._pool.fetch(
-            FIND_WITH_ROLE, [name.lower() for name in wanted], principal_id
-        )
+        # A name outside the id grammar cannot be registered (and may not even be storable).
+        keys = [name.lower() for name in wanted if ID_PATTERN.match(name)]
+        rows = await self._pool.fetch(FIND_WITH_ROLE, keys, principal_id)
         by_key = {row["id_key"]: row for row in rows}
         found = {}
         for name in wanted:
-            row = by_key.get(name.lower())
+            row = by_key.get(name.lower()) if ID_PATTERN.match(name) else None
             if row is None or row["role"] is None:
                 raise Forbidden(NO_ACCESS.format(name))
             collection = ErCollection.from_row(row)

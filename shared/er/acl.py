@@ -8,6 +8,7 @@ from typing import Any
 import asyncpg
 
 from shared.er.access import ErCollection, Role
+from shared.er.text import is_storable
 from shared.errors import BadRequest, Forbidden
 from shared.jobs.model import iso
 
@@ -55,7 +56,7 @@ def parse_grants(body: Any) -> list[Grant]:
     grants: dict[str, Grant] = {}
     for index, entry in enumerate(entries):
         name = entry.get("principal") if isinstance(entry, dict) else None
-        if not isinstance(name, str) or not 1 <= len(name) <= 200:
+        if not isinstance(name, str) or not 1 <= len(name) <= 200 or not is_storable(name):
             raise BadRequest(f"grants[{index}].principal must be a principal name (1-200 chars)")
         if name in grants:
             raise BadRequest(f"Principal '{name}' is listed twice")

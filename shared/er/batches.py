@@ -7,6 +7,8 @@ from collections import Counter
 from dataclasses import asdict, dataclass
 from typing import Any
 
+import asyncpg
+
 from shared.auth import Principal
 from shared.er.access import ErCollection, ErCollections, Role
 from shared.errors import BadRequest, PayloadTooLarge, ServiceUnavailable
@@ -122,9 +124,14 @@ async def _prepare(services: Services, batch: Submission) -> BatchRequest:
     )
     item_ids = [item["id"] for item in batch.items]
     async with services.pool.acquire() as conn, conn.transaction():
-        await conn.execute(
-            INSERT_BATCH, batch.transaction_id, collection.id, batch.kind.item_kind, batch.items
-        )
+        try:
+            await conn.execute(
+                INSERT_BATCH, batch.transaction_id, collection.id, batch.kind.item_kind, batch.items
+            )
+        except asyncpg.DataError as exc:
+            raise BadRequest(
+                "The batch holds text that cannot be stored (NUL or a lone surrogate)"
+            ) from exc
         await statuslog.insert_requested(
             conn,
             batch.transaction_id,

@@ -4,7 +4,7 @@ step for a whole chunk, never a round trip per item."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 import asyncpg
 
@@ -60,6 +60,14 @@ RETURNING id
 """
 
 
+RowT = TypeVar("RowT", EntityRow, RelationshipRow)
+
+
+def by_id(rows: Sequence[RowT]) -> list[RowT]:
+    """Concurrent batches lock the rows they share in the same order, so they cannot deadlock."""
+    return sorted(rows, key=lambda row: row.id)
+
+
 async def load_batch(db: Executor, transaction_id: str) -> list[dict[str, Any]] | None:
     return await db.fetchval(LOAD_BATCH, transaction_id)
 
@@ -98,6 +106,7 @@ async def upsert_entities(
     """Write the rows; returns the ids actually written."""
     if not rows:
         return set()
+    rows = by_id(rows)
     written = await db.fetch(
         UPSERT_ENTITIES,
         collection_id,
@@ -115,6 +124,7 @@ async def upsert_relationships(
 ) -> set[str]:
     if not rows:
         return set()
+    rows = by_id(rows)
     written = await db.fetch(
         UPSERT_RELATIONSHIPS,
         collection_id,

@@ -11,6 +11,7 @@ from urllib.parse import quote
 import asyncpg
 
 from shared.er.paging import decode_token, encode_token, page_size
+from shared.er.text import storable
 from shared.errors import BadRequest, NotFound
 from shared.jobs.model import iso
 
@@ -66,7 +67,9 @@ class LogQuery:
         for name in CONDITIONS:
             value = params.get(name)
             if value:
-                filters[name] = _moment(name, value) if name in TIME_FILTERS else value
+                filters[name] = (
+                    _moment(name, value) if name in TIME_FILTERS else storable(value, name)
+                )
         if not filters:
             raise BadRequest(
                 "Give at least one filter: transactionId, entityId, relationshipId, "
