@@ -111,13 +111,18 @@ class BrickReader:
         for cls, name in sorted(self.entities.items(), key=lambda item: item[1]):
             parents = {p for sup in self.supers.get(cls, ()) for p in self.names_for_parent(sup)}
             parents.discard(name)
-            tags = {local_name(t) for t in g.objects(cls, self.brick("hasAssociatedTag"))}
+            # An alias (AHU for Air_Handling_Unit) states neither tags nor definition itself.
+            same = [cls, *self.equivalents(cls)]
+            tags = next(filter(None, (self.tags_of(c) for c in same)), set())
+            definition = next(
+                filter(None, (first_literal(g, c, SKOS.definition) for c in same)), None
+            )
             entry: dict[str, Any] = {
                 "name": name,
                 "label": first_literal(g, cls, RDFS.label) or name.replace("_", " "),
                 "parents": sorted(parents),
                 "tags": sorted(tags),
-                "definition": first_literal(g, cls, SKOS.definition),
+                "definition": definition,
                 "deprecated": (cls, OWL.deprecated, None) in g,
             }
             replaced_by = next(iter(g.objects(cls, self.brick("isReplacedBy"))), None)
@@ -125,6 +130,15 @@ class BrickReader:
                 names = self.names_for_end(replaced_by)
                 entry["replacedBy"] = names[0] if names else local_name(replaced_by)
             yield entry
+
+    def tags_of(self, cls: URIRef) -> set[str]:
+        return {local_name(t) for t in self.graph.objects(cls, self.brick("hasAssociatedTag"))}
+
+    def equivalents(self, cls: URIRef) -> list[URIRef]:
+        g = self.graph
+        found = {*g.objects(cls, OWL.equivalentClass), *g.subjects(OWL.equivalentClass, cls)}
+        found |= set(g.objects(cls, self.brick("aliasOf")))
+        return sorted(c for c in found if isinstance(c, URIRef) and c != cls)
 
     def tag_vocabulary(self) -> list[str]:
         tags = {local_name(t) for t in self.graph.subjects(RDF.type, self.brick("Tag"))}

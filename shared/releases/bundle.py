@@ -127,40 +127,44 @@ def _normalise_entities(entries: list[dict[str, Any]]) -> dict[str, dict[str, An
             result[name]["replacedBy"] = entry["replacedBy"]
         if _text(entry, "topClass"):
             result[name]["topClass"] = entry["topClass"]
-    for name in list(result):
-        missing = [
-            p for p in result[name].get("parents", []) if "error" in result.get(p, {"error": 1})
-        ]
-        if missing:
-            result[name] = {
-                "name": name,
-                "error": f"unknown or invalid parent(s): {', '.join(missing)}",
-            }
+    ancestors = {name: _closure(name, result) for name in result}
+    for name in result:
+        if name in ancestors[name]:
+            result[name] = {"name": name, "error": "its parents form a cycle"}
+    changed = True
+    while changed:  # an entry under an invalid parent is invalid too
+        changed = False
+        for name, entry in result.items():
+            bad = [p for p in entry.get("parents", []) if "error" in result.get(p, {"error": 1})]
+            if "error" not in entry and bad:
+                result[name] = {
+                    "name": name,
+                    "error": f"unknown or invalid parent(s): {', '.join(bad)}",
+                }
+                changed = True
     for name, entry in result.items():
         if "error" not in entry:
-            _complete_lineage(name, result)
+            entry["ancestors"] = sorted(ancestors[name])
+            entry.setdefault("topClass", _top_class(name, ancestors[name], result))
     return result
 
 
-def _complete_lineage(name: str, entities: dict[str, dict[str, Any]]) -> None:
-    entry = entities[name]
-    ancestors: set[str] = set()
-    stack = list(entry["parents"])
+def _closure(name: str, entities: dict[str, dict[str, Any]]) -> set[str]:
+    found: set[str] = set()
+    stack = list(entities[name].get("parents", []))
     while stack:
         parent = stack.pop()
-        if parent in ancestors:
-            continue
-        ancestors.add(parent)
-        stack.extend(entities.get(parent, {}).get("parents", []))
-    if name in ancestors:
-        entities[name] = {"name": name, "error": "its parents form a cycle"}
-        return
-    entry["ancestors"] = sorted(ancestors)
-    if "topClass" not in entry:
-        lineage = {name, *ancestors}
-        tops = [t for t in TOP_CLASSES if t in lineage]
-        roots = sorted(a for a in ancestors if not entities.get(a, {}).get("parents"))
-        entry["topClass"] = (tops or roots or [name])[0]
+        if parent not in found:
+            found.add(parent)
+            stack.extend(entities.get(parent, {}).get("parents", []))
+    return found
+
+
+def _top_class(name: str, ancestors: set[str], entities: dict[str, dict[str, Any]]) -> str:
+    """The first Brick top class in its lineage, else the root of its hierarchy."""
+    tops = [t for t in TOP_CLASSES if t in ancestors or t == name]
+    roots = sorted(a for a in ancestors if not entities[a].get("parents"))
+    return (tops or roots or [name])[0]
 
 
 def _group_relations(

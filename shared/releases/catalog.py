@@ -30,7 +30,7 @@ log = structlog.get_logger(__name__)
 BRICK_LINE = "brick"
 LATEST = "latest"
 # Part of every Brick bundle's cache key: bump it when the reader or normaliser changes output.
-GENERATOR_VERSION = "brickyard-brick-reader/1"
+GENERATOR_VERSION = "brickyard-brick-reader/2"
 
 GET_RELEASE = """
 SELECT release_line, version, origin, source_sha256, tags, entity_type_count,
