@@ -37,14 +37,14 @@ CREATE TABLE registry_schemas (
 
 CREATE UNIQUE INDEX registry_schemas_name_key ON registry_schemas (organization_id, lower(name));
 
--- One row per version. body is json (not jsonb) so a schema reads back in its author's key
--- order. A semantic version is unique per schema (NULLs, the unversioned creates, are not).
+-- One row per version. A semantic version is unique per schema (NULLs, the unversioned
+-- creates, are not).
 -- job_token names the job that created the version: a job never creates two.
 CREATE TABLE registry_schema_versions (
     id bigserial PRIMARY KEY,
     schema_id bigint NOT NULL REFERENCES registry_schemas(id) ON DELETE CASCADE,
     semantic_version text,
-    body json NOT NULL,
+    body jsonb NOT NULL,
     sha256_hex text NOT NULL,
     created_by bigint NOT NULL REFERENCES principals(id),
     created_at timestamptz NOT NULL DEFAULT now(),

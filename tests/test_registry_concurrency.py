@@ -1,0 +1,135 @@
+"""Concurrent creates, made to overlap for real.
+
+The test holds a row lock on the organization, which every create job share-locks, so the
+jobs all start and wait at the same point; releasing it lets them race for the schema.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+
+import asyncpg
+from aiohttp.test_utils import TestClient
+
+from shared.services import Services
+from tests.conftest import TokenFactory
+from tests.registry_helpers import RunJobs, create_org, failure_reason, outcome, start_create
+
+ORG = "race.organization"
+LOCK_ORG = "SELECT 1 FROM registry_organizations WHERE name = $1 FOR UPDATE"
+BLOCKERS = """
+SELECT pid, pg_blocking_pids(pid) AS blockers FROM pg_stat_activity
+WHERE datname = current_database()
+"""
+
+
+async def blocked_behind(pool: asyncpg.Pool, holder: int) -> int:
+    """How many backends wait on ``holder``, directly or through another waiter."""
+    rows = await pool.fetch(BLOCKERS)
+    blocked = {holder}
+    grew = True
+    while grew:
+        waiting = {
+            r["pid"] for r in rows if r["pid"] not in blocked and set(r["blockers"]) & blocked
+        }
+        blocked |= waiting
+        grew = bool(waiting)
+    return len(blocked) - 1
+
+
+@contextlib.asynccontextmanager
+async def organization_held(services: Services) -> AsyncIterator[int]:
+    async with services.pool.acquire() as conn, conn.transaction():
+        await conn.fetchval(LOCK_ORG, ORG)
+        yield await conn.fetchval("SELECT pg_backend_pid()")
+
+
+async def race(services: Services, run_jobs: RunJobs, workers: int, waiting: int) -> None:
+    """Run ``workers`` workers while the organization is held until ``waiting`` jobs wait."""
+    async with organization_held(services) as holder:
+        running = asyncio.gather(*(run_jobs() for _ in range(workers)))
+        for _ in range(200):
+            if await blocked_behind(services.pool, holder) >= waiting:
+                break
+            await asyncio.sleep(0.05)
+        else:
+            running.cancel()
+            raise AssertionError(f"the {waiting} jobs never all waited at the same point")
+    await running
+
+
+async def test_two_creates_of_one_semver_one_wins(
+    client: TestClient, make_token: TokenFactory, services: Services, run_jobs: RunJobs
+) -> None:
+    token = await make_token("alice", "view", "modify")
+    await create_org(client, token, ORG)
+    tokens = [
+        await start_create(client, token, {"$id": f"{ORG}-Same-1.0.0", "title": str(i)})
+        for i in range(2)
+    ]
+    await race(services, run_jobs, workers=2, waiting=2)
+
+    outcomes = sorted([await outcome(client, token, t) for t in tokens], key=lambda o: o[0])
+    (won, body), (lost, failure) = outcomes
+    assert won == 201 and body["newVersionInfo"]["semanticVersion"] == "1.0.0"
+    assert "already exists" in failure_reason(lost, failure, 400)
+    assert await services.pool.fetchval("SELECT count(*) FROM registry_schema_versions") == 1
+
+
+async def test_unversioned_creates_at_once_all_get_distinct_versions(
+    client: TestClient, make_token: TokenFactory, services: Services, run_jobs: RunJobs
+) -> None:
+    token = await make_token("alice", "view", "modify")
+    await create_org(client, token, ORG)
+    tokens = [
+        await start_create(client, token, {"$id": f"{ORG}-Many", "title": str(i)}) for i in range(6)
+    ]
+    await race(services, run_jobs, workers=3, waiting=6)
+
+    version_ids = set()
+    for job_token in tokens:
+        status, body = await outcome(client, token, job_token)
+        assert status == 201, body
+        version_ids.add(body["newVersionInfo"]["versionId"])
+    assert len(version_ids) == 6
+    assert await services.pool.fetchval("SELECT count(*) FROM registry_schemas") == 1
+    assert await services.pool.fetchval("SELECT count(*) FROM registry_schema_versions") == 6
+
+
+async def test_racing_deliveries_of_one_job_register_one_version(
+    client: TestClient, make_token: TokenFactory, services: Services, run_jobs: RunJobs
+) -> None:
+    token = await make_token("alice", "view", "modify")
+    await create_org(client, token, ORG)
+    job_token = await start_create(client, token, {"$id": f"{ORG}-Twice"})
+    # A second delivery of the same job, as after a lost lease.
+    await services.redis.enqueue_job("create_json_schema", job_token, _job_id=f"{job_token}-2")
+    await race(services, run_jobs, workers=2, waiting=2)
+
+    rows = await services.pool.fetch("SELECT id, job_token FROM registry_schema_versions")
+    assert [(r["job_token"]) for r in rows] == [job_token]
+    status, body = await outcome(client, token, job_token)
+    assert status == 201 and body["newVersionInfo"]["versionId"] == str(rows[0]["id"])
+
+
+async def test_two_creates_closing_a_cycle_at_once_cannot_both_win(
+    client: TestClient, make_token: TokenFactory, services: Services, run_jobs: RunJobs
+) -> None:
+    token = await make_token("alice", "view", "modify")
+    await create_org(client, token, ORG)
+    for name in ("A", "B"):
+        await start_create(client, token, {"$id": f"{ORG}-{name}"})
+    await run_jobs()
+    # Each new version refers to the latest of the other: alone each is fine, together a cycle.
+    tokens = [
+        await start_create(client, token, {"$id": f"{ORG}-A", "items": {"$ref": f"{ORG}-B"}}),
+        await start_create(client, token, {"$id": f"{ORG}-B", "items": {"$ref": f"{ORG}-A"}}),
+    ]
+    await race(services, run_jobs, workers=2, waiting=2)
+
+    outcomes = sorted([await outcome(client, token, t) for t in tokens], key=lambda o: o[0])
+    (won, _), (lost, failure) = outcomes
+    assert won == 201
+    assert "circular dependency" in failure_reason(lost, failure, 400)
