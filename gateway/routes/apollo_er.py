@@ -21,13 +21,13 @@ from shared.er.batches import (
     BatchKind,
     Submission,
     accept_async,
+    accepted_json,
     parse_items,
     run_sync,
 )
 from shared.er.paging import page_size
 from shared.er.text import storable
 from shared.errors import BadRequest
-from shared.statuslog.query import batch_tracker
 
 routes = web.RouteTableDef()
 ER = "/apollo/er"
@@ -96,27 +96,24 @@ async def collection_stats(request: web.Request) -> web.Response:
     return apollo_response(request, await reads.collection_stats(services(request).pool, target))
 
 
+def correlation_id(request: web.Request) -> str:
+    """The client's ``correlationid`` header, else this request's id."""
+    value = request.headers.get("correlationid") or request[REQUEST_ID]
+    return storable(value, "The correlationid header")[:200]
+
+
 async def upsert(request: web.Request, kind: BatchKind) -> web.Response:
     """207 with every item's outcome, or with ``async: true`` 202 and the job's token."""
     name, is_async = header_collection(request), async_header(request)
     items = parse_items(await read_json(request), kind, is_async)
-    correlation_id = storable(
-        request.headers.get("correlationid") or request[REQUEST_ID], "The correlationid header"
-    )[:200]
-    batch = Submission(
-        principal(request), kind, name, items, transaction_id(request), correlation_id
-    )
+    transaction = transaction_id(request)
+    batch = Submission(principal(request), kind, name, items, transaction, correlation_id(request))
     if not is_async:
         result = await run_sync(services(request), batch)
         data = {"responses": result["responses"]}
         return apollo_response(request, data, status=207, message=result["message"])
     job = await accept_async(services(request), batch)
-    public_url = services(request).settings.public_url
-    data = {
-        "token": job.token,
-        "tracker": batch_tracker(public_url, transaction_id(request)),
-        "statusUrl": f"{public_url}/async/get/{job.token}",
-    }
+    data = accepted_json(services(request).settings.public_url, job.token, transaction)
     message = f"Accepted {len(items)} {kind.plural.lower()} for processing"
     return apollo_response(request, data, status=202, message=message)
 

@@ -15,6 +15,7 @@ from shared.errors import BadRequest, PayloadTooLarge, ServiceUnavailable
 from shared.jobs import JobRecord
 from shared.services import Services
 from shared.statuslog import store as statuslog
+from shared.statuslog.query import batch_tracker
 from shared.statuslog.store import Outcome, State
 
 SYNC_LIMIT = 100
@@ -159,6 +160,15 @@ async def accept_async(services: Services, batch: Submission) -> JobRecord:
     except ServiceUnavailable:
         await _fail_all(services, request, [item["id"] for item in batch.items])
         raise
+
+
+def accepted_json(public_url: str, job_token: str, transaction_id: str) -> dict[str, str]:
+    """The 202's data: the job to poll and the tracker of the whole batch."""
+    return {
+        "token": job_token,
+        "tracker": batch_tracker(public_url, transaction_id),
+        "statusUrl": f"{public_url}/async/get/{job_token}",
+    }
 
 
 async def run_sync(services: Services, batch: Submission) -> dict[str, Any]:
