@@ -61,7 +61,15 @@ def entity_schema(namespace: str, entry: dict[str, Any]) -> Rendered:
         return Rendered(tid, error=entry["error"])
     extension = {
         key: entry[key]
-        for key in ("topClass", "parents", "tags", "definition", "deprecated", "replacedBy")
+        for key in (
+            "topClass",
+            "parents",
+            "ancestors",
+            "tags",
+            "definition",
+            "deprecated",
+            "replacedBy",
+        )
         if key in entry
     }
     schema = {
