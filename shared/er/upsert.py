@@ -53,22 +53,17 @@ def judge(chunk: list[Item], check: Callable[[Item], Any]) -> tuple[list[Any], d
 def outcomes_for(
     kind: BatchKind, chunk: list[Item], written: set[str], failures: dict[str, Outcome]
 ) -> list[Outcome]:
-    done = f"{kind.singular} upserted successfully"
-    outcomes = []
-    for item in chunk:
-        item_id = item["id"]
+    """Every item of the chunk in order: its failure, or whether the upsert wrote it."""
+    completed = f"{kind.singular} upserted successfully"
+
+    def outcome(item_id: str) -> Outcome:
         if item_id in failures:
-            outcomes.append(failures[item_id])
-        else:
-            ok = item_id in written
-            outcomes.append(
-                Outcome(
-                    item_id,
-                    State.COMPLETED if ok else State.FAILED,
-                    done if ok else CONCURRENT_CHANGE,
-                )
-            )
-    return outcomes
+            return failures[item_id]
+        if item_id in written:
+            return Outcome(item_id, State.COMPLETED, completed)
+        return Outcome(item_id, State.FAILED, CONCURRENT_CHANGE)
+
+    return [outcome(item["id"]) for item in chunk]
 
 
 async def type_schemas(

@@ -65,11 +65,16 @@ VALIDATORS = ValidatorCache()
 def check_schema(type_schema: TypeSchema, subject: Mapping[str, Any]) -> None:
     try:
         validator = VALIDATORS.get(type_schema)
+        error = best_match(validator.iter_errors(subject))
     except SchemaError as exc:
         raise ItemRejected(
             f"The schema of '{type_schema.type_id}' is not valid: {exc.message}"
         ) from exc
-    error = best_match(validator.iter_errors(subject))
+    except Exception as exc:
+        # E.g. a $ref that does not resolve: this type's items fail, the batch goes on.
+        raise ItemRejected(
+            f"The schema of '{type_schema.type_id}' cannot be applied: {exc}"
+        ) from exc
     if error is not None:
         where = "/".join(str(part) for part in error.absolute_path) or "the item"
         raise ItemRejected(
