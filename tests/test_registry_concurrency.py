@@ -11,6 +11,7 @@ import contextlib
 from collections.abc import AsyncIterator
 
 import asyncpg
+import pytest
 from aiohttp.test_utils import TestClient
 
 from shared.services import Services
@@ -133,3 +134,50 @@ async def test_two_creates_closing_a_cycle_at_once_cannot_both_win(
     (won, _), (lost, failure) = outcomes
     assert won == 201
     assert "circular dependency" in failure_reason(lost, failure, 400)
+
+
+async def test_creates_that_deadlock_run_again_and_see_the_cycle(
+    client: TestClient,
+    make_token: TokenFactory,
+    services: Services,
+    run_jobs: RunJobs,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    token = await make_token("alice", "view", "modify")
+    await create_org(client, token, ORG)
+    for name in ("A", "B"):
+        await start_create(client, token, {"$id": f"{ORG}-{name}"})
+    await run_jobs()
+    workers = []
+    async with services.pool.acquire() as conn, conn.transaction():
+        await conn.execute("SELECT 1 FROM registry_schemas WHERE name = 'B' FOR UPDATE")
+        holder = await conn.fetchval("SELECT pg_backend_pid()")
+        # The first waits to share-lock B; the second share-locks A, then waits to update B.
+        first = await start_create(
+            client, token, {"$id": f"{ORG}-A", "items": {"$ref": f"{ORG}-B"}}
+        )
+        workers.append(asyncio.create_task(run_jobs()))
+        await wait_for_blocked(services, holder, 1)
+        second = await start_create(
+            client, token, {"$id": f"{ORG}-B", "items": {"$ref": f"{ORG}-A"}}
+        )
+        workers.append(asyncio.create_task(run_jobs()))
+        await wait_for_blocked(services, holder, 2)
+    # Released: the first gets B and wants A, which the second holds while it wants B.
+    await asyncio.gather(*workers)
+
+    outcomes = sorted(
+        [await outcome(client, token, t) for t in (first, second)], key=lambda o: o[0]
+    )
+    (won, _), (lost, failure) = outcomes
+    assert won == 201
+    assert "circular dependency" in failure_reason(lost, failure, 400)
+    assert "runs again after a lock conflict" in capsys.readouterr().out
+
+
+async def wait_for_blocked(services: Services, holder: int, count: int) -> None:
+    for _ in range(250):
+        if await blocked_behind(services.pool, holder) >= count:
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"{count} jobs never waited")

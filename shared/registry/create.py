@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
+import structlog
 
 from shared.errors import BadRequest, ServiceUnavailable
 from shared.jobs.runner import JobContext
@@ -26,6 +27,8 @@ from shared.registry.metaschema import check_against_metaschema, sha256_hex
 from shared.registry.organizations import organization_not_found
 from shared.registry.refs import ExternalRef, external_refs, require_pinned_refs
 from shared.registry.resolve import ResolvedVersion, resolve
+
+log = structlog.get_logger(__name__)
 
 MAX_ATTEMPTS = 5
 SEMVER_CONSTRAINT = "registry_schema_versions_semver_key"
@@ -85,6 +88,7 @@ async def run_create_schema(job: JobContext) -> Any:
         except (asyncpg.DeadlockDetectedError, asyncpg.SerializationError) as exc:
             if attempt == MAX_ATTEMPTS:
                 raise ServiceUnavailable("The registry is busy; try again") from exc
+            log.info("schema create runs again after a lock conflict", attempt=attempt)
     raise AssertionError("unreachable")
 
 
