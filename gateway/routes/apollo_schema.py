@@ -26,6 +26,7 @@ routes = web.RouteTableDef()
 PREFIX = "/apollo/schema"
 TYPES = PREFIX + "/{schema_type:entitytypes|relationshiptypes}"
 READ, ADMIN = "apollo_read", "apollo_admin"
+ENVELOPE_KEYS = ("status", "transactionId", "paging", "data")
 
 
 def catalog(request: web.Request) -> ReleaseCatalog:
@@ -197,7 +198,9 @@ async def sync(request: web.Request) -> web.Response:
     body = await read_json(request)
     job_request = await sync_job.prepare(collections(request), body, transaction_id(request))
     if not wants_async(request):
-        return json_response(await svc.jobs.run_and_wait(sync_job.KIND, who, job_request))
+        result = await svc.jobs.run_and_wait(sync_job.KIND, who, job_request)
+        # The stored result is jsonb (keys in Postgres's order): answer in the envelope's order.
+        return json_response({key: result[key] for key in ENVELOPE_KEYS})
     job = await svc.jobs.submit(sync_job.KIND, who, job_request)
     accepted = {"token": job.token, "statusUrl": f"{svc.settings.public_url}/async/get/{job.token}"}
     return apollo_response(request, accepted, status=202, message="Sync accepted")

@@ -1,0 +1,1 @@
+"""Schema releases: the built-in Brick versions, published bundles, and their catalog."""
