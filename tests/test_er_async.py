@@ -212,3 +212,29 @@ async def test_concurrent_batches_over_the_same_ids_both_complete(
     results = await services.pool.fetch("SELECT result FROM jobs WHERE token = ANY($1)", tokens)
     assert [len(row["result"]["responses"]["success"]) for row in results] == [1000, 1000]
     assert await services.pool.fetchval("SELECT count(*) FROM er_entities") == 1000
+
+
+async def test_a_batch_job_that_fails_as_a_whole_fails_every_unfinished_item(
+    client: TestClient,
+    services: Services,
+    make_token: TokenFactory,
+    run_jobs: Callable[[], Awaitable[None]],
+) -> None:
+    token = await make_token("alice", *ALL_SCOPES)
+    ns = await two_collections(client, services.pool, token)
+    items = [entity(ns, f"e{i}", "AHU") for i in range(3)]
+    response = await post_items(client, token, "entities", HERE, items, is_async=True)
+    body = await response.json()
+    # Sabotage the store under the job: its write fails with an unexpected database error.
+    await services.pool.execute("ALTER TABLE er_entities RENAME TO er_entities_gone")
+    await run_jobs()
+    job = await client.get(f"/async/get/{body['data']['token']}", headers=bearer(token))
+    assert job.status == 500
+    assert (await job.json())["jobState"] == "FAILED"
+    states = await services.pool.fetch(
+        "SELECT state, message FROM status_logs WHERE transaction_id = $1", body["transactionId"]
+    )
+    assert {(r["state"], r["message"]) for r in states} == {
+        ("Failed", "The batch job failed: Internal error")
+    }
+    assert len(states) == 3

@@ -169,7 +169,20 @@ def batch_result(
 
 async def upsert_batch(job: JobContext) -> dict[str, Any]:
     request = BatchRequest.from_json(job.request)
-    kind, transaction_id = KINDS[request.itemKind], request.transactionId
+    kind = KINDS[request.itemKind]
+    try:
+        return await write_batch(job, request, kind)
+    except Exception as exc:
+        # The job fails as a whole (a worker shutting down raises CancelledError instead and
+        # runs again): no item may stay Requested or Processing for ever.
+        reason = exc.message if isinstance(exc, BrickyardError) else "Internal error"
+        message = f"The batch job failed: {reason}"
+        await statuslog.fail_unfinished(job.pool, request.transactionId, kind.item_kind, message)
+        raise
+
+
+async def write_batch(job: JobContext, request: BatchRequest, kind: BatchKind) -> dict[str, Any]:
+    transaction_id = request.transactionId
     items = await store.load_batch(job.pool, transaction_id)
     if items is None:
         raise BrickyardError(f"The items of batch {transaction_id} are no longer staged")

@@ -63,6 +63,11 @@ FROM unnest($3::text[], $4::text[], $5::text[]) AS u(item_id, state, message)
 WHERE l.transaction_id = $1 AND l.item_kind = $2 AND l.item_id = u.item_id
   AND l.state NOT IN ('Completed', 'Failed')
 """
+FAIL_UNFINISHED = f"""
+UPDATE status_logs
+SET state = 'Failed', message = $3, state_history = state_history || {history_entry("'Failed'")}
+WHERE transaction_id = $1 AND item_kind = $2 AND state IN ('Requested', 'Processing')
+"""
 FINAL_OUTCOMES = """
 SELECT item_id, state, message FROM status_logs
 WHERE transaction_id = $1 AND item_kind = $2 AND state = ANY($3::text[])
@@ -120,6 +125,11 @@ async def record_outcomes(
         [outcome.state.value for outcome in outcomes],
         [outcome.message for outcome in outcomes],
     )
+
+
+async def fail_unfinished(db: Executor, transaction_id: str, item_kind: str, message: str) -> None:
+    """A batch job that failed as a whole: every item it did not finish failed with it."""
+    await db.execute(FAIL_UNFINISHED, transaction_id, item_kind, message)
 
 
 def _outcome(row: asyncpg.Record) -> Outcome:
