@@ -87,7 +87,9 @@ async def test_brick_relationship_types_come_from_domain_range_facts(services: S
     assert not [name for name in relations if name.startswith(("aliasOf", "isReplacedBy"))]
     schema = relationship_schema("BRICK_1_4", feeds).schema
     assert schema is not None
-    assert schema["properties"]["brickSourceEntityType"]["default"] == "BRICK_1_4__Equipment"
+    # The ER service derives these when it writes a relationship, so they agree with what it stores.
+    assert schema["properties"]["brickRelationshipType"]["default"] == "BRICK_1_4__" + feeds["name"]
+    assert "default" not in schema["properties"]["brickSourceEntityType"]
     assert schema["required"] == ["id", "sourceEntityId", "destinationEntityId", "relationshipType"]
 
 

@@ -122,15 +122,11 @@ def relationship_schema(namespace: str, entry: dict[str, Any]) -> Rendered:
             "sourceERCollectionId": _string("ER collection of the source entity"),
             "destinationERCollectionId": _string("ER collection of the destination entity"),
             "customData": dict(CUSTOM_DATA),
-            "brickRelationshipType": _string(
-                "relationship type", type_id(namespace, entry["relation"])
-            ),
-            "brickSourceEntityType": _string(
-                "source entity type", type_id(namespace, entry["source"])
-            ),
-            "brickDestinationEntityType": _string(
-                "destination entity type", type_id(namespace, entry["destination"])
-            ),
+            # Derived by the ER service when it writes a relationship: this type's id, and the
+            # entity types of the two ends (which depend on the entities, so they have no default).
+            "brickRelationshipType": _string("relationship type", tid),
+            "brickSourceEntityType": _string("entity type of the source entity"),
+            "brickDestinationEntityType": _string("entity type of the destination entity"),
         },
         EXTENSION: {
             "relation": entry["relation"],
