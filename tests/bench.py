@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
 import secrets
 import statistics
 import sys
@@ -17,8 +18,11 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import asyncpg
+from aiohttp import web
 
+from gateway.app import create_app
 from shared.auth import SCOPES, Principal
 from shared.db import create_pool
 from shared.embedded import services_for
@@ -106,6 +110,164 @@ async def job_throughput(services: Services, principal: Principal) -> dict[str, 
         "submit_per_s": round(count / (submitted - began)),
         "run_per_s": round(count / (finished - submitted)),
     }
+
+
+class Api:
+    """The running system over HTTP, as a client sees it."""
+
+    def __init__(self, http: aiohttp.ClientSession, base: str, token: str) -> None:
+        self.http, self.base, self.token = http, base, token
+
+    async def call(
+        self, method: str, path: str, body: Any = None, **headers: str
+    ) -> tuple[int, Any]:
+        headers = {"Authorization": f"Bearer {self.token}", **headers}
+        async with self.http.request(method, self.base + path, json=body, headers=headers) as r:
+            return r.status, await r.json()
+
+    async def finish(self, job_token: str) -> Any:
+        """Poll a job as a client would (every 20 ms) until it is no longer running."""
+        while True:
+            status, body = await self.call("GET", f"/async/get/{job_token}")
+            if status != 202:
+                return body
+            await asyncio.sleep(0.02)
+
+
+@contextlib.asynccontextmanager
+async def live_system(settings: Settings, token: str, worker_count: int = 2) -> AsyncIterator[Api]:
+    """The gateway in this process and worker processes beside it, as `brickyard run` has them."""
+    runner = web.AppRunner(create_app(settings))
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    env = {**os.environ, **settings.to_env(), "BRICKYARD_LOG_LEVEL": "warning"}
+    children = [
+        await asyncio.create_subprocess_exec(sys.executable, "-m", "shared.cli", "worker", env=env)
+        for _ in range(worker_count)
+    ]
+    try:
+        async with aiohttp.ClientSession() as http:
+            yield Api(http, f"http://127.0.0.1:{port}", token)
+    finally:
+        for child in children:
+            child.terminate()
+        for child in children:
+            await asyncio.wait_for(child.wait(), timeout=15)
+        await runner.cleanup()
+
+
+def timed(began: float) -> float:
+    return round(time.perf_counter() - began, 2)
+
+
+@scenario("schema sync from Brick releases")
+async def schema_sync(services: Services, principal: Principal) -> dict[str, Any]:
+    token = await services.auth.create_token("bench", sorted(SCOPES))
+    figures: dict[str, Any] = {}
+    async with live_system(services.settings, token) as api:
+        await api.call(
+            "POST",
+            "/apollo/schema/schemacollections",
+            {"schemaCollectionId": "Bench_1_4", "release": "1.4"},
+        )
+        for label, version in (("create_1_4", None), ("move_to_1_5", "1.5"), ("repeat_1_5", None)):
+            for schema_type in ("entitytypes", "relationshiptypes"):
+                body = {"schemaType": schema_type, "schemaCollectionId": "Bench_1_4"}
+                if version:
+                    body["version"] = version
+                began = time.perf_counter()
+                status, answer = await api.call("POST", "/apollo/schema/sync", body)
+                reason = (
+                    answer["data"][schema_type][0]["response"]["reason"]
+                    if status == 200
+                    else answer
+                )
+                figures[f"{label}_{schema_type}_s"] = timed(began)
+                figures[f"{label}_{schema_type}"] = reason
+    return figures
+
+
+@scenario("ER batches on Brick 1.4 schemas")
+async def er_batches(services: Services, principal: Principal) -> dict[str, Any]:
+    token = await services.auth.create_token("bench", sorted(SCOPES))
+    ns, side = "ERBENCH", 50
+    figures: dict[str, Any] = {}
+    async with live_system(services.settings, token) as api:
+        await api.call(
+            "POST",
+            "/apollo/schema/schemacollections",
+            {"schemaCollectionId": "ErBench", "release": "1.4"},
+        )
+        for schema_type in ("entitytypes", "relationshiptypes"):
+            await api.call(
+                "POST",
+                "/apollo/schema/sync",
+                {"schemaType": schema_type, "schemaCollectionId": "ErBench"},
+            )
+        await api.call(
+            "POST",
+            "/apollo/er/ercollections",
+            {"erCollectionId": "plant", "schemaCollectionId": "ErBench"},
+        )
+        entities = [
+            {
+                "id": f"{kind.lower()}-{i}",
+                "entityType": f"{ns}__{kind}",
+                "entityName": f"{kind} {i}",
+            }
+            for kind in ("AHU", "Fan")
+            for i in range(side)
+        ]
+        _, accepted = await api.call(
+            "POST", "/apollo/er/entities", entities, ercollectionid="plant", **{"async": "true"}
+        )
+        await api.finish(accepted["data"]["token"])
+
+        def feeds(start: int, count: int) -> list[dict[str, Any]]:
+            return [
+                {
+                    "id": f"rel-{k}",
+                    "sourceEntityId": f"ahu-{k % side}",
+                    "destinationEntityId": f"fan-{k // side % side}",
+                    "relationshipName": "feeds",
+                    "relationshipType": f"{ns}__feeds_Equipment_Equipment",
+                }
+                for k in range(start, start + count)
+            ]
+
+        began = time.perf_counter()
+        _, accepted = await api.call(
+            "POST",
+            "/apollo/er/relationships",
+            feeds(0, 10000),
+            ercollectionid="plant",
+            **{"async": "true"},
+        )
+        accepted_s = time.perf_counter() - began
+        result = await api.finish(accepted["data"]["token"])
+        elapsed = time.perf_counter() - began
+        successes = len(result["responses"]["success"])
+        figures["async_10000_accept_ms"] = round(accepted_s * 1000, 1)
+        figures["async_10000_total_s"] = round(elapsed, 2)
+        figures["async_items_per_s"] = round(10000 / elapsed)
+        figures["async_successes"] = successes
+
+        latencies = []
+        for call in range(30):
+            began = time.perf_counter()
+            await api.call(
+                "POST",
+                "/apollo/er/relationships",
+                feeds(20000 + call * 100, 100),
+                ercollectionid="plant",
+            )
+            latencies.append((time.perf_counter() - began) * 1000)
+        figures["sync_100_items_p50_ms"] = round(statistics.median(latencies), 1)
+        figures["sync_100_items_p95_ms"] = round(percentile(latencies, 0.95), 1)
+        figures["sync_items_per_s"] = round(100_000 / statistics.median(latencies))
+    return figures
 
 
 async def run(selected: list[str]) -> dict[str, Any]:
