@@ -110,4 +110,6 @@ async def background_worker(settings: Settings) -> AsyncIterator[None]:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
-        await worker.close()
+        # close() awaits the worker's job tasks, which the cancellation may have just interrupted.
+        with contextlib.suppress(asyncio.CancelledError):
+            await worker.close()
