@@ -7,10 +7,9 @@ from collections import Counter
 from dataclasses import asdict, dataclass
 from typing import Any
 
-import asyncpg
-
 from shared.auth import Principal
 from shared.er.access import ErCollection, ErCollections, Role
+from shared.er.text import holds_unstorable_text
 from shared.errors import BadRequest, PayloadTooLarge, ServiceUnavailable
 from shared.jobs import JobRecord
 from shared.services import Services
@@ -124,15 +123,12 @@ async def _prepare(services: Services, batch: Submission) -> BatchRequest:
         collections={name: [c.id, c.schema_collection_id] for name, c in named.items()},
     )
     item_ids = [item["id"] for item in batch.items]
+    if holds_unstorable_text(batch.items):
+        raise BadRequest("The batch holds text that cannot be stored (NUL or a lone surrogate)")
     async with services.pool.acquire() as conn, conn.transaction():
-        try:
-            await conn.execute(
-                INSERT_BATCH, batch.transaction_id, collection.id, batch.kind.item_kind, batch.items
-            )
-        except asyncpg.DataError as exc:
-            raise BadRequest(
-                "The batch holds text that cannot be stored (NUL or a lone surrogate)"
-            ) from exc
+        await conn.execute(
+            INSERT_BATCH, batch.transaction_id, collection.id, batch.kind.item_kind, batch.items
+        )
         await statuslog.insert_requested(
             conn,
             batch.transaction_id,

@@ -34,7 +34,7 @@ JOIN unnest($1::text[], $2::text[]) AS r(collection_id, id)
 UPSERT_ENTITIES = """
 INSERT INTO er_entities (collection_id, id, entity_type, derived, body, transaction_id)
 SELECT $1, u.id, u.entity_type, u.derived, u.body, $6
-FROM unnest($2::text[], $3::text[], $4::jsonb[], $5::jsonb[]) AS u(id, entity_type, derived, body)
+FROM unnest($2::text[], $3::text[], $4::jsonb[], $5::json[]) AS u(id, entity_type, derived, body)
 ON CONFLICT (collection_id, id) DO UPDATE
 SET body = EXCLUDED.body, transaction_id = EXCLUDED.transaction_id, updated_at = now()
 WHERE er_entities.entity_type = EXCLUDED.entity_type AND er_entities.derived = EXCLUDED.derived
@@ -46,7 +46,7 @@ INSERT INTO er_relationships
      destination_entity_id, derived, body, transaction_id)
 SELECT $1, u.id, u.relationship_type, u.source_id, u.destination_collection_id,
        u.destination_id, u.derived, u.body, $9
-FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::jsonb[], $8::jsonb[])
+FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::jsonb[], $8::json[])
      AS u(id, relationship_type, source_id, destination_collection_id, destination_id, derived,
           body)
 ON CONFLICT (collection_id, id) DO UPDATE

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from shared.errors import BadRequest
 
 
@@ -13,6 +15,17 @@ def is_storable(value: str) -> bool:
     except UnicodeEncodeError:
         return False
     return True
+
+
+def holds_unstorable_text(value: Any) -> bool:
+    """Whether any string in a JSON value (keys included) is one Postgres would refuse."""
+    if isinstance(value, str):
+        return not is_storable(value)
+    if isinstance(value, dict):
+        return any(holds_unstorable_text(k) or holds_unstorable_text(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(holds_unstorable_text(v) for v in value)
+    return False
 
 
 def storable(value: str, name: str) -> str:

@@ -27,8 +27,9 @@ CREATE TABLE jobs (
     progress_current bigint NOT NULL DEFAULT 0,
     progress_total bigint NOT NULL DEFAULT 0,
     progress_message text NOT NULL DEFAULT '',
-    request jsonb NOT NULL,
-    result jsonb,
+    -- json, not jsonb: what clients sent and get back keeps its key order.
+    request json NOT NULL,
+    result json,
     error_status integer,
     error_message text,
     error_details jsonb,

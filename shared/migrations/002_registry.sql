@@ -44,7 +44,7 @@ CREATE TABLE registry_schema_versions (
     id bigserial PRIMARY KEY,
     schema_id bigint NOT NULL REFERENCES registry_schemas(id) ON DELETE CASCADE,
     semantic_version text,
-    body jsonb NOT NULL,
+    body json NOT NULL,                        -- json keeps the author's key order
     sha256_hex text NOT NULL,
     created_by bigint NOT NULL REFERENCES principals(id),
     created_at timestamptz NOT NULL DEFAULT now(),

@@ -30,7 +30,7 @@ CREATE TABLE type_schemas (
     version integer NOT NULL CHECK (version >= 1),
     collection_id text NOT NULL REFERENCES schema_collections(id) ON DELETE CASCADE,
     schema_type text NOT NULL CHECK (schema_type IN ('entitytypes', 'relationshiptypes')),
-    schema jsonb NOT NULL,
+    schema json NOT NULL,                      -- json keeps the author's key order
     content_sha256 text NOT NULL,
     metadata jsonb NOT NULL DEFAULT '{}',
     tags text[] NOT NULL DEFAULT '{}',

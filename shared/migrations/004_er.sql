@@ -31,7 +31,7 @@ CREATE TABLE er_entities (
     id text NOT NULL,
     entity_type text NOT NULL,
     derived jsonb NOT NULL,
-    body jsonb NOT NULL,
+    body json NOT NULL,                        -- json keeps the client's key order
     transaction_id text NOT NULL,              -- the last batch that wrote it
     created_at timestamptz NOT NULL DEFAULT now(),
     updated_at timestamptz NOT NULL DEFAULT now(),
@@ -47,7 +47,7 @@ CREATE TABLE er_relationships (
     destination_collection_id text NOT NULL,   -- = collection_id unless across collections
     destination_entity_id text NOT NULL,
     derived jsonb NOT NULL,
-    body jsonb NOT NULL,
+    body json NOT NULL,
     transaction_id text NOT NULL,
     created_at timestamptz NOT NULL DEFAULT now(),
     updated_at timestamptz NOT NULL DEFAULT now(),
@@ -61,7 +61,7 @@ CREATE TABLE er_batches (
     transaction_id text PRIMARY KEY,
     collection_id text NOT NULL,
     item_kind text NOT NULL CHECK (item_kind IN ('entity', 'relationship')),
-    items jsonb NOT NULL,
+    items json NOT NULL,
     created_at timestamptz NOT NULL DEFAULT now()
 );
 

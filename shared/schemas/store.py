@@ -68,7 +68,7 @@ INSERT INTO type_schemas (type_id, version, collection_id, schema_type, schema, 
                           metadata, tags, is_current, active, release_version, created_by)
 SELECT v.type_id, v.version, $1, $2, v.schema, v.sha, v.metadata,
        ARRAY(SELECT jsonb_array_elements_text(v.tags::jsonb)), true, true, $3, $4
-FROM unnest($5::text[], $6::int[], $7::jsonb[], $8::text[], $9::jsonb[], $10::text[])
+FROM unnest($5::text[], $6::int[], $7::json[], $8::text[], $9::jsonb[], $10::text[])
      AS v(type_id, version, schema, sha, metadata, tags)
 """
 GET_TYPE = f"""
