@@ -32,22 +32,33 @@ async def test_migrations_run_once_from_several_processes_at_once(
             await conn.close()
 
 
-async def test_embedded_servers_keep_data_and_queued_jobs_across_restarts(tmp_path: Path) -> None:
+async def test_embedded_postgres_keeps_data_across_restarts(tmp_path: Path) -> None:
     settings = Settings(data_dir=tmp_path / "data")
     for round_number in (1, 2):
-        with services_for(settings) as resolved:
-            assert resolved.database_url and resolved.redis_url
-            assert str(tmp_path) in resolved.database_url  # a socket in our data dir
+        with services_for(settings, redis=False) as resolved:
+            assert resolved.database_url and str(tmp_path) in resolved.database_url
             conn = await asyncpg.connect(resolved.database_url)
-            redis = await create_arq_pool(RedisSettings.from_dsn(resolved.redis_url))
             try:
                 if round_number == 1:
                     await conn.execute("CREATE TABLE kept (note text)")
                     await conn.execute("INSERT INTO kept VALUES ('first run')")
-                    await redis.enqueue_job("selftest", "t1", _job_id="queued-job")
                 else:
                     assert await conn.fetchval("SELECT note FROM kept") == "first run"
+            finally:
+                await conn.close()
+
+
+async def test_embedded_valkey_keeps_queued_jobs_across_restarts(tmp_path: Path) -> None:
+    # A real database URL, so that only Valkey is embedded here.
+    settings = Settings(data_dir=tmp_path / "data", database_url="postgresql://unused")
+    for round_number in (1, 2):
+        with services_for(settings) as resolved:
+            assert resolved.redis_url and resolved.redis_url != settings.redis_url
+            redis = await create_arq_pool(RedisSettings.from_dsn(resolved.redis_url))
+            try:
+                if round_number == 1:
+                    await redis.enqueue_job("selftest", "t1", _job_id="queued-job")
+                else:
                     assert await redis.zrange("arq:queue", 0, -1) == [b"queued-job"]
             finally:
                 await redis.aclose()
-                await conn.close()
