@@ -17,7 +17,7 @@ from arq import Worker
 from arq.connections import create_pool
 from arq.constants import in_progress_key_prefix
 
-from shared.jobs.channels import wake_channel
+from shared.jobs.channels import listen_forever, wake_channel
 
 log = structlog.get_logger(__name__)
 
@@ -83,17 +83,6 @@ class PromptWorker(Worker):
             await pipe.execute()
 
     async def _listen_for_wakeups(self) -> None:
-        while True:
-            pubsub = self.pool.pubsub(ignore_subscribe_messages=True)
-            try:
-                await pubsub.subscribe(wake_channel(self.queue_name))
-                async for _ in pubsub.listen():
-                    self._wake.set()
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                log.warning("wake-up subscription lost; polling meanwhile", error=str(exc))
-                await asyncio.sleep(1)
-            finally:
-                with contextlib.suppress(Exception):
-                    await pubsub.aclose()
+        await listen_forever(
+            self.pool, wake_channel(self.queue_name), lambda _token: self._wake.set()
+        )

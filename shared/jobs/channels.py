@@ -1,4 +1,15 @@
-"""Redis channel names the gateway and the workers agree on, derived from the queue name."""
+"""Redis channels the gateway and the workers share, named after the queue."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable
+
+import structlog
+from redis.asyncio import Redis
+
+log = structlog.get_logger(__name__)
 
 
 def wake_channel(queue_name: str) -> str:
@@ -9,3 +20,33 @@ def wake_channel(queue_name: str) -> str:
 def done_channel(queue_name: str) -> str:
     """Published with the job token when a job reaches COMPLETE or FAILED."""
     return f"{queue_name}:done"
+
+
+async def listen_forever(
+    redis: Redis,
+    channel: str,
+    on_message: Callable[[str], None],
+    on_subscribed: Callable[[], None] = lambda: None,
+) -> None:
+    """Call ``on_message`` with each message's text, resubscribing after a lost connection.
+
+    ``on_subscribed`` runs after every (re)subscription: messages published while the
+    connection was down are lost, so callers use it to re-check what they wait for.
+    """
+    while True:
+        pubsub = redis.pubsub(ignore_subscribe_messages=True)
+        try:
+            await pubsub.subscribe(channel)
+            on_subscribed()
+            async for message in pubsub.listen():
+                if message.get("type") == "message":
+                    data = message["data"]
+                    on_message(data.decode() if isinstance(data, bytes) else str(data))
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.warning("redis subscription lost; resubscribing", channel=channel, error=str(exc))
+            await asyncio.sleep(0.5)
+        finally:
+            with contextlib.suppress(Exception):
+                await pubsub.aclose()

@@ -10,7 +10,7 @@ import structlog
 from redis.asyncio import Redis
 
 from shared.errors import JobTimeout
-from shared.jobs.channels import done_channel
+from shared.jobs.channels import done_channel, listen_forever
 
 log = structlog.get_logger(__name__)
 T = TypeVar("T")
@@ -42,24 +42,11 @@ class JobWaiter:
                 await self._task
 
     async def _listen(self) -> None:
-        while True:
-            pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
-            try:
-                await pubsub.subscribe(self._channel)
-                self._subscribed.set()
-                self._wake_all()
-                async for message in pubsub.listen():
-                    if message.get("type") == "message":
-                        token = message["data"]
-                        self._wake(token.decode() if isinstance(token, bytes) else str(token))
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                log.warning("job waiter lost its redis subscription", error=str(exc))
-                await asyncio.sleep(0.5)
-            finally:
-                with contextlib.suppress(Exception):
-                    await pubsub.aclose()
+        def subscribed() -> None:
+            self._subscribed.set()
+            self._wake_all()
+
+        await listen_forever(self._redis, self._channel, self._wake, subscribed)
 
     def _wake(self, token: str) -> None:
         for future in self._waiters.get(token, ()):
