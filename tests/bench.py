@@ -270,6 +270,41 @@ async def er_batches(services: Services, principal: Principal) -> dict[str, Any]
     return figures
 
 
+@scenario("Synapse schema creation jobs")
+async def synapse_creates(services: Services, principal: Principal) -> dict[str, Any]:
+    token = await services.auth.create_token("bench", sorted(SCOPES))
+    count = 200
+    create = "/repo/v1/schema/type/create/async/start"
+    request_type = "org.sagebionetworks.repo.model.schema.CreateSchemaRequest"
+    async with live_system(services.settings, token) as api:
+        await api.call("POST", "/repo/v1/schema/organization", {"organizationName": "bench.org"})
+        base = {"$id": "bench.org-Base-1.0.0", "type": "object", "properties": {"a": {}}}
+        _, job = await api.call("POST", create, {"concreteType": request_type, "schema": base})
+        await api.finish(job["token"])
+        began = time.perf_counter()
+        tokens = []
+        for i in range(count):
+            schema = {
+                "$id": f"bench.org-Item{i}-1.0.0",
+                "type": "object",
+                "properties": {"base": {"$ref": "bench.org-Base-1.0.0"}},
+            }
+            _, job = await api.call(
+                "POST", create, {"concreteType": request_type, "schema": schema}
+            )
+            tokens.append(job["token"])
+        accepted = time.perf_counter() - began
+        outcomes = [await api.finish(job_token) for job_token in tokens]
+        elapsed = time.perf_counter() - began
+    created = sum(1 for o in outcomes if "newVersionInfo" in o)
+    return {
+        "schemas": count,
+        "created": created,
+        "accept_per_s": round(count / accepted),
+        "created_per_s": round(count / elapsed),
+    }
+
+
 async def run(selected: list[str]) -> dict[str, Any]:
     base = Settings.from_env()
     with services_for(base) as resolved:
