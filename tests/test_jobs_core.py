@@ -140,3 +140,22 @@ async def test_progress_is_visible_while_running(
             break
         await asyncio.sleep(0.05)
     assert seen is not None and seen["progressTotal"] == 10
+
+
+async def test_job_interrupted_too_often_ends_failed_not_stuck(
+    client: TestClient,
+    make_token: TokenFactory,
+    services: Services,
+    run_jobs: Callable[[], Awaitable[None]],
+) -> None:
+    token = await make_token("alice", "view")
+    job_token = await start(client, token, {"message": "poison"})
+    # As if every allowed attempt had started and its worker had died.
+    limit = services.settings.job_max_tries
+    await services.pool.execute("UPDATE jobs SET attempts = $2 WHERE token = $1", job_token, limit)
+    await run_jobs()
+    response = await client.get(f"/async/get/{job_token}", headers=bearer(token))
+    assert response.status == 500
+    body = await response.json()
+    assert body["jobState"] == "FAILED"
+    assert f"interrupted {limit} times" in body["reason"]

@@ -43,7 +43,8 @@ def worker_settings(settings: Settings) -> dict[str, Any]:
         "on_startup": startup,
         "on_shutdown": shutdown,
         "max_jobs": settings.worker_max_jobs,
-        "max_tries": settings.job_max_tries,
+        # One delivery more than the limit, so the job runner can record that it gave up.
+        "max_tries": settings.job_max_tries + 1,
         "keep_result": 60,
         "handle_signals": False,
         "lease_s": settings.job_lease_s,

@@ -62,6 +62,17 @@ async def run_job(
         log.info("job already finished or unknown; nothing to run", job_token=token)
         return
     with structlog.contextvars.bound_contextvars(job_token=token, job_kind=job.kind):
+        if job.attempts > settings.job_max_tries:
+            # Its worker died or was stopped every time: a job that keeps killing workers must
+            # end FAILED rather than stay PROCESSING once the queue stops delivering it.
+            message = (
+                f"The job was interrupted {job.attempts - 1} times (its worker stopped "
+                "each time); giving up"
+            )
+            await store.fail(pool, token, 500, message)
+            log.error("job given up", attempts=job.attempts - 1)
+            await redis.publish(done_channel(settings.queue_name), token)
+            return
         log.info("job started", attempt=job.attempts)
         try:
             async with asyncio.timeout(settings.job_timeout_s):
