@@ -9,6 +9,7 @@ from typing import Any
 from shared.errors import BadRequest, Forbidden
 from shared.registry import store
 from shared.registry.store import AUTHENTICATED_USERS_GROUP, PUBLIC_GROUP, Executor
+from shared.registry.wire import MAX_BIGINT
 
 
 class Access(StrEnum):
@@ -36,9 +37,9 @@ class AclUpdate:
 def _principal_id(value: Any, index: int) -> int:
     if isinstance(value, bool):
         value = None
-    if isinstance(value, str) and value.strip().isdigit():
+    if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
         value = int(value)
-    if not isinstance(value, int) or value <= 0:
+    if not isinstance(value, int) or not 0 < value <= MAX_BIGINT:
         raise BadRequest(f"resourceAccess[{index}].principalId must be a positive integer")
     return value
 

@@ -25,7 +25,7 @@ def organization_not_found(name: str) -> NotFound:
 
 
 def _organization_pk(text: str) -> int:
-    if not text.isdigit() or len(text) > 18:
+    if not (text.isascii() and text.isdigit()) or len(text) > 18:
         raise NotFound(f"Organization with id: '{text}' not found")
     return int(text)
 
@@ -57,6 +57,7 @@ class OrganizationService:
     async def get_by_name(self, name: str | None) -> dict[str, Any]:
         if not name or not name.strip():
             raise BadRequest("The query parameter 'name' is required")
+        wire.require_storable(name, "name")
         row = await store.organization_by_name(self._pool, name.strip())
         if row is None:
             raise organization_not_found(name.strip())

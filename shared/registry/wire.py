@@ -18,6 +18,7 @@ from shared.errors import BadRequest
 from shared.jobs.model import iso
 
 PAGE_SIZE = 50
+MAX_BIGINT = 2**63 - 1  # ids are bigint: a larger number names nothing and must not reach SQL
 SCHEMA_PACKAGE = "org.sagebionetworks.repo.model.schema"
 CREATE_SCHEMA_REQUEST = f"{SCHEMA_PACKAGE}.CreateSchemaRequest"
 CREATE_SCHEMA_RESPONSE = f"{SCHEMA_PACKAGE}.CreateSchemaResponse"
@@ -97,7 +98,9 @@ def page_request(body: dict[str, Any]) -> PageRequest:
         return PageRequest(0)
     try:
         kind, _, value = base64.urlsafe_b64decode(str(token).encode()).decode().partition(":")
-        if kind != "after" or not value.isdigit():
+        if kind != "after" or not (value.isascii() and value.isdigit()) or len(value) > 19:
+            raise ValueError(token)
+        if int(value) > MAX_BIGINT:
             raise ValueError(token)
         return PageRequest(int(value))
     except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
@@ -128,4 +131,11 @@ def require_string(body: dict[str, Any], field: str) -> str:
     value = body.get(field)
     if not isinstance(value, str) or not value.strip():
         raise BadRequest(f"'{field}' is required and must be a non-empty string")
-    return value.strip()
+    return require_storable(value.strip(), field)
+
+
+def require_storable(value: str, what: str) -> str:
+    """PostgreSQL text cannot hold NUL: refuse it here rather than fail in SQL."""
+    if "\x00" in value:
+        raise BadRequest(f"'{what}' must not contain the NUL character")
+    return value
