@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from aiohttp import web
 
 from gateway.http import (
@@ -14,6 +16,7 @@ from gateway.http import (
     services,
     transaction_id,
 )
+from shared.er.text import holds_unstorable_text, storable
 from shared.errors import BadRequest
 from shared.releases.catalog import ReleaseCatalog
 from shared.schemas import sync as sync_job
@@ -42,6 +45,18 @@ def type_schemas(request: web.Request) -> TypeSchemas:
     return TypeSchemas(services(request).pool, catalog(request))
 
 
+def params(request: web.Request) -> dict[str, str]:
+    """The path's parameters; text Postgres cannot store (NUL, a lone surrogate) is a 400."""
+    return {name: storable(value, f"'{name}'") for name, value in request.match_info.items()}
+
+
+async def read_body(request: web.Request) -> Any:
+    body = await read_json(request)
+    if holds_unstorable_text(body):
+        raise BadRequest("The body holds text that cannot be stored (NUL or a lone surrogate)")
+    return body
+
+
 async def page(request: web.Request, *query: object) -> PageRequest:
     """The page asked for; its token must have been issued for this same query."""
     token = request.headers.get("continuationToken")
@@ -66,7 +81,7 @@ def wants_async(request: web.Request) -> bool:
 @routes.post(PREFIX + "/schemacollections")
 @requires_scope(ADMIN)
 async def create_collection(request: web.Request) -> web.Response:
-    created = await collections(request).create(await read_json(request), principal(request))
+    created = await collections(request).create(await read_body(request), principal(request))
     return apollo_response(request, created, status=201, message="Schema collection created")
 
 
@@ -80,21 +95,21 @@ async def list_collections(request: web.Request) -> web.Response:
 @routes.get(PREFIX + "/schemacollections/{collection_id}")
 @requires_scope(READ)
 async def get_collection(request: web.Request) -> web.Response:
-    row = await collections(request).get(request.match_info["collection_id"])
+    row = await collections(request).get(params(request)["collection_id"])
     return apollo_response(request, collection_json(row))
 
 
 @routes.get(PREFIX + "/schemacollections/{collection_id}/stats")
 @requires_scope(READ)
 async def collection_stats(request: web.Request) -> web.Response:
-    stats = await collections(request).stats(request.match_info["collection_id"])
+    stats = await collections(request).stats(params(request)["collection_id"])
     return apollo_response(request, stats)
 
 
 @routes.delete(PREFIX + "/schemacollections/{collection_id}")
 @requires_scope(ADMIN)
 async def delete_collection(request: web.Request) -> web.Response:
-    collection_id = request.match_info["collection_id"]
+    collection_id = params(request)["collection_id"]
     await collections(request).delete(collection_id)
     return apollo_response(request, {"schemaCollectionId": collection_id, "deleted": True})
 
@@ -105,10 +120,8 @@ async def delete_collection(request: web.Request) -> web.Response:
 @routes.get(TYPES + "/schemacollections/{collection_id}")
 @requires_scope(READ)
 async def list_in_collection(request: web.Request) -> web.Response:
-    schema_type, collection_id = (
-        request.match_info["schema_type"],
-        request.match_info["collection_id"],
-    )
+    info = params(request)
+    schema_type, collection_id = info["schema_type"], info["collection_id"]
     page_asked = await page(request, "in-collection", schema_type, collection_id.lower())
     rows, paging = await type_schemas(request).in_collection(schema_type, collection_id, page_asked)
     return items_response(request, rows, paging)
@@ -117,7 +130,8 @@ async def list_in_collection(request: web.Request) -> web.Response:
 @routes.get(PREFIX + "/entitytypes/schemacollections/{collection_id}/tags/{tag}")
 @requires_scope(READ)
 async def list_by_tag(request: web.Request) -> web.Response:
-    collection_id, tag = request.match_info["collection_id"], request.match_info["tag"]
+    info = params(request)
+    collection_id, tag = info["collection_id"], info["tag"]
     page_asked = await page(request, "tagged", collection_id.lower(), tag.lower())
     rows, paging = await type_schemas(request).tagged(collection_id, tag, page_asked)
     return items_response(request, rows, paging)
@@ -127,9 +141,9 @@ async def list_by_tag(request: web.Request) -> web.Response:
 @requires_scope(ADMIN)
 async def bulk_upsert(request: web.Request) -> web.Response:
     outcome = await type_schemas(request).bulk_upsert(
-        request.headers.get("schemaCollectionId"),
+        storable(request.headers.get("schemaCollectionId", ""), "The schemaCollectionId header"),
         request.match_info["schema_type"],
-        await read_json(request),
+        await read_body(request),
         principal(request),
     )
     status = 207 if outcome.failed else 200
@@ -139,7 +153,7 @@ async def bulk_upsert(request: web.Request) -> web.Response:
 @routes.get(PREFIX + "/relationshiptypes/{type_id}/entitytypes")
 @requires_scope(READ)
 async def allowed_pairs(request: web.Request) -> web.Response:
-    type_id = request.match_info["type_id"]
+    type_id = params(request)["type_id"]
     found, paging = await type_schemas(request).pairs(
         type_id, await page(request, "pairs", type_id)
     )
@@ -149,7 +163,7 @@ async def allowed_pairs(request: web.Request) -> web.Response:
 @routes.get(PREFIX + "/entitytypes/{type_id}/relationshiptypes")
 @requires_scope(READ)
 async def relationship_types_of(request: web.Request) -> web.Response:
-    type_id = request.match_info["type_id"]
+    type_id = params(request)["type_id"]
     page_asked = await page(request, "relationships-of", type_id)
     found, paging = await type_schemas(request).relationship_types_of(type_id, page_asked)
     return apollo_response(request, found, paging=paging)
@@ -158,7 +172,7 @@ async def relationship_types_of(request: web.Request) -> web.Response:
 @routes.get(TYPES + "/{type_id}")
 @requires_scope(READ)
 async def get_latest(request: web.Request) -> web.Response:
-    info = request.match_info
+    info = params(request)
     row = await type_schemas(request).get(info["schema_type"], info["type_id"])
     return apollo_response(request, item_json(row, query_flag(request, "includeSystemData")))
 
@@ -166,7 +180,8 @@ async def get_latest(request: web.Request) -> web.Response:
 @routes.get(TYPES + "/{type_id}/versions")
 @requires_scope(READ)
 async def list_versions(request: web.Request) -> web.Response:
-    schema_type, type_id = request.match_info["schema_type"], request.match_info["type_id"]
+    info = params(request)
+    schema_type, type_id = info["schema_type"], info["type_id"]
     page_asked = await page(request, "versions", schema_type, type_id)
     rows, paging = await type_schemas(request).versions(schema_type, type_id, page_asked)
     return items_response(request, rows, paging)
@@ -175,7 +190,7 @@ async def list_versions(request: web.Request) -> web.Response:
 @routes.get(TYPES + "/{type_id}/versions/{version}")
 @requires_scope(READ)
 async def get_version(request: web.Request) -> web.Response:
-    info = request.match_info
+    info = params(request)
     row = await type_schemas(request).get(info["schema_type"], info["type_id"], info["version"])
     return apollo_response(request, item_json(row, query_flag(request, "includeSystemData")))
 
@@ -183,7 +198,7 @@ async def get_version(request: web.Request) -> web.Response:
 @routes.delete(TYPES + "/{type_id}")
 @requires_scope(ADMIN)
 async def delete_type(request: web.Request) -> web.Response:
-    info = request.match_info
+    info = params(request)
     await type_schemas(request).delete(info["schema_type"], info["type_id"])
     return apollo_response(request, {"id": info["type_id"], "active": False})
 
@@ -195,7 +210,7 @@ async def delete_type(request: web.Request) -> web.Response:
 @requires_scope(ADMIN)
 async def sync(request: web.Request) -> web.Response:
     svc, who = services(request), principal(request)
-    body = await read_json(request)
+    body = await read_body(request)
     job_request = await sync_job.prepare(collections(request), body, transaction_id(request))
     if not wants_async(request):
         result = await svc.jobs.run_and_wait(sync_job.KIND, who, job_request)
@@ -209,7 +224,7 @@ async def sync(request: web.Request) -> web.Response:
 @routes.post(PREFIX + "/releases")
 @requires_scope(ADMIN)
 async def publish_release(request: web.Request) -> web.Response:
-    body = await read_json(request)
+    body = await read_body(request)
     summary, created = await catalog(request).publish(body, principal(request).id)
     message = "Release published" if created else "Release already published"
     return apollo_response(request, summary, status=201 if created else 200, message=message)

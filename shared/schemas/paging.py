@@ -30,7 +30,7 @@ GET_SECRET = "SELECT secret FROM server_secrets WHERE name = 'paging'"
 def page_size(raw: str | None) -> int:
     if raw is None or raw == "":
         return DEFAULT_SIZE
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_SIZE:
+    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= MAX_SIZE:
         raise BadRequest(f"Query parameter 'size' must be a whole number from 1 to {MAX_SIZE}")
     return int(raw)
 

@@ -79,7 +79,7 @@ class TypeSchemas:
         """The current active version, or the named version (any state)."""
         number = None
         if version is not None:
-            if not version.isdigit() or not 1 <= int(version) < 2**31:
+            if not (version.isascii() and version.isdigit()) or not 1 <= int(version) < 2**31:
                 raise BadRequest("A schema version is a whole number from 1")
             number = int(version)
         row = await self.pool.fetchrow(store.GET_TYPE, type_id, schema_type, number)
