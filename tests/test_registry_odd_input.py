@@ -3,11 +3,21 @@
 from __future__ import annotations
 
 import base64
+from typing import Any
 
 from aiohttp.test_utils import TestClient
 
+from shared.registry.metaschema import MAX_NESTING, nesting_depth
 from tests.conftest import TokenFactory, bearer
-from tests.registry_helpers import BASE, create_org, failure_reason
+from tests.registry_helpers import (
+    BASE,
+    RunJobs,
+    create_org,
+    create_schema,
+    failure_reason,
+    register,
+    validation_schema,
+)
 
 ORG = f"{BASE}/schema/organization"
 
@@ -46,3 +56,47 @@ async def test_ids_tokens_and_names_that_cannot_reach_sql(
     ):
         response = await client.post(f"{BASE}{path}", json=body, headers=headers)
         assert "NUL" in failure_reason(response.status, await response.json(), 400)
+
+
+def nested(keyword: str, levels: int) -> dict[str, Any]:
+    """A schema ``levels`` objects and arrays deep, ``keyword`` wrapping each subschema."""
+    node: dict[str, Any] = {"type": "string"}
+    depth = 1
+    while depth < levels:
+        if keyword == "allOf" and depth + 2 <= levels:
+            node, depth = {"allOf": [node]}, depth + 2
+        elif keyword == "properties" and depth + 2 <= levels:
+            node, depth = {"properties": {"a": node}}, depth + 2
+        elif keyword == "not":
+            node, depth = {"not": node}, depth + 1
+        else:
+            node, depth = {"items": node}, depth + 1
+    return node
+
+
+async def test_deeply_nested_schemas_are_refused_not_crashed(
+    client: TestClient, make_token: TokenFactory, run_jobs: RunJobs
+) -> None:
+    token = await make_token("alice", "view", "modify")
+    await create_org(client, token, "my.organization")
+    for keyword in ("items", "allOf", "properties", "not"):
+        deepest = {"$id": f"my.organization-{keyword}", **nested(keyword, MAX_NESTING)}
+        assert nesting_depth(deepest) == MAX_NESTING
+        await register(client, token, run_jobs, deepest)
+
+        too_deep = {"$id": f"my.organization-{keyword}", "items": nested(keyword, MAX_NESTING)}
+        status, body = await create_schema(client, token, run_jobs, too_deep)
+        reason = failure_reason(status, body, 400)
+        assert f"{MAX_NESTING + 1} levels deep; at most {MAX_NESTING}" in reason
+
+    # Deep enough to exhaust the stack of an unchecked validator: still a 400.
+    status, body = await create_schema(
+        client, token, run_jobs, {"$id": "my.organization-Deep", **nested("allOf", 400)}
+    )
+    assert "400 levels deep" in failure_reason(status, body, 400)
+
+    referring = {"$id": "my.organization-Top", **nested("items", MAX_NESTING - 1)}
+    referring["items"] = {"$ref": "my.organization-allOf"}
+    await register(client, token, run_jobs, referring)
+    status, body = await validation_schema(client, token, run_jobs, "my.organization-Top")
+    assert status == 201, body

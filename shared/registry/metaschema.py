@@ -22,6 +22,9 @@ from jsonschema.protocols import Validator
 from shared.errors import BadRequest
 
 DEFAULT_DIALECT = "draft-07"
+# Objects and arrays nested deeper than this are refused: the validator and the $ref walk
+# recurse once per level, and a deeper body would exhaust Python's stack (a 500).
+MAX_NESTING = 100
 # Metaschema URI (normalised by _dialect_key) -> dialect name and validator class.
 _DRAFTS: dict[str, tuple[str, type[Validator]]] = {
     "http://json-schema.org/draft-04/schema": ("draft-04", Draft4Validator),
@@ -48,8 +51,30 @@ def validator_class(schema: dict[str, Any]) -> tuple[str, type[Validator]]:
     return _DRAFTS[_dialect_key(uri)]
 
 
+def nesting_depth(value: Any) -> int:
+    """How many objects and arrays deep ``value`` goes, counted without recursion."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, dict):
+            children = node.values()
+        elif isinstance(node, list):
+            children = node
+        else:
+            continue
+        deepest = max(deepest, depth)
+        stack.extend((child, depth + 1) for child in children)
+    return deepest
+
+
 def check_against_metaschema(schema: dict[str, Any]) -> None:
     """Raise a 400 that says where and how the schema breaks its metaschema."""
+    depth = nesting_depth(schema)
+    if depth > MAX_NESTING:
+        raise BadRequest(
+            f"The schema nests objects and arrays {depth} levels deep; at most "
+            f"{MAX_NESTING} are allowed"
+        )
     dialect, cls = validator_class(schema)
     checker = cls(cls.META_SCHEMA)
     error = best_match(checker.iter_errors(schema))
