@@ -9,6 +9,7 @@ import asyncpg
 
 from shared.er.access import ErCollection
 from shared.er.paging import decode_token, encode_token
+from shared.er.text import is_storable
 from shared.errors import BadRequest, NotFound
 
 
@@ -63,7 +64,7 @@ async def list_items(
 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """One page of items (by id) and its paging block."""
     after = decode_token(continuation) or ""
-    if not isinstance(after, str):
+    if not isinstance(after, str) or not is_storable(after):
         raise BadRequest("The continuationToken header is not a token this service issued")
     total = await pool.fetchval(table.count_sql, collection.id, type_id)
     rows = await pool.fetch(table.page_sql, collection.id, type_id, after, size + 1)

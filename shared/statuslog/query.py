@@ -49,9 +49,12 @@ def batch_tracker(public_url: str, transaction_id: str) -> str:
 def _moment(name: str, value: str) -> datetime:
     try:
         moment = datetime.fromisoformat(value)
-    except ValueError as exc:
+        moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+        # In UTC it must still be a date Python and Postgres can hold (years 1 to 9999).
+        moment.astimezone(UTC)
+    except (ValueError, OverflowError) as exc:
         raise BadRequest(f"Query parameter '{name}' must be an ISO-8601 date-time") from exc
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return moment
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,7 +79,7 @@ class LogQuery:
                 "correlationId, startTime or endTime"
             )
         after = decode_token(continuation) or 0
-        if not isinstance(after, int):
+        if isinstance(after, bool) or not isinstance(after, int) or not 0 <= after < 2**63:
             raise BadRequest("The continuationToken header is not a token this service issued")
         return cls(filters, page_size(params.get("limit"), "limit"), after)
 

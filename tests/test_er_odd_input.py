@@ -1,0 +1,67 @@
+"""Odd input to ER reads and status logs is a 400, never a 500: edited continuation tokens
+(text Postgres cannot store, numbers out of range) and dates outside what Postgres holds."""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient
+
+from shared.services import Services
+from tests.conftest import TokenFactory, bearer
+from tests.er_helpers import ALL_SCOPES, entity, two_collections, upsert_ok
+
+
+def token_for(position: Any) -> str:
+    raw = json.dumps({"after": position}).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+@pytest.fixture
+async def alice(
+    client: TestClient, services: Services, make_token: TokenFactory, background_worker: None
+) -> tuple[str, str]:
+    token = await make_token("alice", *ALL_SCOPES)
+    ns = await two_collections(client, services.pool, token)
+    body = await upsert_ok(client, token, "entities", "august_14_81", [entity(ns, "e1", "AHU")])
+    return token, body["transactionId"]
+
+
+@pytest.mark.parametrize("position", ["\u0000", "\ud800", "a\u0000b"])
+async def test_an_edited_entity_list_token_is_400(
+    client: TestClient, alice: tuple[str, str], position: str
+) -> None:
+    token, _ = alice
+    headers = {
+        **bearer(token),
+        "ercollectionid": "august_14_81",
+        "continuationToken": token_for(position),
+    }
+    for kind in ("entities", "relationships"):
+        response = await client.get(f"/apollo/er/{kind}", headers=headers)
+        assert response.status == 400, await response.text()
+
+
+@pytest.mark.parametrize("position", [10**30, -(10**30), True])
+async def test_an_edited_status_log_token_is_400(
+    client: TestClient, alice: tuple[str, str], position: Any
+) -> None:
+    token, transaction = alice
+    headers = {**bearer(token), "continuationToken": token_for(position)}
+    response = await client.get(f"/apollo/status/logs?transactionId={transaction}", headers=headers)
+    assert response.status == 400, await response.text()
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["startTime=0001-01-01T00:00:00%2B14:00", "endTime=9999-12-31T23:59:59-14:00"],
+)
+async def test_a_time_postgres_cannot_hold_is_400(
+    client: TestClient, alice: tuple[str, str], query: str
+) -> None:
+    token, _ = alice
+    response = await client.get(f"/apollo/status/logs?{query}", headers=bearer(token))
+    assert response.status == 400, await response.text()
