@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 
+from shared.er.text import holds_unstorable_text
 from shared.services import Services
 from tests.conftest import TokenFactory, bearer
 from tests.er_helpers import ALL_SCOPES, entity, two_collections, upsert_ok
@@ -65,3 +66,33 @@ async def test_a_time_postgres_cannot_hold_is_400(
     token, _ = alice
     response = await client.get(f"/apollo/status/logs?{query}", headers=bearer(token))
     assert response.status == 400, await response.text()
+
+
+def test_the_unstorable_text_check_walks_deep_values_without_recursing() -> None:
+    deep: Any = "fine"
+    for _ in range(5000):
+        deep = {"k": [deep]}
+    assert holds_unstorable_text(deep) is False
+    assert holds_unstorable_text({"k": [deep, {"\u0000": 1}]}) is True
+
+
+async def test_a_deeply_nested_item_is_judged_not_a_500(
+    client: TestClient, alice: tuple[str, str]
+) -> None:
+    token, _ = alice
+    deep = "[" * 600 + "]" * 600
+    item = (
+        '{"id": "deep", "entityName": "x", "entityType": "BRICK_0_4__AHU", "customData": {"d": %s}}'
+    )
+    response = await client.post(
+        "/apollo/er/entities",
+        data=f"[{item % deep}]",
+        headers={
+            **bearer(token),
+            "ercollectionid": "august_14_81",
+            "Content-Type": "application/json",
+        },
+    )
+    body = await response.json()
+    assert response.status == 207, body
+    assert [s["id"] for s in body["data"]["responses"]["success"]] == ["deep"]

@@ -18,13 +18,21 @@ def is_storable(value: str) -> bool:
 
 
 def holds_unstorable_text(value: Any) -> bool:
-    """Whether any string in a JSON value (keys included) is one Postgres would refuse."""
-    if isinstance(value, str):
-        return not is_storable(value)
-    if isinstance(value, dict):
-        return any(holds_unstorable_text(k) or holds_unstorable_text(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(holds_unstorable_text(v) for v in value)
+    """Whether any string in a JSON value (keys included) is one Postgres would refuse.
+
+    Iterative, so a deeply nested body (as deep as the JSON parser accepts) is walked without
+    running out of Python stack."""
+    stack = [value]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, str):
+            if not is_storable(current):
+                return True
+        elif isinstance(current, dict):
+            stack.extend(current.keys())
+            stack.extend(current.values())
+        elif isinstance(current, list):
+            stack.extend(current)
     return False
 
 
