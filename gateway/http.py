@@ -62,6 +62,8 @@ async def read_json(request: web.Request) -> Any:
         return json.loads(raw)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise BadRequest(f"Malformed JSON in the request body: {exc}") from exc
+    except RecursionError as exc:
+        raise BadRequest("The JSON in the request body is nested too deeply") from exc
 
 
 def json_response(

@@ -54,3 +54,13 @@ async def test_unknown_route_is_json_404(client: TestClient) -> None:
 async def test_every_response_has_a_request_id(client: TestClient) -> None:
     response = await client.get("/healthz", headers={"X-Request-Id": "abc123"})
     assert response.headers["X-Request-Id"] == "abc123"
+
+
+async def test_json_nested_too_deeply_is_400(client: TestClient, make_token: TokenFactory) -> None:
+    token = await make_token("alice", "view")
+    body = b"[" * 100_000 + b"]" * 100_000
+    response = await client.post(
+        SELFTEST, data=body, headers={**bearer(token), "Content-Type": "application/json"}
+    )
+    assert response.status == 400
+    assert "nested too deeply" in (await response.json())["error"]["message"]
