@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient
 
 from shared.releases import catalog as catalog_module
-from shared.releases.bundle import normalise
+from shared.releases.bundle import MAX_ANCESTORS, MAX_PAIRS, MAX_PARENTS, normalise
 from shared.releases.catalog import ReleaseCatalog
 from shared.schemas.render import entity_schema, relationship_schema
 from shared.schemas.sync import cache_dir
@@ -228,3 +229,32 @@ def test_pairs_a_broader_pair_already_admits_are_dropped() -> None:
     assert by_name(normalise(merged)["relationshiptypes"])["feeds_Equipment_Equipment"][
         "pairs"
     ] == [{"source": "Equipment", "destination": "Equipment"}]
+
+
+def test_hierarchies_and_pairs_are_bounded_so_normalising_stays_fast() -> None:
+    chain = [entity("Equipment")] + [
+        entity(f"E{i}", f"E{i - 1}" if i else "Equipment") for i in range(15000)
+    ]
+    wide = entity("Wide", *[f"E{i}" for i in range(MAX_PARENTS + 1)])
+    leaves = [entity(f"Leaf{i}", "Equipment") for i in range(MAX_PAIRS + 1)]
+    pairs = [{"source": f"Leaf{i}", "destination": "Equipment"} for i in range(MAX_PAIRS + 1)]
+    bundle = release(
+        "3.0",
+        entitytypes=[*chain, wide, *leaves],
+        relationshiptypes=[
+            {"relation": "feeds", "pairs": pairs[:MAX_PAIRS]},
+            {"relation": "feeds", "pairs": pairs[MAX_PAIRS:]},
+            {"relation": "hasPart", "pairs": pairs},
+        ],
+    )
+    started = time.perf_counter()
+    normalised = normalise(bundle)
+    assert time.perf_counter() - started < 10
+    errors = {e["name"]: e.get("error", "") for e in normalised["entitytypes"]}
+    assert errors[f"E{MAX_ANCESTORS - 1}"] == ""  # Equipment and E0..E126 above it
+    assert errors[f"E{MAX_ANCESTORS}"] == f"more than {MAX_ANCESTORS} ancestors"
+    assert "invalid parent" in errors[f"E{MAX_ANCESTORS + 1}"]
+    assert errors["Wide"] == f"at most {MAX_PARENTS} parents"
+    relations = by_name(normalised["relationshiptypes"])
+    assert relations["hasPart"]["error"] == f"at most {MAX_PAIRS} pairs per relation"
+    assert relations["feeds_Equipment_Equipment"]["error"] == f"more than {MAX_PAIRS} pairs"

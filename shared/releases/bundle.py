@@ -21,7 +21,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from typing import Any
 
 from shared.errors import BadRequest
@@ -32,6 +32,11 @@ NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{0,199}$")
 LINE = re.compile(r"^[a-z][a-z0-9_-]{0,63}$")
 VERSION = re.compile(r"^[0-9A-Za-z][0-9A-Za-z._-]{0,63}$")
 MAX_ENTRIES = 20000
+# Bounds that keep normalising a bundle linear in its size (Brick 1.5: at most 5 parents and 13
+# ancestors per class, 42 pairs per relation).
+MAX_PARENTS = 16
+MAX_ANCESTORS = 128
+MAX_PAIRS = 1000
 
 
 def content_sha256(value: Any) -> str:
@@ -69,7 +74,7 @@ def check_shape(bundle: Any) -> None:
     names = [e.get("name") for e in bundle.get("entitytypes", [])]
     if not all(isinstance(n, str) for n in names):
         raise BadRequest("Every entity type needs a 'name' (a string)")
-    duplicates = sorted({n for n in names if names.count(n) > 1})
+    duplicates = sorted(n for n, count in Counter(names).items() if count > 1)
     if duplicates:
         raise BadRequest(f"Entity type names repeat: {', '.join(duplicates[:10])}")
     relations = [e.get("relation") for e in bundle.get("relationshiptypes", [])]
@@ -99,6 +104,8 @@ def _entity_error(entry: dict[str, Any]) -> str | None:
         return f"entity type name '{entry['name']}' must match {NAME.pattern}"
     if _names(entry.get("parents")) is None or _names(entry.get("tags")) is None:
         return "'parents' and 'tags' must be lists of strings"
+    if len(set(entry.get("parents") or [])) > MAX_PARENTS:
+        return f"at most {MAX_PARENTS} parents"
     for key in ("label", "definition", "topClass", "replacedBy"):
         if entry.get(key) is not None and not isinstance(entry[key], str):
             return f"'{key}' must be a string"
@@ -127,21 +134,9 @@ def _normalise_entities(entries: list[dict[str, Any]]) -> dict[str, dict[str, An
             result[name]["replacedBy"] = entry["replacedBy"]
         if _text(entry, "topClass"):
             result[name]["topClass"] = entry["topClass"]
-    ancestors = {name: _closure(name, result) for name in result}
-    for name in result:
-        if name in ancestors[name]:
-            result[name] = {"name": name, "error": "its parents form a cycle"}
-    changed = True
-    while changed:  # an entry under an invalid parent is invalid too
-        changed = False
-        for name, entry in result.items():
-            bad = [p for p in entry.get("parents", []) if "error" in result.get(p, {"error": 1})]
-            if "error" not in entry and bad:
-                result[name] = {
-                    "name": name,
-                    "error": f"unknown or invalid parent(s): {', '.join(bad)}",
-                }
-                changed = True
+    for name in _on_cycles(result):
+        result[name] = {"name": name, "error": "its parents form a cycle"}
+    ancestors = _ancestors(result)
     for name, entry in result.items():
         if "error" not in entry:
             entry["ancestors"] = sorted(ancestors[name])
@@ -149,14 +144,91 @@ def _normalise_entities(entries: list[dict[str, Any]]) -> dict[str, dict[str, An
     return result
 
 
-def _closure(name: str, entities: dict[str, dict[str, Any]]) -> set[str]:
-    found: set[str] = set()
-    stack = list(entities[name].get("parents", []))
-    while stack:
-        parent = stack.pop()
-        if parent not in found:
-            found.add(parent)
-            stack.extend(entities.get(parent, {}).get("parents", []))
+def _parents_graph(entities: dict[str, dict[str, Any]]) -> dict[str, list[str]]:
+    """Valid entries -> their parents that are valid entries too."""
+    return {
+        name: [p for p in entry["parents"] if "error" not in entities.get(p, {"error": 1})]
+        for name, entry in entities.items()
+        if "error" not in entry
+    }
+
+
+def _on_cycles(entities: dict[str, dict[str, Any]]) -> set[str]:
+    """Entries on a cycle of parents (Tarjan's strongly connected components, iteratively)."""
+    graph = _parents_graph(entities)
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    cyclic: set[str] = set()
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        on_stack.add(node)
+
+    for root in graph:
+        if root in index:
+            continue
+        visit(root)
+        work = [(root, iter(graph[root]))]
+        while work:
+            node, parents = work[-1]
+            for parent in parents:
+                if parent not in index:
+                    visit(parent)
+                    work.append((parent, iter(graph[parent])))
+                    break
+                if parent in on_stack:
+                    low[node] = min(low[node], index[parent])
+            else:
+                work.pop()
+                if work:
+                    low[work[-1][0]] = min(low[work[-1][0]], low[node])
+                if low[node] == index[node]:
+                    component = []
+                    while not component or component[-1] != node:
+                        component.append(stack.pop())
+                        on_stack.discard(component[-1])
+                    if len(component) > 1 or node in graph[node]:
+                        cyclic.update(component)
+    return cyclic
+
+
+def _ancestors(entities: dict[str, dict[str, Any]]) -> dict[str, set[str]]:
+    """Each valid entry's ancestors, parents first (no cycles are left). An entry under an
+    invalid parent, or with more than MAX_ANCESTORS ancestors, is made invalid (in place)."""
+    found: dict[str, set[str]] = {}
+    done: set[str] = set()
+    for root in entities:
+        stack = [root]
+        while stack:
+            name = stack[-1]
+            entry = entities[name]
+            if name in done or "error" in entry:
+                done.add(name)
+                stack.pop()
+                continue
+            pending = [p for p in entry["parents"] if p in entities and p not in done]
+            if pending:
+                stack.extend(pending)
+                continue
+            stack.pop()
+            done.add(name)
+            bad = [p for p in entry["parents"] if "error" in entities.get(p, {"error": 1})]
+            if bad:
+                error = f"unknown or invalid parent(s): {', '.join(bad)}"
+                entities[name] = {"name": name, "error": error}
+                continue
+            lineage: set[str] = set()
+            for parent in entry["parents"]:
+                lineage.add(parent)
+                lineage.update(found[parent])
+                if len(lineage) > MAX_ANCESTORS:
+                    entities[name] = {"name": name, "error": f"more than {MAX_ANCESTORS} ancestors"}
+                    break
+            else:
+                found[name] = lineage
     return found
 
 
@@ -187,6 +259,10 @@ def _group_relations(
             grouped[key].add((pair["source"], pair["destination"]))
     result = failed
     for (relation, source, destination), pairs in grouped.items():
+        if len(pairs) > MAX_PAIRS:
+            name = f"{relation}_{source}_{destination}"
+            result.append({"name": name, "error": f"more than {MAX_PAIRS} pairs"})
+            continue
         minimal = _minimal_pairs(pairs, entities)
         result.append(
             {
@@ -206,6 +282,8 @@ def _relation_error(relation: str, pairs: Any, entities: dict[str, dict[str, Any
         return f"relation name '{relation}' must match {NAME.pattern}"
     if not isinstance(pairs, list) or not pairs:
         return "'pairs' must be a non-empty list of {source, destination} objects"
+    if len(pairs) > MAX_PAIRS:
+        return f"at most {MAX_PAIRS} pairs per relation"
     for pair in pairs:
         if not isinstance(pair, dict) or not all(
             isinstance(pair.get(k), str) for k in ("source", "destination")
@@ -226,11 +304,11 @@ def _minimal_pairs(
 ) -> set[tuple[str, str]]:
     """Drop a pair another pair already admits (a pair admits subclasses of its classes)."""
 
-    def lineage(name: str) -> set[str]:
-        return {name, *entities[name].get("ancestors", [])}
-
+    lineage = {
+        name: {name, *entities[name].get("ancestors", [])} for pair in pairs for name in pair
+    }
     return {
         (s, d)
         for s, d in pairs
-        if not any((s2, d2) != (s, d) and s2 in lineage(s) and d2 in lineage(d) for s2, d2 in pairs)
+        if not any((s2, d2) != (s, d) and s2 in lineage[s] and d2 in lineage[d] for s2, d2 in pairs)
     }
