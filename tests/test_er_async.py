@@ -235,6 +235,6 @@ async def test_a_batch_job_that_fails_as_a_whole_fails_every_unfinished_item(
         "SELECT state, message FROM status_logs WHERE transaction_id = $1", body["transactionId"]
     )
     assert {(r["state"], r["message"]) for r in states} == {
-        ("Failed", "The batch job failed: Internal error")
+        ("Failed", "The batch job failed: Internal error while running the job")
     }
     assert len(states) == 3

@@ -169,16 +169,19 @@ def batch_result(
 
 async def upsert_batch(job: JobContext) -> dict[str, Any]:
     request = BatchRequest.from_json(job.request)
-    kind = KINDS[request.itemKind]
-    try:
-        return await write_batch(job, request, kind)
-    except Exception as exc:
-        # The job fails as a whole (a worker shutting down raises CancelledError instead and
-        # runs again): no item may stay Requested or Processing for ever.
-        reason = exc.message if isinstance(exc, BrickyardError) else "Internal error"
-        message = f"The batch job failed: {reason}"
-        await statuslog.fail_unfinished(job.pool, request.transactionId, kind.item_kind, message)
-        raise
+    return await write_batch(job, request, KINDS[request.itemKind])
+
+
+async def fail_unfinished_items(job: JobContext, error: BrickyardError) -> None:
+    """The batch job failed as a whole: no item may stay Requested or Processing for ever.
+
+    (A worker shutting down is no failure: the job runs again elsewhere.)
+    """
+    request = BatchRequest.from_json(job.request)
+    message = f"The batch job failed: {error.message}"
+    await statuslog.fail_unfinished(
+        job.pool, request.transactionId, KINDS[request.itemKind].item_kind, message
+    )
 
 
 async def write_batch(job: JobContext, request: BatchRequest, kind: BatchKind) -> dict[str, Any]:
