@@ -238,3 +238,31 @@ async def test_a_batch_job_that_fails_as_a_whole_fails_every_unfinished_item(
         ("Failed", "The batch job failed: Internal error while running the job")
     }
     assert len(states) == 3
+
+
+async def test_a_batch_given_up_after_interrupted_attempts_fails_every_item(
+    client: TestClient,
+    services: Services,
+    make_token: TokenFactory,
+    run_jobs: Callable[[], Awaitable[None]],
+) -> None:
+    token = await make_token("alice", *ALL_SCOPES)
+    ns = await two_collections(client, services.pool, token)
+    items = [entity(ns, f"ahu-{i}", "AHU") for i in range(3)]
+    response = await post_items(client, token, "entities", HERE, items, is_async=True)
+    assert response.status == 202
+    body = await response.json()
+    logs_sql = "SELECT state, message FROM status_logs WHERE transaction_id = $1"
+    logs = await services.pool.fetch(logs_sql, body["transactionId"])
+    assert {r["state"] for r in logs} == {"Requested"}
+    # As if every allowed attempt had started and its worker had died.
+    await services.pool.execute(
+        "UPDATE jobs SET attempts = $2 WHERE token = $1",
+        body["data"]["token"],
+        services.settings.job_max_tries,
+    )
+    await run_jobs()
+    logs = await services.pool.fetch(logs_sql, body["transactionId"])
+    assert [r["state"] for r in logs] == ["Failed"] * 3
+    assert all("interrupted" in r["message"] for r in logs)
+    assert await services.pool.fetchval("SELECT count(*) FROM er_entities") == 0
