@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import math
+import re
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -10,7 +13,10 @@ from aiohttp import web
 
 from gateway.keys import PRINCIPAL, SERVICES, TRANSACTION_ID
 from shared.auth import Principal
-from shared.errors import BadRequest, PayloadTooLarge, UnsupportedMediaType
+from shared.er.text import holds_unstorable_text
+from shared.errors import BadRequest, NotFound, PayloadTooLarge, UnsupportedMediaType
+from shared.jobs import JobRecord
+from shared.jobs.service import IdempotencyKey
 from shared.services import Services
 
 HandlerT = TypeVar("HandlerT", bound=Callable[[web.Request], Awaitable[web.StreamResponse]])
@@ -44,6 +50,17 @@ def transaction_id(request: web.Request) -> str:
     return request[TRANSACTION_ID]
 
 
+def _refuse_constant(name: str) -> Any:
+    raise BadRequest(f"{name} is not a JSON number; the request body must be standard JSON")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if math.isinf(value):
+        raise BadRequest(f"The number {text[:40]} in the request body is too large")
+    return value
+
+
 async def read_json(request: web.Request) -> Any:
     if request.content_type != "application/json":
         raise UnsupportedMediaType(
@@ -59,11 +76,40 @@ async def read_json(request: web.Request) -> Any:
     if not raw.strip():
         raise BadRequest("The request body is empty; expected JSON")
     try:
-        return json.loads(raw)
+        # Python accepts NaN, Infinity and numbers that overflow to inf; JSON and PostgreSQL don't.
+        return json.loads(raw, parse_constant=_refuse_constant, parse_float=_finite_float)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise BadRequest(f"Malformed JSON in the request body: {exc}") from exc
+    except ValueError as exc:  # only an integer over Python's digit limit gets here
+        raise BadRequest("A number in the request body has too many digits") from exc
     except RecursionError as exc:
         raise BadRequest("The JSON in the request body is nested too deeply") from exc
+
+
+async def submit_job(request: web.Request, kind: str, job_request: Any) -> JobRecord:
+    """Record and enqueue a job for the caller.
+
+    Its request is stored before any worker reads it, so text PostgreSQL cannot store is refused
+    here, once for every kind, rather than failing the insert with a 500."""
+    if holds_unstorable_text(job_request):
+        raise BadRequest(
+            "The request holds a character that cannot be stored (NUL or a lone surrogate)"
+        )
+    return await services(request).jobs.submit(
+        kind, principal(request), job_request, idempotency=await idempotency_key(request)
+    )
+
+
+# new_job_token's shape: anything else names no job, so it is answered without the database.
+_JOB_TOKEN = re.compile(r"[0-9a-f]{32}")
+
+
+def job_token(request: web.Request) -> str:
+    """The ``{token}`` of a job route."""
+    token = request.match_info["token"]
+    if not _JOB_TOKEN.fullmatch(token):
+        raise NotFound("No job has that token; a job token is 32 lowercase hex characters")
+    return token
 
 
 def json_response(
@@ -102,3 +148,23 @@ def query_flag(request: web.Request, name: str, default: bool = False) -> bool:
     if value.lower() in ("false", "0", "no"):
         return False
     raise BadRequest(f"Query parameter '{name}' must be true or false")
+
+
+MAX_IDEMPOTENCY_KEY_LENGTH = 255
+
+
+async def idempotency_key(request: web.Request) -> IdempotencyKey | None:
+    """The ``Idempotency-Key`` header with a digest of what it came with (route and body)."""
+    key = request.headers.get("Idempotency-Key")
+    if key is None:
+        return None
+    if not 1 <= len(key) <= MAX_IDEMPOTENCY_KEY_LENGTH or not key.isprintable():
+        raise BadRequest(
+            f"The Idempotency-Key header must be 1 to {MAX_IDEMPOTENCY_KEY_LENGTH} printable "
+            "characters"
+        )
+    digest = hashlib.sha256(f"{request.method} {request.path}\n".encode())
+    digest.update(await request.read())
+    for name in ("ercollectionid", "async"):  # headers that change what an ER call does
+        digest.update(f"\n{name}: {request.headers.get(name, '')}".encode())
+    return IdempotencyKey(key, digest.hexdigest())

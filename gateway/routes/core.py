@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from gateway.http import json_response, principal, public, query_flag, read_json, services
+from gateway.http import (
+    job_token,
+    json_response,
+    principal,
+    public,
+    query_flag,
+    read_json,
+    services,
+    submit_job,
+)
 from shared.health import readiness
 from shared.jobs import JobRecord, JobState
 from shared.jobs import selftest as selftest_job
@@ -39,15 +48,21 @@ async def readyz(request: web.Request) -> web.Response:
 
 @routes.get("/async/get/{token}")
 async def get_job(request: web.Request) -> web.Response:
-    job = await services(request).jobs.get_for(request.match_info["token"], principal(request))
+    job = await services(request).jobs.get_for(job_token(request), principal(request))
     return job_response(job)
 
 
 @routes.post("/selftest/async/start")
 async def start_selftest(request: web.Request) -> web.Response:
     job_request = selftest_job.parse_request(await read_json(request))
-    jobs = services(request).jobs
-    job = await jobs.submit(selftest_job.KIND, principal(request), job_request)
+    job = await submit_job(request, selftest_job.KIND, job_request)
     if query_flag(request, "wait"):
-        return job_response(await jobs.wait(job.token))
+        return job_response(await services(request).jobs.wait(job.token))
     return json_response({"token": job.token}, status=201)
+
+
+@routes.post("/async/cancel/{token}")
+async def cancel_job(request: web.Request) -> web.Response:
+    """202 while the job stops (``jobCanceling``), 200 once it is CANCELLED, 409 if it ended."""
+    job = await services(request).jobs.cancel(job_token(request), principal(request))
+    return json_response(job.status_json(), status=200 if job.done else 202)

@@ -8,7 +8,15 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from gateway.http import json_response, principal, read_json, requires_scope, services
+from gateway.http import (
+    job_token,
+    json_response,
+    principal,
+    read_json,
+    requires_scope,
+    services,
+    submit_job,
+)
 from shared.errors import NotFound, error_for_status
 from shared.jobs import JobState
 from shared.registry import (
@@ -16,6 +24,7 @@ from shared.registry import (
     VALIDATION_SCHEMA_KIND,
     OrganizationService,
     SchemaService,
+    wire,
 )
 
 routes = web.RouteTableDef()
@@ -31,22 +40,23 @@ def schemas(request: web.Request) -> SchemaService:
     return SchemaService(found.pool, found.settings.public_url)
 
 
-async def start_job(request: web.Request, kind: str) -> web.Response:
-    """Record and enqueue at once; the worker does all the validation."""
-    body = await read_json(request)
-    job = await services(request).jobs.submit(kind, principal(request), body)
+async def start_job(request: web.Request, kind: str, request_type: str) -> web.Response:
+    """Record and enqueue at once; the worker does all the other validation."""
+    # Only the body's shape is checked here: Synapse refuses a non-object at once, too.
+    body = wire.require_object(await read_json(request), request_type)
+    job = await submit_job(request, kind, body)
     return json_response({"token": job.token}, status=201)
 
 
 async def job_outcome(request: web.Request, kind: str) -> web.Response:
     """202 + AsynchronousJobStatus while running, 201 + the response, or the job's error."""
-    token = request.match_info["token"]
+    token = job_token(request)
     job = await services(request).jobs.get_for(token, principal(request))
     if job.kind != kind:
         raise NotFound(f"No {kind} job has the token '{token}'")
     if job.state is JobState.PROCESSING:
         return json_response(job.status_json(), status=202)
-    if job.state is JobState.FAILED:
+    if job.state is not JobState.COMPLETE:  # FAILED, or CANCELLED by its starter (409)
         raise error_for_status(job.error_status or 500, job.error_message or "The job failed")
     return json_response(job.result, status=201)
 
@@ -103,7 +113,7 @@ async def put_organization_acl(request: web.Request) -> web.Response:
 @routes.post(f"{BASE}/schema/type/create/async/start")
 @requires_scope("modify")
 async def start_create_schema(request: web.Request) -> web.Response:
-    return await start_job(request, CREATE_SCHEMA_KIND)
+    return await start_job(request, CREATE_SCHEMA_KIND, "CreateSchemaRequest")
 
 
 @routes.get(f"{BASE}/schema/type/create/async/get/{{token}}")
@@ -141,7 +151,7 @@ async def list_schema_versions(request: web.Request) -> web.Response:
 @routes.post(f"{BASE}/schema/type/validation/async/start")
 @requires_scope("view")
 async def start_validation_schema(request: web.Request) -> web.Response:
-    return await start_job(request, VALIDATION_SCHEMA_KIND)
+    return await start_job(request, VALIDATION_SCHEMA_KIND, "GetValidationSchemaRequest")
 
 
 @routes.get(f"{BASE}/schema/type/validation/async/get/{{token}}")
