@@ -53,6 +53,11 @@ class UnsupportedMediaType(BrickyardError):
     default_message = "Unsupported media type"
 
 
+class Unprocessable(BrickyardError):
+    status = 422
+    default_message = "Unprocessable request"
+
+
 class ServiceUnavailable(BrickyardError):
     status = 503
     default_message = "Service unavailable"
@@ -61,6 +66,12 @@ class ServiceUnavailable(BrickyardError):
 class JobTimeout(BrickyardError):
     status = 504
     default_message = "The job did not finish in time"
+
+
+class JobCancelled(BrickyardError):
+    # 409: the job's own state (CANCELLED) conflicts with producing a result.
+    status = 409
+    default_message = "cancelled"
 
 
 _BY_STATUS: dict[int, type[BrickyardError]] = {
@@ -74,6 +85,7 @@ _BY_STATUS: dict[int, type[BrickyardError]] = {
         PreconditionFailed,
         PayloadTooLarge,
         UnsupportedMediaType,
+        Unprocessable,
         ServiceUnavailable,
         JobTimeout,
     )

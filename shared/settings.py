@@ -29,6 +29,8 @@ class Settings:
     # picked up again by another worker once this lease runs out.
     job_lease_s: float = 10.0
     job_max_tries: int = 5
+    # Seconds between reconciler passes (re-enqueue accepted jobs Redis lost); 0 turns it off.
+    reconcile_interval_s: float = 5.0
     worker_max_jobs: int = 10
     sync_wait_timeout_s: float = 120.0
     db_pool_max: int = 10
@@ -67,6 +69,7 @@ class Settings:
             job_timeout_s=float(get("JOB_TIMEOUT") or defaults.job_timeout_s),
             job_lease_s=float(get("JOB_LEASE") or defaults.job_lease_s),
             job_max_tries=int(get("JOB_MAX_TRIES") or defaults.job_max_tries),
+            reconcile_interval_s=float(get("RECONCILE_INTERVAL") or defaults.reconcile_interval_s),
             worker_max_jobs=int(get("WORKER_MAX_JOBS") or defaults.worker_max_jobs),
             sync_wait_timeout_s=float(get("SYNC_WAIT_TIMEOUT") or defaults.sync_wait_timeout_s),
             db_pool_max=int(get("DB_POOL_MAX") or defaults.db_pool_max),
@@ -90,6 +93,7 @@ class Settings:
             "JOB_TIMEOUT": self.job_timeout_s,
             "JOB_LEASE": self.job_lease_s,
             "JOB_MAX_TRIES": self.job_max_tries,
+            "RECONCILE_INTERVAL": self.reconcile_interval_s,
             "WORKER_MAX_JOBS": self.worker_max_jobs,
             "SYNC_WAIT_TIMEOUT": self.sync_wait_timeout_s,
             "DB_POOL_MAX": self.db_pool_max,

@@ -1,88 +1,284 @@
-"""An arq worker that starts jobs within milliseconds and notices dead peers quickly.
+"""An arq worker that takes jobs in batches, starts them within milliseconds and never drops one.
 
-arq polls its queue every ``poll_delay`` (0.5 s by default) and keeps a job claimed for its
-whole timeout plus 10 s. Here the gateway publishes on a wake channel after each enqueue, so
-an idle worker starts the job at once; and a running job's claim is a short lease that the
-worker renews while it lives, so a job whose worker died is taken over within one lease.
+What it changes in arq's ``Worker`` (pinned to arq 0.28, whose internals this subclasses):
+
+- **Claiming**: one Lua script claims as many queued jobs as the worker has free slots, setting
+  each job's in-progress key atomically, so workers never race for the same ids and one round
+  trip starts many jobs. PostgreSQL then leases them in one statement.
+- **Pick-up**: the gateway publishes on a wake channel after each enqueue, and a finished job
+  frees its slot at once, so a worker polls again as soon as it can take more work.
+- **Leases**: a running job's claim (in Redis and in PostgreSQL) is a short lease the worker
+  renews while it lives; a dead worker's job is taken over once its lease runs out.
+- **Outcomes**: written once each, in batches, retried through outages (``shared.jobs.recorder``).
+- **Reconciling**: each worker runs the reconciler, one at a time per schema.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
+import secrets
+import socket
+from collections.abc import Mapping
 from typing import Any
 
 import structlog
 from arq import Worker
 from arq.connections import create_pool
 from arq.constants import in_progress_key_prefix
+from arq.utils import timestamp_ms
 
+from shared.jobs import store
 from shared.jobs.channels import listen_forever, wake_channel
+from shared.jobs.model import JobRecord, JobState
+from shared.jobs.reconciler import Sweeper, reconcile_forever
+from shared.jobs.recorder import OutcomeRecorder, forget_in_redis
+from shared.jobs.runner import JobContext, JobKind, retry_through_outages, run_claimed
+from shared.jobs.store import Outcome
+from shared.outages import backoff_delays, is_outage
+from shared.services import Services
 
 log = structlog.get_logger(__name__)
+
+# Claims up to ARGV[2] due jobs whose in-progress key it can set; in-progress jobs sit at the
+# front of the queue, so it looks a little past them.
+CLAIM_SCRIPT = """
+local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[5]))
+local claimed = {}
+local wanted = tonumber(ARGV[2])
+for _, id in ipairs(ids) do
+  if #claimed >= wanted then break end
+  if redis.call('SET', ARGV[4] .. id, '1', 'NX', 'PX', ARGV[3]) then
+    claimed[#claimed + 1] = id
+  end
+end
+return claimed
+"""
+SCAN_PAST_RUNNING = 512
+
+
+def new_worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
 
 
 class PromptWorker(Worker):
     def __init__(
-        self, *args: Any, lease_s: float = 10.0, wake_on_enqueue: bool = True, **kwargs: Any
+        self,
+        *args: Any,
+        job_kinds: Mapping[str, JobKind],
+        lease_s: float = 10.0,
+        wake_on_enqueue: bool = True,
+        reconcile_interval_s: float = 5.0,
+        sweepers: tuple[Sweeper, ...] = (),
+        **kwargs: Any,
     ) -> None:
         kwargs.setdefault("poll_delay", min(0.5, lease_s / 3))
         super().__init__(*args, **kwargs)
+        self.job_kinds = dict(job_kinds)
         self.lease_s = lease_s
         self.wake_on_enqueue = wake_on_enqueue
+        self.reconcile_interval_s = reconcile_interval_s
+        self.sweepers = sweepers
         self.in_progress_timeout_s = lease_s
+        self.worker_id = new_worker_id()
+        self.contexts: dict[str, JobContext] = {}
         self._wake = asyncio.Event()
-        self._last_renewal = 0.0
+        self._started = 0
+
+    @property
+    def services(self) -> Services:
+        return self.ctx["services"]  # type: ignore[no-any-return]
 
     async def main(self) -> None:
         if self._pool is None:
-            self._pool = await create_pool(
-                self.redis_settings,
-                job_deserializer=self.job_deserializer,
-                job_serializer=self.job_serializer,
-                default_queue_name=self.queue_name,
-                expires_extra_ms=self.expires_extra_ms,
-            )
-        log.info("worker starting", functions=sorted(self.functions), queue=self.queue_name)
+            self._pool = await retry_through_outages(self._connect_redis, "connecting to Redis")
         self.ctx["redis"] = self.pool
         if self.on_startup:
-            await self.on_startup(self.ctx)
-        listener = asyncio.create_task(
-            self._listen_for_wakeups() if self.wake_on_enqueue else asyncio.Event().wait()
+            await retry_through_outages(lambda: self.on_startup(self.ctx), "worker start-up")
+        self._claim = self.pool.register_script(CLAIM_SCRIPT)
+        self.recorder = OutcomeRecorder(
+            self.services.pool, self.pool, self.queue_name, self.worker_id
         )
+        self.recorder.start()
+        helpers = [asyncio.create_task(self._renew_leases_forever())]
+        if self.wake_on_enqueue:
+            helpers.append(asyncio.create_task(self._listen_for_wakeups()))
+        if self.reconcile_interval_s > 0:
+            helpers.append(asyncio.create_task(self._reconcile()))
+        log.info("worker started", worker_id=self.worker_id, kinds=sorted(self.job_kinds))
         try:
-            while True:
-                self._wake.clear()
-                await self._poll_iteration()
-                await self._renew_leases()
-                if self.burst and await self._burst_finished():
-                    return
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), self.poll_delay_s)
+            await self._loop()
         finally:
-            listener.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await listener
+            for helper in helpers:
+                helper.cancel()
+            for helper in helpers:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await helper
+            await self.recorder.stop()
+
+    async def _connect_redis(self) -> Any:
+        return await create_pool(self.redis_settings, default_queue_name=self.queue_name)
+
+    async def _loop(self) -> None:
+        delays = backoff_delays()
+        while True:
+            self._wake.clear()
+            try:
+                claimed_all = await self._claim_and_start()
+                delays = backoff_delays()
+            except Exception as exc:
+                if not is_outage(exc):
+                    raise
+                log.warning("cannot take jobs while a dependency is down", error=repr(exc))
+                await asyncio.sleep(next(delays))
+                continue
+            if self.burst and await self._burst_finished():
+                return
+            if claimed_all and self._free_slots():
+                continue  # the queue may hold more than we asked for
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self.poll_delay_s)
+
+    def _free_slots(self) -> int:
+        free = self.max_jobs - len(self.tasks)
+        if self.burst and self.max_burst_jobs >= 0:
+            free = min(free, self.max_burst_jobs - self._started)
+        return max(0, free) if self.allow_pick_jobs else 0
+
+    async def _claim_and_start(self) -> bool:
+        """Claim and start up to the free slots' worth of jobs; True when all slots were filled."""
+        wanted = self._free_slots()
+        if not wanted:
+            return False
+        lease_ms = int(self.lease_s * 1000)
+        raw = await self._claim(
+            keys=[self.queue_name],
+            args=[
+                timestamp_ms(),
+                wanted,
+                lease_ms,
+                in_progress_key_prefix,
+                wanted + SCAN_PAST_RUNNING,
+            ],
+        )
+        tokens = [token.decode() if isinstance(token, bytes) else token for token in raw]
+        if not tokens:
+            return False
+        try:
+            records = await store.claim(self.services.pool, tokens, self.worker_id, self.lease_s)
+        except BaseException:
+            # Nothing runs: let the jobs go at once instead of when their claims run out.
+            with contextlib.suppress(Exception):
+                await self.pool.delete(*(in_progress_key_prefix + t for t in tokens))
+            raise
+        claimed = {record.token for record in records}
+        if len(claimed) < len(tokens):
+            await self._settle_unclaimed([t for t in tokens if t not in claimed])
+        for record in records:
+            self._start(record)
+        return len(tokens) == wanted
+
+    async def _settle_unclaimed(self, tokens: list[str]) -> None:
+        """Queued jobs PostgreSQL would not lease: finished ones leave the queue; one that a
+        live worker still holds (Redis lost its claim) waits until that lease has run out."""
+        elsewhere = await store.leased_elsewhere(self.services.pool, tokens)
+        await forget_in_redis(
+            self.pool, self.queue_name, [t for t in tokens if t not in elsewhere], announce=True
+        )
+        if elsewhere:
+            later = timestamp_ms() + int(self.lease_s * 1000)
+            async with self.pool.pipeline(transaction=False) as pipe:
+                pipe.zadd(self.queue_name, {token: later for token in elsewhere}, xx=True)
+                pipe.delete(*(in_progress_key_prefix + token for token in elsewhere))
+                await pipe.execute()
+
+    def _start(self, record: JobRecord) -> None:
+        services = self.services
+        context = JobContext(record, services.pool, self.pool, services.settings)
+        self.contexts[record.token] = context
+        task = asyncio.create_task(self._run(context))
+        self.tasks[record.token] = task
+        self._started += 1
+        task.add_done_callback(lambda _: self._job_done(record.token))
+
+    def _job_done(self, token: str) -> None:
+        self.tasks.pop(token, None)
+        self.contexts.pop(token, None)
+        self._wake.set()
+
+    async def _run(self, context: JobContext) -> None:
+        kind = self.job_kinds.get(context.job.kind)
+        if kind is None:
+            outcome = Outcome(
+                context.token,
+                JobState.FAILED,
+                None,
+                500,
+                f"No worker runs jobs of kind '{context.job.kind}'",
+            )
+        else:
+            outcome = await run_claimed(context, kind)
+        # The handler is done: from here on only the outcome's write holds the job.
+        self.contexts.pop(context.token, None)
+        if outcome.state is JobState.COMPLETE:
+            self.jobs_complete += 1
+        else:
+            self.jobs_failed += 1
+        await self.recorder.record(outcome, written=context.recorded)
 
     async def _burst_finished(self) -> bool:
-        if 0 <= self.max_burst_jobs <= self._jobs_started() or not await self.pool.zcard(
+        # Running jobs stay queued until their outcome is recorded, so an empty queue and no
+        # running job means every job the burst could see has ended.
+        if self.tasks:
+            return False
+        return 0 <= self.max_burst_jobs <= self._started or not await self.pool.zcard(
             self.queue_name
-        ):
-            await asyncio.gather(*self.tasks.values())
-            return True
-        return False
+        )
 
-    async def _renew_leases(self) -> None:
-        now = asyncio.get_running_loop().time()
-        if not self.tasks or now - self._last_renewal < self.lease_s / 3:
+    async def _renew_leases_forever(self) -> None:
+        while True:
+            await asyncio.sleep(self.lease_s / 3)
+            for renew in (self._renew_claims, self._renew_leases):
+                try:
+                    await renew()
+                except Exception as exc:
+                    if not is_outage(exc):
+                        raise
+                    log.warning("could not renew leases", error=repr(exc))
+
+    async def _renew_claims(self) -> None:
+        """Every job this worker holds, its outcome still being recorded included, stays
+        claimed in Redis so no other worker takes it from the queue."""
+        if not self.tasks:
             return
-        self._last_renewal = now
+        lease_ms = int(self.lease_s * 1000)
         async with self.pool.pipeline(transaction=False) as pipe:
-            for job_id in self.tasks:
-                pipe.pexpire(in_progress_key_prefix + job_id, int(self.lease_s * 1000))
+            for token in self.tasks:
+                pipe.psetex(in_progress_key_prefix + token, lease_ms, b"1")
             await pipe.execute()
 
+    async def _renew_leases(self) -> None:
+        """Jobs whose handlers run: renew their leases, stop those lost, pass on cancels."""
+        tokens = list(self.contexts)
+        if not tokens:
+            return
+        held = await store.renew_leases(self.services.pool, tokens, self.worker_id, self.lease_s)
+        for token in tokens:
+            context, task = self.contexts.get(token), self.tasks.get(token)
+            if context is None or task is None:
+                continue
+            if token not in held:
+                # Another worker owns the job now; this run must stop so it never runs twice.
+                log.warning("lease lost; stopping the job here", job_token=token)
+                task.cancel()
+            elif held[token]:
+                context.cancel_requested = True
+
     async def _listen_for_wakeups(self) -> None:
-        await listen_forever(
-            self.pool, wake_channel(self.queue_name), lambda _token: self._wake.set()
+        await listen_forever(self.pool, wake_channel(self.queue_name), lambda _: self._wake.set())
+
+    async def _reconcile(self) -> None:
+        await reconcile_forever(
+            self.services.pool, self.pool, self.queue_name, self.reconcile_interval_s, self.sweepers
         )

@@ -6,6 +6,7 @@ from aiohttp import web
 
 from gateway.http import (
     apollo_response,
+    idempotency_key,
     principal,
     read_json,
     requires_scope,
@@ -107,13 +108,18 @@ async def upsert(request: web.Request, kind: BatchKind) -> web.Response:
     name, is_async = header_collection(request), async_header(request)
     items = parse_items(await read_json(request), kind, is_async)
     transaction = transaction_id(request)
-    batch = Submission(principal(request), kind, name, items, transaction, correlation_id(request))
+    batch = Submission(
+        principal(request), kind, name, items, transaction, correlation_id(request),
+        await idempotency_key(request),
+    )  # fmt: skip
     if not is_async:
         result = await run_sync(services(request), batch)
         data = {"responses": result["responses"]}
         return apollo_response(request, data, status=207, message=result["message"])
     job = await accept_async(services(request), batch)
-    data = accepted_json(services(request).settings.public_url, job.token, transaction)
+    # A replayed Idempotency-Key answers with the first call's job and transaction.
+    first_transaction = job.request["transactionId"]
+    data = accepted_json(services(request).settings.public_url, job.token, first_transaction)
     message = f"Accepted {len(items)} {kind.plural.lower()} for processing"
     return apollo_response(request, data, status=202, message=message)
 

@@ -8,6 +8,7 @@ from aiohttp import web
 
 from gateway.http import (
     apollo_response,
+    idempotency_key,
     json_response,
     principal,
     query_flag,
@@ -212,11 +213,14 @@ async def sync(request: web.Request) -> web.Response:
     svc, who = services(request), principal(request)
     body = await read_body(request)
     job_request = await sync_job.prepare(collections(request), body, transaction_id(request))
+    idempotency = await idempotency_key(request)
     if not wants_async(request):
-        result = await svc.jobs.run_and_wait(sync_job.KIND, who, job_request)
+        result = await svc.jobs.run_and_wait(
+            sync_job.KIND, who, job_request, idempotency=idempotency
+        )
         # The stored result is jsonb (keys in Postgres's order): answer in the envelope's order.
         return json_response({key: result[key] for key in ENVELOPE_KEYS})
-    job = await svc.jobs.submit(sync_job.KIND, who, job_request)
+    job = await svc.jobs.submit(sync_job.KIND, who, job_request, idempotency=idempotency)
     accepted = {"token": job.token, "statusUrl": f"{svc.settings.public_url}/async/get/{job.token}"}
     return apollo_response(request, accepted, status=202, message="Sync accepted")
 

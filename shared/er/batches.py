@@ -7,23 +7,22 @@ from collections import Counter
 from dataclasses import asdict, dataclass
 from typing import Any
 
+import asyncpg
+
 from shared.auth import Principal
+from shared.er import store as er_store
 from shared.er.access import ErCollection, ErCollections, Role
 from shared.er.text import holds_unstorable_text
-from shared.errors import BadRequest, PayloadTooLarge, ServiceUnavailable
+from shared.errors import BadRequest, PayloadTooLarge
 from shared.jobs import JobRecord
+from shared.jobs.service import IdempotencyKey
 from shared.services import Services
 from shared.statuslog import store as statuslog
 from shared.statuslog.query import batch_tracker
-from shared.statuslog.store import Outcome, State
 
 SYNC_LIMIT = 100
 ASYNC_LIMIT = 10_000
 MAX_ID_LENGTH = 512
-
-INSERT_BATCH = """
-INSERT INTO er_batches (transaction_id, collection_id, item_kind, items) VALUES ($1, $2, $3, $4)
-"""
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,10 +101,11 @@ class Submission:
     items: list[dict[str, Any]]
     transaction_id: str
     correlation_id: str
+    idempotency: IdempotencyKey | None = None
 
 
 async def _prepare(services: Services, batch: Submission) -> BatchRequest:
-    """Check access (403), then stage the items and their Requested logs in one transaction."""
+    """Check access (403) and the items' text; the request the batch job will get."""
     collections = ErCollections(services.pool)
     principal_id = batch.principal.id
     collection = await collections.require(principal_id, batch.collection_name, Role.readwrite)
@@ -113,7 +113,9 @@ async def _prepare(services: Services, batch: Submission) -> BatchRequest:
     if batch.kind is RELATIONSHIPS:
         destinations = destination_names(batch.items, collection)
         named |= await collections.require_each(principal_id, destinations, Role.readonly)
-    request = BatchRequest(
+    if holds_unstorable_text(batch.items):
+        raise BadRequest("The batch holds text that cannot be stored (NUL or a lone surrogate)")
+    return BatchRequest(
         transactionId=batch.transaction_id,
         correlationId=batch.correlation_id,
         itemKind=batch.kind.item_kind,
@@ -122,40 +124,41 @@ async def _prepare(services: Services, batch: Submission) -> BatchRequest:
         schemaCollectionId=collection.schema_collection_id,
         collections={name: [c.id, c.schema_collection_id] for name, c in named.items()},
     )
-    item_ids = [item["id"] for item in batch.items]
-    if holds_unstorable_text(batch.items):
-        raise BadRequest("The batch holds text that cannot be stored (NUL or a lone surrogate)")
-    async with services.pool.acquire() as conn, conn.transaction():
-        await conn.execute(
-            INSERT_BATCH, batch.transaction_id, collection.id, batch.kind.item_kind, batch.items
-        )
+
+
+def _submit_options(services: Services, batch: Submission, request: BatchRequest) -> dict[str, Any]:
+    """The items and their Requested logs are written with the job row, in one transaction: a
+    gateway that dies in between leaves nothing, or a job the reconciler will queue."""
+
+    async def stage(conn: asyncpg.Connection, job_token: str) -> None:
+        await er_store.stage_batch(
+            conn, request.transactionId, request.erCollectionId, request.itemKind,
+            batch.items, job_token,
+        )  # fmt: skip
         await statuslog.insert_requested(
-            conn,
-            batch.transaction_id,
-            batch.correlation_id,
-            collection.id,
-            batch.kind.item_kind,
-            item_ids,
-        )
-    return request
+            conn, request.transactionId, request.correlationId, request.erCollectionId,
+            request.itemKind, [item["id"] for item in batch.items],
+        )  # fmt: skip
 
+    async def refused(job: JobRecord) -> None:
+        """The queue refused the job: say so in every item's log rather than leave it
+        Requested, and drop the staged items."""
+        reason = "The job queue is unavailable"
+        async with services.pool.acquire() as conn, conn.transaction():
+            await statuslog.fail_unfinished(conn, request.transactionId, request.itemKind, reason)
+            await er_store.delete_batch(conn, request.transactionId)
 
-async def _fail_all(services: Services, request: BatchRequest, item_ids: list[str]) -> None:
-    """The queue refused the job: say so in every item's log rather than leave it Requested."""
-    failed = [
-        Outcome(item_id, State.FAILED, "The job queue is unavailable") for item_id in item_ids
-    ]
-    await statuslog.record_outcomes(services.pool, request.transactionId, request.itemKind, failed)
+    return {"idempotency": batch.idempotency, "stage": stage, "on_refused": refused}
 
 
 async def accept_async(services: Services, batch: Submission) -> JobRecord:
-    """Stage the batch and queue its job; the caller answers 202 at once."""
+    """Stage the batch and queue its job; the caller answers 202 at once. A replayed
+    Idempotency-Key gives the first job back, with its own transaction."""
     request = await _prepare(services, batch)
-    try:
-        return await services.jobs.submit(batch.kind.job_kind, batch.principal, asdict(request))
-    except ServiceUnavailable:
-        await _fail_all(services, request, [item["id"] for item in batch.items])
-        raise
+    options = _submit_options(services, batch, request)
+    return await services.jobs.submit(
+        batch.kind.job_kind, batch.principal, asdict(request), **options
+    )
 
 
 def accepted_json(public_url: str, job_token: str, transaction_id: str) -> dict[str, str]:
@@ -170,10 +173,7 @@ def accepted_json(public_url: str, job_token: str, transaction_id: str) -> dict[
 async def run_sync(services: Services, batch: Submission) -> dict[str, Any]:
     """Run the batch as a job and wait for it: ``{message, responses: {success, failure}}``."""
     request = await _prepare(services, batch)
-    try:
-        return await services.jobs.run_and_wait(
-            batch.kind.job_kind, batch.principal, asdict(request)
-        )
-    except ServiceUnavailable:
-        await _fail_all(services, request, [item["id"] for item in batch.items])
-        raise
+    options = _submit_options(services, batch, request)
+    return await services.jobs.run_and_wait(  # type: ignore[no-any-return]
+        batch.kind.job_kind, batch.principal, asdict(request), **options
+    )

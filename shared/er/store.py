@@ -15,6 +15,17 @@ Executor = asyncpg.Pool | asyncpg.Connection
 
 LOAD_BATCH = "SELECT items FROM er_batches WHERE transaction_id = $1"
 DELETE_BATCH = "DELETE FROM er_batches WHERE transaction_id = $1"
+INSERT_BATCH = """
+INSERT INTO er_batches (transaction_id, collection_id, item_kind, items, job_token)
+VALUES ($1, $2, $3, $4, $5)
+"""
+# Whatever ended a batch's job, its staged items go; rows staged before batches named their
+# job (job_token NULL) are left to their jobs.
+SWEEP_ENDED_BATCHES = """
+DELETE FROM er_batches b
+WHERE b.job_token IS NOT NULL AND b.created_at < now() - make_interval(secs => $1)
+  AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.token = b.job_token AND j.state = 'PROCESSING')
+"""
 STORED_ENTITIES = """
 SELECT id, entity_type AS type_id, derived FROM er_entities
 WHERE collection_id = $1 AND id = ANY($2::text[])
@@ -74,6 +85,23 @@ async def load_batch(db: Executor, transaction_id: str) -> list[dict[str, Any]] 
 
 async def delete_batch(db: Executor, transaction_id: str) -> None:
     await db.execute(DELETE_BATCH, transaction_id)
+
+
+async def stage_batch(
+    db: Executor,
+    transaction_id: str,
+    collection_id: str,
+    item_kind: str,
+    items: list[dict[str, Any]],
+    job_token: str,
+) -> None:
+    await db.execute(INSERT_BATCH, transaction_id, collection_id, item_kind, items, job_token)
+
+
+async def sweep_ended_batches(db: Executor, grace_s: float) -> int:
+    """Remove the staged items of every batch whose job has ended; how many were removed."""
+    status = await db.execute(SWEEP_ENDED_BATCHES, grace_s)
+    return int(status.split()[-1])
 
 
 async def _stored(db: Executor, sql: str, collection_id: str, ids: list[str]) -> dict[str, Stored]:

@@ -22,7 +22,7 @@ from shared.er.items import (
     destination_collection,
 )
 from shared.er.validation import ItemRejected
-from shared.errors import BrickyardError
+from shared.errors import BrickyardError, JobCancelled
 from shared.jobs.runner import JobContext
 from shared.schemas.catalog import TypeSchema, current_type_schemas
 from shared.statuslog import store as statuslog
@@ -172,16 +172,20 @@ async def upsert_batch(job: JobContext) -> dict[str, Any]:
     return await write_batch(job, request, KINDS[request.itemKind])
 
 
-async def fail_unfinished_items(job: JobContext, error: BrickyardError) -> None:
-    """The batch job failed as a whole: no item may stay Requested or Processing for ever.
+async def settle_ended_batch(job: JobContext, error: BrickyardError) -> None:
+    """The batch job ended without a result (failed, given up, cancelled): no item may stay
+    Requested or Processing for ever, and its staged items are no longer needed.
 
-    (A worker shutting down is no failure: the job runs again elsewhere.)
+    (A worker shutting down is no end: the job runs again elsewhere.)
     """
     request = BatchRequest.from_json(job.request)
-    message = f"The batch job failed: {error.message}"
-    await statuslog.fail_unfinished(
-        job.pool, request.transactionId, KINDS[request.itemKind].item_kind, message
-    )
+    cancelled = isinstance(error, JobCancelled)
+    reason = "cancelled" if cancelled else f"The batch job failed: {error.message}"
+    async with job.pool.acquire() as conn, conn.transaction():
+        await statuslog.fail_unfinished(
+            conn, request.transactionId, KINDS[request.itemKind].item_kind, reason
+        )
+        await store.delete_batch(conn, request.transactionId)
 
 
 async def write_batch(job: JobContext, request: BatchRequest, kind: BatchKind) -> dict[str, Any]:

@@ -12,6 +12,8 @@ class JobState(StrEnum):
     PROCESSING = "PROCESSING"
     COMPLETE = "COMPLETE"
     FAILED = "FAILED"
+    # Stopped at its starter's request: a state of its own, so clients can tell it from a failure.
+    CANCELLED = "CANCELLED"
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +36,11 @@ class JobRecord:
     started_at: datetime | None
     changed_at: datetime
     finished_at: datetime | None
+    lease_owner: str | None
+    lease_expires_at: datetime | None
+    cancel_requested: bool
+    idempotency_key: str | None
+    request_sha256: str | None
 
     @classmethod
     def from_row(cls, row: asyncpg.Record) -> JobRecord:
@@ -57,7 +64,7 @@ class JobRecord:
             "concreteType": "org.sagebionetworks.repo.model.asynch.AsynchronousJobStatus",
             "jobId": self.token,
             "jobState": self.state.value,
-            "jobCanceling": False,
+            "jobCanceling": self.cancel_requested and not self.done,
             "kind": self.kind,
             "startedByUserId": self.principal_id,
             "startedOn": iso(self.created_at),
@@ -69,7 +76,7 @@ class JobRecord:
             "runtimeMS": self.runtime_ms,
             "etag": self.etag,
         }
-        if self.state is JobState.FAILED:
+        if self.state in (JobState.FAILED, JobState.CANCELLED):
             status["errorMessage"] = self.error_message
             status["errorDetails"] = self.error_details
         return status

@@ -1,24 +1,26 @@
-"""Runs one job on a worker: claim the row, call the handler, record the outcome, announce it.
+"""Runs one claimed job: call its handler and turn whatever happens into the job's outcome.
 
 Delivery is at least once: a job whose worker died runs again, so handlers must be safe to run
-twice, and a job already COMPLETE or FAILED is never run again.
+twice. A dependency outage is no failure of the job: the handler runs again once PostgreSQL and
+Redis answer, and the job keeps its lease meanwhile.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import asyncpg
 import structlog
 from redis.asyncio import Redis
 
-from shared.errors import BrickyardError, error_for_status
+from shared.errors import BrickyardError, JobCancelled, error_for_status
 from shared.jobs import store
-from shared.jobs.channels import done_channel
-from shared.jobs.model import JobRecord
+from shared.jobs.model import JobRecord, JobState
+from shared.jobs.store import Outcome
+from shared.outages import backoff_delays, is_outage
 from shared.settings import Settings
 
 log = structlog.get_logger(__name__)
@@ -30,6 +32,10 @@ class JobContext:
     pool: asyncpg.Pool
     redis: Redis
     settings: Settings
+    # Set by the worker when a lease renewal reports that the job's starter asked to cancel.
+    cancel_requested: bool = field(default=False)
+    # Set when the handler recorded its result itself, atomically with its own writes.
+    recorded: bool = field(default=False)
 
     @property
     def token(self) -> str:
@@ -44,69 +50,115 @@ class JobContext:
         return self.job.principal_id
 
     async def progress(self, current: int, total: int, message: str = "") -> None:
-        await store.report_progress(self.pool, self.token, current, total, message)
+        """Record progress, and stop here if the job's starter asked to cancel it."""
+        if await store.report_progress(self.pool, self.token, current, total, message):
+            self.cancel_requested = True
+        self.stop_if_cancelled()
+
+    def stop_if_cancelled(self) -> None:
+        if self.cancel_requested:
+            raise JobCancelled()
 
     async def complete_in(self, conn: asyncpg.Connection, result: Any) -> None:
-        """Record the result inside the handler's own transaction, atomically with its writes."""
-        await store.complete(conn, self.token, result)
+        """Record the result inside the handler's own transaction, atomically with its writes:
+        the job's only completion write. Fenced by the lease: if another worker has taken the
+        job over, the transaction rolls back and this run stops."""
+        outcome = Outcome(self.token, JobState.COMPLETE, result=result)
+        if not await store.finish(conn, [outcome], self.job.lease_owner):
+            raise LeaseLost(self.token)
+        self.recorded = True
+
+
+class LeaseLost(asyncio.CancelledError):
+    """This worker no longer holds the job: stop, and leave the job to its new owner."""
 
 
 Handler = Callable[[JobContext], Awaitable[Any]]
-# Runs before a job is recorded FAILED, whatever failed it (its handler, the timeout, too many
-# interrupted attempts), so a job kind can settle what it left unfinished.
-FailureHook = Callable[[JobContext, BrickyardError], Awaitable[None]]
+# Runs before a job is recorded FAILED or CANCELLED, whatever ended it (its handler, the
+# timeout, too many interrupted attempts, a cancel), so a kind can settle what it left unfinished.
+EndHook = Callable[[JobContext, BrickyardError], Awaitable[None]]
 
 
-async def run_job(
-    pool: asyncpg.Pool,
-    redis: Redis,
-    settings: Settings,
-    token: str,
-    handler: Handler,
-    on_failure: FailureHook | None = None,
-) -> None:
-    job = await store.start_attempt(pool, token)
-    if job is None:
-        log.info("job already finished or unknown; nothing to run", job_token=token)
-        return
-    context = JobContext(job, pool, redis, settings)
-    with structlog.contextvars.bound_contextvars(job_token=token, job_kind=job.kind):
-        outcome = await _attempt(context, handler)
-        if isinstance(outcome, BrickyardError):
-            if on_failure is not None:
-                await on_failure(context, outcome)
-            await store.fail(pool, token, outcome.status, outcome.message, outcome.details)
-        else:
-            await store.complete(pool, token, outcome)
-            log.info("job complete")
-        await redis.publish(done_channel(settings.queue_name), token)
+@dataclass(frozen=True, slots=True)
+class JobKind:
+    name: str
+    handler: Handler
+    on_failure: EndHook | None = None
+
+
+async def run_claimed(context: JobContext, kind: JobKind) -> Outcome:
+    """The outcome of one attempt at a claimed job; the failure hook has run when it failed."""
+    with structlog.contextvars.bound_contextvars(job_token=context.token, job_kind=kind.name):
+        result = await _until_dependencies_answer(context, kind)
+        if not isinstance(result, BrickyardError):
+            log.info("job complete", attempt=context.job.attempts)
+            return Outcome(context.token, JobState.COMPLETE, result=result)
+        if kind.on_failure is not None:
+            await retry_through_outages(lambda: kind.on_failure(context, result), "failure hook")
+        state = JobState.CANCELLED if isinstance(result, JobCancelled) else JobState.FAILED
+        log.info("job ended", state=state.value, status=result.status, reason=result.message)
+        return Outcome(context.token, state, None, result.status, result.message, result.details)
+
+
+async def _until_dependencies_answer(context: JobContext, kind: JobKind) -> Any:
+    """The handler's result or the error the job ends with, retrying through outages."""
+    for delay in backoff_delays():
+        try:
+            return await _attempt(context, kind.handler)
+        except Exception as exc:
+            if not is_outage(exc):
+                raise
+            log.warning("a dependency is unreachable; the job runs again", error=repr(exc))
+            await asyncio.sleep(delay)
+    raise AssertionError("backoff_delays never ends")
+
+
+async def retry_through_outages(action: Callable[[], Awaitable[Any]], what: str) -> Any:
+    """Run ``action`` until it gets past a dependency outage; other errors propagate."""
+    for delay in backoff_delays():
+        try:
+            return await action()
+        except Exception as exc:
+            if not is_outage(exc):
+                raise
+            log.warning("a dependency is unreachable; retrying", what=what, error=repr(exc))
+            await asyncio.sleep(delay)
+    raise AssertionError("backoff_delays never ends")
 
 
 async def _attempt(context: JobContext, handler: Handler) -> Any:
-    """The handler's result, or the error the job fails with."""
+    """The handler's result, or the error the job ends with. Outages propagate."""
     job, settings = context.job, context.settings
+    if job.cancel_requested:
+        return JobCancelled()
     if job.attempts > settings.job_max_tries:
         # Its worker died or was stopped every time: a job that keeps killing workers must
-        # end FAILED rather than stay PROCESSING once the queue stops delivering it.
+        # end FAILED rather than stay PROCESSING for ever.
         log.error("job given up", attempts=job.attempts - 1)
         return BrickyardError(
             f"The job was interrupted {job.attempts - 1} times (its worker stopped each "
             "time); giving up"
         )
-    log.info("job started", attempt=job.attempts)
+    deadline = asyncio.timeout(settings.job_timeout_s)
     try:
-        async with asyncio.timeout(settings.job_timeout_s):
+        async with deadline:
             return await handler(context)
     except BrickyardError as error:
-        log.info("job failed", status=error.status, reason=error.message)
         return error
-    except TimeoutError:
+    except TimeoutError as exc:
+        if not deadline.expired():
+            if is_outage(exc):
+                raise
+            log.exception("job crashed")
+            return BrickyardError("Internal error while running the job")
         log.error("job timed out")
         return error_for_status(504, f"The job did not finish within {settings.job_timeout_s:g} s")
     except asyncio.CancelledError:
-        # A worker shutting down: leave the row PROCESSING so the job runs again elsewhere.
+        # A worker shutting down or a lost lease: the row stays PROCESSING and runs again.
         log.warning("job interrupted; it will run again")
         raise
-    except Exception:
+    except Exception as exc:
+        if is_outage(exc):
+            raise
         log.exception("job crashed")
         return BrickyardError("Internal error while running the job")

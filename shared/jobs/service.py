@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
@@ -8,19 +10,43 @@ import structlog
 from arq.connections import ArqRedis
 
 from shared.auth import Principal
-from shared.errors import Forbidden, NotFound, ServiceUnavailable, error_for_status
+from shared.errors import (
+    Conflict,
+    Forbidden,
+    NotFound,
+    ServiceUnavailable,
+    Unprocessable,
+    error_for_status,
+)
 from shared.jobs import store
 from shared.jobs.channels import wake_channel
 from shared.jobs.model import JobRecord, JobState
 from shared.jobs.waiter import JobWaiter
+from shared.outages import is_outage
 from shared.settings import Settings
 
 log = structlog.get_logger(__name__)
+
+# Writes a job kind's own rows (a staged batch) in the transaction that records the job, so
+# both exist or neither does. Called with the connection and the new job's token.
+Stage = Callable[[asyncpg.Connection, str], Awaitable[None]]
+# Settles what a job that the queue refused leaves behind (items, staged rows).
+OnRefused = Callable[[JobRecord], Awaitable[None]]
+
+IDEMPOTENCY_CONSTRAINT = "jobs_idempotency"
 
 
 def new_job_token() -> str:
     # 128 random bits, hex: unguessable, and safe in URLs and as an arq job id.
     return secrets.token_hex(16)
+
+
+@dataclass(frozen=True, slots=True)
+class IdempotencyKey:
+    """A client's Idempotency-Key and a digest of the request it came with."""
+
+    key: str
+    request_sha256: str
 
 
 class JobService:
@@ -38,21 +64,83 @@ class JobService:
         self._settings = settings
         self._waiter = waiter
 
-    async def submit(self, kind: str, principal: Principal, request: Any) -> JobRecord:
-        token = new_job_token()
-        job = await store.insert(self._pool, token, kind, principal.id, request)
+    async def submit(
+        self,
+        kind: str,
+        principal: Principal,
+        request: Any,
+        *,
+        idempotency: IdempotencyKey | None = None,
+        stage: Stage | None = None,
+        on_refused: OnRefused | None = None,
+    ) -> JobRecord:
+        """Record the job and queue it; with a key seen before, the first job and nothing new."""
+        job, is_new = await self._record(kind, principal, request, idempotency, stage)
+        if not is_new:
+            log.info("idempotent replay", job_token=job.token, job_kind=kind)
+            return job
         try:
             await self._redis.enqueue_job(
-                kind, token, _job_id=token, _queue_name=self._settings.queue_name
+                kind, job.token, _job_id=job.token, _queue_name=self._settings.queue_name
             )
-            await self._redis.publish(wake_channel(self._settings.queue_name), token)
+            await self._redis.publish(wake_channel(self._settings.queue_name), job.token)
         except Exception as exc:
-            # Never leave a row that claims to be PROCESSING while no worker will ever see it.
-            await store.fail(self._pool, token, 503, "The job queue is unavailable")
-            log.error("enqueue failed", job_token=token, job_kind=kind, error=str(exc))
+            if not is_outage(exc):
+                raise
+            # Never leave a row that claims to be PROCESSING while the caller hears "refused".
+            await store.fail_unqueued(self._pool, job.token, 503, "The job queue is unavailable")
+            if on_refused is not None:
+                await on_refused(job)
+            log.error("enqueue failed", job_token=job.token, job_kind=kind, error=str(exc))
             raise ServiceUnavailable("The job queue is unavailable; try again later") from exc
-        log.info("job accepted", job_token=token, job_kind=kind, principal=principal.name)
+        log.info("job accepted", job_token=job.token, job_kind=kind, principal=principal.name)
         return job
+
+    async def _record(
+        self,
+        kind: str,
+        principal: Principal,
+        request: Any,
+        idempotency: IdempotencyKey | None,
+        stage: Stage | None,
+    ) -> tuple[JobRecord, bool]:
+        key = idempotency.key if idempotency else None
+        try:
+            async with self._pool.acquire() as conn, conn.transaction():
+                if idempotency is not None:
+                    earlier = await self._earlier(conn, principal, idempotency)
+                    if earlier is not None:
+                        return earlier, False
+                token = new_job_token()
+                job = await store.insert(
+                    conn, token, kind, principal.id, request, key,
+                    idempotency.request_sha256 if idempotency else None,
+                )  # fmt: skip
+                if stage is not None:
+                    await stage(conn, token)
+                return job, True
+        except asyncpg.UniqueViolationError as exc:
+            if exc.constraint_name != IDEMPOTENCY_CONSTRAINT or idempotency is None:
+                raise
+            # The same key raced in from a concurrent request, which recorded its job first.
+            earlier = await self._earlier(self._pool, principal, idempotency)
+            if earlier is None:
+                raise
+            return earlier, False
+
+    async def _earlier(
+        self, db: store.Executor, principal: Principal, idempotency: IdempotencyKey
+    ) -> JobRecord | None:
+        earlier = await store.find_by_idempotency_key(db, principal.id, idempotency.key)
+        if earlier is None:
+            await store.release_expired_key(db, principal.id, idempotency.key)
+            return None
+        if earlier.request_sha256 != idempotency.request_sha256:
+            raise Unprocessable(
+                f"The Idempotency-Key '{idempotency.key}' was used with a different request; "
+                "use a new key for a new request"
+            )
+        return earlier
 
     async def get_for(self, token: str, principal: Principal) -> JobRecord:
         job = await store.get(self._pool, token)
@@ -61,6 +149,19 @@ class JobService:
         if job.principal_id != principal.id:
             raise Forbidden("This job was started by another principal")
         return job
+
+    async def cancel(self, token: str, principal: Principal) -> JobRecord:
+        """Ask a running job to stop; it ends CANCELLED at its next step."""
+        job = await self.get_for(token, principal)
+        if job.state is JobState.CANCELLED:
+            return job
+        if job.done:
+            raise Conflict(f"Job {token} already ended {job.state.value}; nothing to cancel")
+        cancelling = await store.request_cancel(self._pool, token)
+        if cancelling is None:
+            return await self.get_for(token, principal)  # it ended meanwhile
+        log.info("job cancel requested", job_token=token, job_kind=job.kind)
+        return cancelling
 
     async def wait(self, token: str, timeout_s: float | None = None) -> JobRecord:
         """Wait for a job to finish, woken by the workers' completion messages."""
@@ -74,9 +175,12 @@ class JobService:
 
         return await self._waiter.wait(token, finished, timeout)
 
-    async def run_and_wait(self, kind: str, principal: Principal, request: Any) -> Any:
+    async def run_and_wait(
+        self, kind: str, principal: Principal, request: Any, **submit_options: Any
+    ) -> Any:
         """Submit a job and wait for it: its result, or its failure raised as the domain error."""
-        job = await self.wait((await self.submit(kind, principal, request)).token)
-        if job.state is JobState.FAILED:
+        submitted = await self.submit(kind, principal, request, **submit_options)
+        job = await self.wait(submitted.token)
+        if job.state is not JobState.COMPLETE:
             raise error_for_status(job.error_status or 500, job.error_message or "Job failed")
         return job.result

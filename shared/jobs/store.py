@@ -1,51 +1,141 @@
-"""SQL for the jobs table, in one place."""
+"""SQL for the jobs table, in one place.
+
+Every state change a worker makes is set-based: one statement claims, renews or finishes all
+the jobs of a batch, so the per-job cost in PostgreSQL stays a fraction of a round trip.
+"""
 
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
 
-from shared.jobs.model import JobRecord
+from shared.jobs.model import JobRecord, JobState
+
+Executor = asyncpg.Pool | asyncpg.Connection
 
 INSERT_JOB = """
-INSERT INTO jobs (token, kind, principal_id, request, progress_message)
-VALUES ($1, $2, $3, $4, 'Queued')
+INSERT INTO jobs (token, kind, principal_id, request, progress_message, idempotency_key,
+                  request_sha256)
+VALUES ($1, $2, $3, $4, 'Queued', $5, $6)
 RETURNING *
 """
 GET_JOB = "SELECT * FROM jobs WHERE token = $1"
-START_ATTEMPT = """
+# A key is honoured for 24 hours; an older job gives its key up to the new one.
+FIND_BY_IDEMPOTENCY_KEY = """
+SELECT * FROM jobs
+WHERE principal_id = $1 AND idempotency_key = $2 AND created_at > now() - interval '24 hours'
+"""
+RELEASE_EXPIRED_KEY = """
+UPDATE jobs SET idempotency_key = NULL
+WHERE principal_id = $1 AND idempotency_key = $2 AND created_at <= now() - interval '24 hours'
+"""
+# Takes the jobs that are still unfinished and not leased by a live worker; a job another
+# worker holds is left alone, so no job runs twice at the same time.
+CLAIM_JOBS = """
 UPDATE jobs
 SET attempts = attempts + 1, started_at = coalesce(started_at, now()), changed_at = now(),
-    progress_message = CASE WHEN attempts = 0 THEN 'Running' ELSE 'Running again after an interrupted attempt' END
-WHERE token = $1 AND state = 'PROCESSING'
+    lease_owner = $2, lease_expires_at = now() + make_interval(secs => $3),
+    progress_message = CASE WHEN attempts = 0 THEN 'Running'
+                            ELSE 'Running again after an interrupted attempt' END
+WHERE token = ANY($1::text[]) AND state = 'PROCESSING'
+  AND (lease_expires_at IS NULL OR lease_expires_at < now())
 RETURNING *
+"""
+# Why a token was not claimed: finished or unknown (drop it from the queue) or leased elsewhere.
+LEASED_ELSEWHERE = """
+SELECT token FROM jobs
+WHERE token = ANY($1::text[]) AND state = 'PROCESSING' AND lease_expires_at >= now()
+"""
+RENEW_LEASES = """
+UPDATE jobs SET lease_expires_at = now() + make_interval(secs => $3)
+WHERE token = ANY($1::text[]) AND lease_owner = $2 AND state = 'PROCESSING'
+RETURNING token, cancel_requested
+"""
+# A worker that cannot run a job now (a dependency is down) gives its lease up at once.
+RELEASE_LEASES = """
+UPDATE jobs SET lease_owner = NULL, lease_expires_at = NULL
+WHERE token = ANY($1::text[]) AND lease_owner = $2 AND state = 'PROCESSING'
 """
 REPORT_PROGRESS = """
 UPDATE jobs
 SET progress_current = $2, progress_total = $3, progress_message = $4, changed_at = now(),
     etag = gen_random_uuid()
 WHERE token = $1 AND state = 'PROCESSING'
+RETURNING cancel_requested
 """
-COMPLETE_JOB = """
+REQUEST_CANCEL = """
+UPDATE jobs SET cancel_requested = true, changed_at = now(), etag = gen_random_uuid()
+WHERE token = $1 AND state = 'PROCESSING'
+RETURNING *
+"""
+# The one completion path: every outcome of a batch in one statement, fenced by the lease so a
+# worker that lost its lease cannot overwrite what the job's new owner records.
+FINISH_JOBS = """
+UPDATE jobs AS j
+SET state = o.state, result = o.result::json, error_status = o.error_status,
+    error_message = o.error_message, error_details = o.error_details::jsonb,
+    finished_at = now(), changed_at = now(), lease_owner = NULL, lease_expires_at = NULL,
+    progress_current = CASE WHEN o.state = 'COMPLETE'
+                            THEN greatest(j.progress_current, j.progress_total)
+                            ELSE j.progress_current END,
+    progress_message = initcap(o.state), etag = gen_random_uuid()
+FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::text[], $6::text[])
+     AS o(token, state, result, error_status, error_message, error_details)
+WHERE j.token = o.token AND j.state = 'PROCESSING' AND j.lease_owner IS NOT DISTINCT FROM $7
+RETURNING j.token
+"""
+# Jobs the gateway refused to leave queued (the queue was down): no lease to fence with.
+FAIL_UNQUEUED = """
 UPDATE jobs
-SET state = 'COMPLETE', result = $2, finished_at = now(), changed_at = now(),
-    progress_current = greatest(progress_current, progress_total), progress_message = 'Complete',
-    etag = gen_random_uuid()
+SET state = 'FAILED', error_status = $2, error_message = $3, finished_at = now(),
+    changed_at = now(), progress_message = 'Failed', etag = gen_random_uuid()
 WHERE token = $1 AND state = 'PROCESSING'
 """
-FAIL_JOB = """
-UPDATE jobs
-SET state = 'FAILED', error_status = $2, error_message = $3, error_details = $4,
-    finished_at = now(), changed_at = now(), progress_message = 'Failed', etag = gen_random_uuid()
-WHERE token = $1 AND state = 'PROCESSING'
+UNFINISHED_UNLEASED = """
+SELECT token, kind FROM jobs
+WHERE state = 'PROCESSING' AND created_at < now() - make_interval(secs => $1)
+  AND (lease_expires_at IS NULL OR lease_expires_at < now())
+ORDER BY created_at
+LIMIT $2
 """
+# One reconciler at a time per schema: the lock is keyed by the schema the tables live in.
+TRY_RECONCILER_LOCK = (
+    "SELECT pg_try_advisory_xact_lock(hashtext('brickyard-reconciler:' || current_schema()))"
+)
 
-Executor = asyncpg.Pool | asyncpg.Connection
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """How a job ended: its state and either its result or its error."""
+
+    token: str
+    state: JobState
+    result: Any = None
+    error_status: int | None = None
+    error_message: str | None = None
+    error_details: Any = None
 
 
-async def insert(db: Executor, token: str, kind: str, principal_id: int, request: Any) -> JobRecord:
-    return JobRecord.from_row(await db.fetchrow(INSERT_JOB, token, kind, principal_id, request))
+def _json_text(value: Any) -> str | None:
+    return None if value is None else json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+async def insert(
+    db: Executor,
+    token: str,
+    kind: str,
+    principal_id: int,
+    request: Any,
+    idempotency_key: str | None = None,
+    request_sha256: str | None = None,
+) -> JobRecord:
+    row = await db.fetchrow(
+        INSERT_JOB, token, kind, principal_id, request, idempotency_key, request_sha256
+    )
+    return JobRecord.from_row(row)
 
 
 async def get(db: Executor, token: str) -> JobRecord | None:
@@ -53,18 +143,65 @@ async def get(db: Executor, token: str) -> JobRecord | None:
     return JobRecord.from_row(row) if row else None
 
 
-async def start_attempt(db: Executor, token: str) -> JobRecord | None:
-    row = await db.fetchrow(START_ATTEMPT, token)
+async def find_by_idempotency_key(db: Executor, principal_id: int, key: str) -> JobRecord | None:
+    row = await db.fetchrow(FIND_BY_IDEMPOTENCY_KEY, principal_id, key)
     return JobRecord.from_row(row) if row else None
 
 
-async def report_progress(db: Executor, token: str, current: int, total: int, message: str) -> None:
-    await db.execute(REPORT_PROGRESS, token, current, total, message)
+async def release_expired_key(db: Executor, principal_id: int, key: str) -> None:
+    await db.execute(RELEASE_EXPIRED_KEY, principal_id, key)
 
 
-async def complete(db: Executor, token: str, result: Any) -> bool:
-    return await db.execute(COMPLETE_JOB, token, result) != "UPDATE 0"
+async def claim(db: Executor, tokens: list[str], owner: str, lease_s: float) -> list[JobRecord]:
+    rows = await db.fetch(CLAIM_JOBS, tokens, owner, lease_s)
+    return [JobRecord.from_row(row) for row in rows]
 
 
-async def fail(db: Executor, token: str, status: int, message: str, details: Any = None) -> bool:
-    return await db.execute(FAIL_JOB, token, status, message, details) != "UPDATE 0"
+async def leased_elsewhere(db: Executor, tokens: list[str]) -> set[str]:
+    return {row["token"] for row in await db.fetch(LEASED_ELSEWHERE, tokens)}
+
+
+async def renew_leases(
+    db: Executor, tokens: list[str], owner: str, lease_s: float
+) -> dict[str, bool]:
+    """The tokens still leased to ``owner``, each with whether its cancellation was asked."""
+    rows = await db.fetch(RENEW_LEASES, tokens, owner, lease_s)
+    return {row["token"]: row["cancel_requested"] for row in rows}
+
+
+async def release_leases(db: Executor, tokens: list[str], owner: str) -> None:
+    await db.execute(RELEASE_LEASES, tokens, owner)
+
+
+async def report_progress(db: Executor, token: str, current: int, total: int, message: str) -> bool:
+    """Record progress; True when the job's starter has asked for it to be cancelled."""
+    return bool(await db.fetchval(REPORT_PROGRESS, token, current, total, message))
+
+
+async def request_cancel(db: Executor, token: str) -> JobRecord | None:
+    row = await db.fetchrow(REQUEST_CANCEL, token)
+    return JobRecord.from_row(row) if row else None
+
+
+async def finish(db: Executor, outcomes: list[Outcome], owner: str | None) -> set[str]:
+    """Record every outcome at once; the tokens actually finished by this call."""
+    rows = await db.fetch(
+        FINISH_JOBS,
+        [o.token for o in outcomes],
+        [o.state.value for o in outcomes],
+        [_json_text(o.result) for o in outcomes],
+        [o.error_status for o in outcomes],
+        [o.error_message for o in outcomes],
+        [_json_text(o.error_details) for o in outcomes],
+        owner,
+    )
+    return {row["token"] for row in rows}
+
+
+async def fail_unqueued(db: Executor, token: str, status: int, message: str) -> bool:
+    return await db.execute(FAIL_UNQUEUED, token, status, message) != "UPDATE 0"
+
+
+async def unfinished_unleased(db: Executor, grace_s: float, limit: int) -> list[tuple[str, str]]:
+    rows = await db.fetch(UNFINISHED_UNLEASED, grace_s, limit)
+    return [(row["token"], row["kind"]) for row in rows]

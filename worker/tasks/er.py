@@ -1,19 +1,10 @@
 """ER batch jobs: validate and write a staged batch of entities or relationships."""
 
-from __future__ import annotations
+from shared.er.batches import ENTITIES, RELATIONSHIPS
+from shared.er.upsert import settle_ended_batch, upsert_batch
+from shared.jobs.runner import JobKind
 
-from typing import Any
-
-from shared.er.upsert import fail_unfinished_items, upsert_batch
-from worker.tasks.base import execute
-
-
-async def er_upsert_entities(ctx: dict[str, Any], token: str) -> None:
-    await execute(ctx, token, upsert_batch, fail_unfinished_items)
-
-
-async def er_upsert_relationships(ctx: dict[str, Any], token: str) -> None:
-    await execute(ctx, token, upsert_batch, fail_unfinished_items)
-
-
-TASKS = [er_upsert_entities, er_upsert_relationships]
+KINDS = [
+    JobKind(ENTITIES.job_kind, upsert_batch, settle_ended_batch),
+    JobKind(RELATIONSHIPS.job_kind, upsert_batch, settle_ended_batch),
+]

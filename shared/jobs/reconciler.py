@@ -1,0 +1,105 @@
+"""PostgreSQL is the source of truth, Redis the delivery path: the reconciler keeps them agreed.
+
+Every pass re-enqueues each accepted, unfinished job that no queue holds and no live lease
+covers: Redis restarted empty, a gateway died between recording a job and enqueueing it, or a
+job was dropped any other way. One reconciler runs at a time per schema (an advisory lock), and
+a job is re-enqueued under its own token, so arq never holds it twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+import asyncpg
+import structlog
+from arq.connections import ArqRedis
+from arq.constants import in_progress_key_prefix, job_key_prefix
+
+from shared.jobs import store
+from shared.jobs.channels import wake_channel
+from shared.outages import backoff_delays, is_outage
+
+log = structlog.get_logger(__name__)
+
+# A job younger than this may still be on its way from the gateway to the queue.
+GRACE_S = 5.0
+BATCH_LIMIT = 5000
+
+# Work a job kind leaves behind once its jobs end (staged batches), swept on every pass.
+Sweeper = Callable[[asyncpg.Connection, float], Awaitable[int]]
+
+
+@dataclass(frozen=True, slots=True)
+class Pass:
+    ran: bool
+    requeued: list[str]
+    swept: int = 0
+
+
+async def reconcile_once(
+    pool: asyncpg.Pool,
+    redis: ArqRedis,
+    queue_name: str,
+    sweepers: tuple[Sweeper, ...] = (),
+    grace_s: float = GRACE_S,
+) -> Pass:
+    async with pool.acquire() as conn, conn.transaction():
+        if not await conn.fetchval(store.TRY_RECONCILER_LOCK):
+            return Pass(ran=False, requeued=[])
+        candidates = await store.unfinished_unleased(conn, grace_s, BATCH_LIMIT)
+        lost = await _not_in_redis(redis, queue_name, [token for token, _ in candidates])
+        requeued = []
+        for token, kind in candidates:
+            if token in lost:
+                await _enqueue_again(redis, queue_name, token, kind)
+                requeued.append(token)
+        swept = 0
+        for sweep in sweepers:
+            swept += await sweep(conn, grace_s)
+    if requeued:
+        await redis.publish(wake_channel(queue_name), "reconciler")
+        log.warning("re-enqueued jobs missing from the queue", count=len(requeued))
+    return Pass(ran=True, requeued=requeued, swept=swept)
+
+
+async def _not_in_redis(redis: ArqRedis, queue_name: str, tokens: list[str]) -> set[str]:
+    if not tokens:
+        return set()
+    async with redis.pipeline(transaction=False) as pipe:
+        for token in tokens:
+            pipe.zscore(queue_name, token)
+            pipe.exists(in_progress_key_prefix + token)
+        answers = await pipe.execute()
+    return {
+        token
+        for index, token in enumerate(tokens)
+        if answers[2 * index] is None and not answers[2 * index + 1]
+    }
+
+
+async def _enqueue_again(redis: ArqRedis, queue_name: str, token: str, kind: str) -> None:
+    # A job key without a queue entry is a leftover that would make arq refuse the enqueue.
+    await redis.delete(job_key_prefix + token)
+    await redis.enqueue_job(kind, token, _job_id=token, _queue_name=queue_name)
+
+
+async def reconcile_forever(
+    pool: asyncpg.Pool,
+    redis: ArqRedis,
+    queue_name: str,
+    interval_s: float,
+    sweepers: tuple[Sweeper, ...] = (),
+) -> None:
+    """One pass every ``interval_s``; an outage only delays the next pass."""
+    delays = backoff_delays()
+    while True:
+        try:
+            await reconcile_once(pool, redis, queue_name, sweepers)
+            delays = backoff_delays()
+            await asyncio.sleep(interval_s)
+        except Exception as exc:
+            if not is_outage(exc):
+                log.exception("reconciler pass failed")
+            await asyncio.sleep(max(next(delays), interval_s / 2))
