@@ -34,7 +34,10 @@ def parse_request(body: Any) -> dict[str, Any]:
 
 async def run_selftest(job: JobContext) -> dict[str, Any]:
     request = job.request
-    steps = max(1, int(request["sleepSeconds"] * 10))
+    # Progress every 0.1 s of sleep; a job that does not sleep is a no-op and reports none.
+    steps = int(request["sleepSeconds"] * 10)
+    if request["sleepSeconds"] and not steps:
+        steps = 1
     for step in range(steps):
         await job.progress(step, steps, "sleeping")
         await asyncio.sleep(request["sleepSeconds"] / steps)
