@@ -14,12 +14,17 @@ from aiohttp import web
 from gateway.http import json_response
 from gateway.keys import PRINCIPAL, REQUEST_ID, SERVICES, TRANSACTION_ID
 from shared.errors import BrickyardError
+from shared.outages import outage_of
 
 log = structlog.get_logger("gateway.access")
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 SYNAPSE_ERROR = "org.sagebionetworks.repo.model.ErrorResponse"
+
+# Every 503 tells clients when to come back: long enough for a restarting server or a failover,
+# about the pool's connect timeout, and short enough that clients recover soon after a blip.
+RETRY_AFTER_S = 5
 
 
 def error_body(request: web.Request, status: int, message: str) -> dict[str, Any]:
@@ -66,6 +71,14 @@ async def request_context(request: web.Request, handler: Handler) -> web.StreamR
 
 @web.middleware
 async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
+    response = await _answer(request, handler)
+    # Here rather than at each 503 (outages, ServiceUnavailable, /readyz, a job failed with 503).
+    if response.status == 503 and not response.prepared:
+        response.headers.setdefault("Retry-After", str(RETRY_AFTER_S))
+    return response
+
+
+async def _answer(request: web.Request, handler: Handler) -> web.StreamResponse:
     try:
         return await handler(request)
     except BrickyardError as error:
@@ -77,9 +90,15 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
         if exc.status < 400:
             raise
         return error_response(request, exc.status, exc.reason)
-    except Exception:
-        log.exception("unhandled error", method=request.method, path=request.path)
-        return error_response(request, 500, "Internal server error")
+    except Exception as exc:
+        dependency = outage_of(exc)
+        if dependency is None:
+            log.exception("unhandled error", method=request.method, path=request.path)
+            return error_response(request, 500, "Internal server error")
+        # Expected while a server restarts or the network drops: a warning, no traceback.
+        log.warning("dependency unavailable", dependency=dependency, error=str(exc) or repr(exc))
+        message = f"{dependency} is unavailable; try again in {RETRY_AFTER_S} seconds"
+        return error_response(request, 503, message)
 
 
 @web.middleware

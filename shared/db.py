@@ -9,6 +9,10 @@ import asyncpg
 
 from shared.settings import Settings
 
+# asyncpg waits 60 s by default: an unreachable server would hold each request (and /readyz)
+# that long. 5 s is ample for a live server, even a loaded one.
+CONNECT_TIMEOUT_S = 5.0
+
 
 def _dumps(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
@@ -26,6 +30,7 @@ def connect_kwargs(settings: Settings) -> dict[str, Any]:
         raise RuntimeError("database_url is not set; start the embedded services first")
     return {
         "dsn": settings.database_url,
+        "timeout": CONNECT_TIMEOUT_S,
         "server_settings": {
             "search_path": settings.database_schema,
             "application_name": "brickyard",

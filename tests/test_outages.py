@@ -1,0 +1,234 @@
+"""A dependency outage is a 503 with Retry-After in each API family's format, never a 500, and
+the gateway recovers by itself once the dependency is back.
+
+The suite's PostgreSQL and Redis are shared by every test, so the outage is made real another
+way: the gateway under test reaches them through a TCP proxy of this test's own, which is shut
+(listener closed, live connections dropped) and opened again on the same port.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from aiohttp import ClientResponse
+from aiohttp.test_utils import TestClient, TestServer
+from yarl import URL
+
+from gateway.app import create_app
+from gateway.middleware import RETRY_AFTER_S
+from shared.settings import Settings
+from tests.conftest import TokenFactory, bearer
+from tests.registry_helpers import CREATE_REQUEST, CREATE_START, ERROR_RESPONSE
+
+ORGANIZATION = "my.organization"
+SYNAPSE_GET = f"/repo/v1/schema/organization?name={ORGANIZATION}"
+APOLLO_GET = "/apollo/schema/schemacollections"
+SELFTEST = "/selftest/async/start"
+SCHEMA_REQUEST = {
+    "concreteType": CREATE_REQUEST,
+    "schema": {"$id": f"{ORGANIZATION}-Thing-1.0.0", "type": "object"},
+}
+
+
+class Proxy:
+    """Forwards 127.0.0.1:<port> to a real server until it is shut, like a server going away."""
+
+    def __init__(self, url: str) -> None:
+        parsed = URL(url)
+        if parsed.host is None or parsed.port is None:
+            pytest.skip(f"needs a TCP server URL, not {url}")
+        self._target = (parsed.host, parsed.port)
+        self._url = parsed
+        self._server: asyncio.Server | None = None
+        self._live: set[asyncio.StreamWriter] = set()
+        self.port = 0
+
+    @property
+    def url(self) -> str:
+        return str(self._url.with_host("127.0.0.1").with_port(self.port))
+
+    async def open(self) -> None:
+        # The same port again after a shutdown, so the gateway's settings stay right.
+        self._server = await asyncio.start_server(self._forward, "127.0.0.1", self.port)
+        self.port = self._server.sockets[0].getsockname()[1]
+
+    async def shut(self) -> None:
+        """New connections are refused and live ones are cut, as when a server dies."""
+        assert self._server is not None
+        self._server.close()
+        for writer in list(self._live):
+            writer.transport.abort()
+        await self._server.wait_closed()
+        self._server = None
+
+    async def _forward(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            upstream_reader, upstream_writer = await asyncio.open_connection(*self._target)
+        except OSError:
+            writer.transport.abort()
+            return
+        pair = {writer, upstream_writer}
+        self._live |= pair
+        try:
+            await asyncio.gather(_pipe(reader, upstream_writer), _pipe(upstream_reader, writer))
+        finally:
+            self._live -= pair
+
+
+async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    try:
+        while data := await reader.read(65536):
+            writer.write(data)
+            await writer.drain()
+    except OSError:
+        pass  # the other side was cut: that is the point
+    finally:
+        writer.transport.abort()
+
+
+@dataclass
+class Gateway:
+    client: TestClient
+    postgres: Proxy
+    redis: Proxy
+    headers: dict[str, str]
+    job_token: str
+
+
+@pytest.fixture
+async def gateway(settings: Settings, make_token: TokenFactory) -> AsyncIterator[Gateway]:
+    """A gateway whose PostgreSQL and Redis sit behind proxies, with data to read back."""
+    assert settings.database_url is not None and settings.redis_url is not None
+    postgres, redis = Proxy(settings.database_url), Proxy(settings.redis_url)
+    await postgres.open()
+    await redis.open()
+    proxied = settings.replace(database_url=postgres.url, redis_url=redis.url)
+    scopes = ("view", "modify", "apollo_read", "apollo_write", "apollo_admin")
+    headers = bearer(await make_token("alice", *scopes))
+    try:
+        # Started while both are up: start-up applies migrations and subscribes to Redis.
+        async with TestClient(TestServer(create_app(proxied))) as client:
+            organization = {"organizationName": ORGANIZATION}
+            response = await client.post(
+                "/repo/v1/schema/organization", json=organization, headers=headers
+            )
+            assert response.status == 201, await response.text()
+            response = await client.post(SELFTEST, json={"message": "hi"}, headers=headers)
+            assert response.status == 201, await response.text()
+            job_token = (await response.json())["token"]
+            yield Gateway(client, postgres, redis, headers, job_token)
+            # The app shuts down with both up, as a real one would find them sooner or later.
+            for proxy in (postgres, redis):
+                if proxy._server is None:
+                    await proxy.open()
+    finally:
+        for proxy in (postgres, redis):
+            if proxy._server is not None:
+                await proxy.shut()
+
+
+async def every_route(gateway: Gateway) -> dict[str, ClientResponse]:
+    """One authenticated read per family, a job's status, and two job starts."""
+    client, headers = gateway.client, gateway.headers
+    return {
+        SYNAPSE_GET: await client.get(SYNAPSE_GET, headers=headers),
+        APOLLO_GET: await client.get(APOLLO_GET, headers=headers),
+        "/async/get/": await client.get(f"/async/get/{gateway.job_token}", headers=headers),
+        SELFTEST: await client.post(SELFTEST, json={"message": "hi"}, headers=headers),
+        CREATE_START: await client.post(CREATE_START, json=SCHEMA_REQUEST, headers=headers),
+    }
+
+
+async def unavailable(response: ClientResponse, route: str) -> str:
+    """The 503's message, once its status, Retry-After and family's format are checked."""
+    body: Any = await response.json()
+    assert response.status == 503, (route, body)
+    assert response.headers["Retry-After"] == str(RETRY_AFTER_S)
+    if route.startswith("/repo/"):
+        assert body["concreteType"] == ERROR_RESPONSE
+        return body["reason"]
+    if route.startswith("/apollo/"):
+        assert body["status"]["code"] == "503" and body["data"] is None
+        assert body["transactionId"]
+        return body["status"]["message"]
+    assert body["error"]["status"] == 503
+    return body["error"]["message"]
+
+
+async def answers_normally(gateway: Gateway) -> None:
+    answers = await every_route(gateway)
+    expected = {
+        SYNAPSE_GET: 200,
+        APOLLO_GET: 200,
+        "/async/get/": 202,
+        SELFTEST: 201,
+        CREATE_START: 201,
+    }
+    got = {route: response.status for route, response in answers.items()}
+    assert got == expected, {route: await response.text() for route, response in answers.items()}
+
+
+async def test_postgres_down_is_503_on_every_route_then_recovers(gateway: Gateway) -> None:
+    await answers_normally(gateway)
+    await gateway.postgres.shut()
+    for _ in range(2):  # the first call finds its pooled connection cut, the second cannot connect
+        for route, response in (await every_route(gateway)).items():
+            message = await unavailable(response, route)
+            assert "PostgreSQL is unavailable" in message
+    ready = await gateway.client.get("/readyz")
+    assert ready.status == 503 and ready.headers["Retry-After"] == str(RETRY_AFTER_S)
+    assert (await ready.json())["checks"]["postgres"]["ok"] is False
+
+    await gateway.postgres.open()
+    await answers_normally(gateway)
+    assert (await gateway.client.get("/readyz")).status == 200
+
+
+async def test_redis_down_is_503_for_job_starts_then_recovers(gateway: Gateway) -> None:
+    await gateway.redis.shut()
+    client, headers = gateway.client, gateway.headers
+    for route in (SELFTEST, CREATE_START):
+        body = {"message": "hi"} if route == SELFTEST else SCHEMA_REQUEST
+        response = await client.post(route, json=body, headers=headers)
+        assert "unavailable" in await unavailable(response, route)
+    # Reads need PostgreSQL only.
+    assert (await client.get(SYNAPSE_GET, headers=headers)).status == 200
+    assert (await client.get(f"/async/get/{gateway.job_token}", headers=headers)).status == 202
+    ready = await client.get("/readyz")
+    assert ready.status == 503 and ready.headers["Retry-After"] == str(RETRY_AFTER_S)
+    assert (await ready.json())["checks"]["redis"]["ok"] is False
+
+    await gateway.redis.open()
+    await answers_normally(gateway)
+
+
+async def test_a_postgres_that_accepts_but_never_answers_is_503_within_the_connect_timeout(
+    gateway: Gateway,
+) -> None:
+    """A hung server (or a dropped network) must not hold requests for asyncpg's default 60 s."""
+    await gateway.postgres.shut()
+    held: set[asyncio.StreamWriter] = set()
+
+    async def hold(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        held.add(writer)  # accepted, never answered
+
+    hung = await asyncio.start_server(hold, "127.0.0.1", gateway.postgres.port)
+    try:
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        response = await gateway.client.get(SYNAPSE_GET, headers=gateway.headers)
+        assert "PostgreSQL is unavailable" in await unavailable(response, SYNAPSE_GET)
+        assert loop.time() - started < 10
+    finally:
+        hung.close()
+        for writer in held:
+            writer.transport.abort()
+        with contextlib.suppress(Exception):
+            await hung.wait_closed()
+    await gateway.postgres.open()
+    await answers_normally(gateway)
