@@ -87,11 +87,13 @@ FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::text[], $6::text[
 WHERE j.token = o.token AND j.state = 'PROCESSING' AND j.lease_owner IS NOT DISTINCT FROM $7
 RETURNING j.token
 """
-# Jobs the gateway refused to leave queued (the queue was down): no lease to fence with.
+# Jobs the gateway refused to leave queued (the queue was down): no lease to fence with, and
+# the key is given up so that the client's retry with it starts the job.
 FAIL_UNQUEUED = """
 UPDATE jobs
 SET state = 'FAILED', error_status = $2, error_message = $3, finished_at = now(),
-    changed_at = now(), progress_message = 'Failed', etag = gen_random_uuid()
+    changed_at = now(), progress_message = 'Failed', etag = gen_random_uuid(),
+    idempotency_key = NULL
 WHERE token = $1 AND state = 'PROCESSING'
 """
 UNFINISHED_UNLEASED = """
