@@ -6,57 +6,62 @@ else keeps its own meaning. Nothing here imports aiohttp.
 
 from __future__ import annotations
 
-import errno
 import itertools
+import sys
 from collections.abc import Iterator
+from types import TracebackType
 
 import asyncpg
 import redis.exceptions
 
-# asyncpg reports a lost or refused connection in several ways; a query error is not one.
+# Lost or refused connections and servers starting up, shutting down or full: all temporary.
+# Not the rest of class 57 (query cancellation) nor a failed login (misconfiguration).
 _POSTGRES_OUTAGES: tuple[type[BaseException], ...] = (
-    asyncpg.PostgresConnectionError,
-    asyncpg.InterfaceError,
+    asyncpg.PostgresConnectionError,  # ConnectionDoesNotExistError, ConnectionFailureError...
     asyncpg.exceptions.CannotConnectNowError,
     asyncpg.exceptions.AdminShutdownError,
     asyncpg.exceptions.CrashShutdownError,
-    asyncpg.exceptions.ConnectionFailureError,
+    asyncpg.exceptions.TooManyConnectionsError,
 )
 _REDIS_OUTAGES: tuple[type[BaseException], ...] = (
-    redis.exceptions.ConnectionError,
+    redis.exceptions.ConnectionError,  # BusyLoadingError and MaxConnectionsError included
     redis.exceptions.TimeoutError,
-    redis.exceptions.BusyLoadingError,
 )
-
-
-_NETWORK_ERRNOS = {
-    errno.ECONNREFUSED,
-    errno.ECONNRESET,
-    errno.ECONNABORTED,
-    errno.EHOSTUNREACH,
-    errno.ENETUNREACH,
-    errno.ETIMEDOUT,
-    errno.EPIPE,
-}
-
-
-def _is_socket_failure(exc: BaseException) -> bool:
-    # redis-py wraps its socket errors, so a bare one comes from asyncpg connecting; asyncpg
-    # joins the errors of several addresses into one OSError ("Multiple exceptions: ...").
-    if isinstance(exc, ConnectionError | TimeoutError):
-        return True
-    return isinstance(exc, OSError) and (
-        exc.errno in _NETWORK_ERRNOS or str(exc).startswith("Multiple exceptions")
-    )
+_REDIS_MISCONFIGURED: tuple[type[BaseException], ...] = (
+    redis.exceptions.AuthenticationError,
+    redis.exceptions.AuthorizationError,
+)
+_CLIENTS = {"asyncpg": "PostgreSQL", "redis": "Redis", "arq": "Redis"}
 
 
 def outage_of(exc: BaseException) -> str | None:
     """``"PostgreSQL"`` or ``"Redis"`` when ``exc`` means that dependency is unreachable."""
-    if isinstance(exc, _REDIS_OUTAGES):
+    if isinstance(exc, _REDIS_OUTAGES) and not isinstance(exc, _REDIS_MISCONFIGURED):
         return "Redis"
-    if isinstance(exc, _POSTGRES_OUTAGES) or _is_socket_failure(exc):
+    if isinstance(exc, _POSTGRES_OUTAGES):
         return "PostgreSQL"
+    # asyncpg's words for a connection it knows is gone. Its other InterfaceErrors ("another
+    # operation is in progress", "pool is closed") are bugs, which retrying would loop on.
+    if isinstance(exc, asyncpg.InterfaceError) and str(exc).endswith("connection is closed"):
+        return "PostgreSQL"
+    if isinstance(exc, OSError):  # ConnectionRefusedError, a connect's TimeoutError...
+        # A bare socket error or timeout names no server, and our own code raises them too (a
+        # missing file, a deadline): the client library that raised it, if any, decides.
+        return _raised_in(exc.__traceback__)
     return None
+
+
+def _raised_in(tb: TracebackType | None) -> str | None:
+    """The server whose client library owns the innermost frame outside the stdlib, if any.
+
+    Innermost, so an OSError our own code raises in a callback asyncpg calls is still ours."""
+    owner: str | None = None
+    while tb is not None:
+        package = str(tb.tb_frame.f_globals.get("__name__", "")).partition(".")[0]
+        if package not in sys.stdlib_module_names:
+            owner = _CLIENTS.get(package)
+        tb = tb.tb_next
+    return owner
 
 
 def is_outage(exc: BaseException) -> bool:

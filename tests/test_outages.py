@@ -10,17 +10,21 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+import socket
+from collections.abc import AsyncIterator, Awaitable
 from dataclasses import dataclass
 from typing import Any
 
+import asyncpg
 import pytest
 from aiohttp import ClientResponse
 from aiohttp.test_utils import TestClient, TestServer
+from redis.asyncio import Redis
 from yarl import URL
 
 from gateway.app import create_app
 from gateway.middleware import RETRY_AFTER_S
+from shared.outages import outage_of
 from shared.settings import Settings
 from tests.conftest import TokenFactory, bearer
 from tests.registry_helpers import CREATE_REQUEST, CREATE_START, ERROR_RESPONSE
@@ -232,3 +236,85 @@ async def test_a_postgres_that_accepts_but_never_answers_is_503_within_the_conne
             await hung.wait_closed()
     await gateway.postgres.open()
     await answers_normally(gateway)
+
+
+# What counts as an outage, judged on real exceptions ------------------------------------------
+
+
+def closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+async def raised(action: Awaitable[Any]) -> BaseException:
+    try:
+        await action
+    except Exception as exc:
+        return exc
+    raise AssertionError("expected an exception")
+
+
+async def test_refused_lost_and_timed_out_connections_are_outages(settings: Settings) -> None:
+    assert settings.database_url is not None
+    port = closed_port()
+    refused = await raised(asyncpg.connect(f"postgresql://postgres@127.0.0.1:{port}/x"))
+    assert isinstance(refused, ConnectionRefusedError) and outage_of(refused) == "PostgreSQL"
+    unreachable = Redis(host="127.0.0.1", port=port)
+    assert outage_of(await raised(unreachable.ping())) == "Redis"
+    await unreachable.aclose()
+
+    held: list[asyncio.StreamWriter] = []
+
+    async def hold(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        held.append(writer)
+
+    hung = await asyncio.start_server(hold, "127.0.0.1", 0)
+    hung_port = hung.sockets[0].getsockname()[1]
+    try:
+        url = f"postgresql://postgres@127.0.0.1:{hung_port}/x"
+        timed_out = await raised(asyncpg.connect(url, timeout=0.2))
+        assert isinstance(timed_out, TimeoutError) and outage_of(timed_out) == "PostgreSQL"
+    finally:
+        hung.close()
+        for writer in held:
+            writer.transport.abort()
+
+    conn = await asyncpg.connect(settings.database_url)
+    killer = await asyncpg.connect(settings.database_url)
+    try:
+        busy = conn.fetchval("SELECT pg_sleep(5)")
+        running = asyncio.ensure_future(busy)
+        await asyncio.sleep(0.2)
+        await killer.execute("SELECT pg_terminate_backend($1)", conn.get_server_pid())
+        lost = await raised(running)
+        assert outage_of(lost) == "PostgreSQL", repr(lost)
+        closed = await raised(conn.fetchval("SELECT 1"))
+        assert isinstance(closed, asyncpg.InterfaceError) and outage_of(closed) == "PostgreSQL"
+    finally:
+        await killer.close()
+        conn.terminate()
+
+
+async def test_bugs_and_bad_queries_are_not_outages(settings: Settings) -> None:
+    assert settings.database_url is not None
+    conn = await asyncpg.connect(settings.database_url)
+    try:
+        assert outage_of(await raised(conn.fetchval("SELECT $1::int", "x"))) is None
+        assert outage_of(await raised(conn.fetchval("SELECT 1 / 0"))) is None
+        # One connection used by two tasks at once: asyncpg's InterfaceError, and our bug.
+        first = asyncio.ensure_future(conn.fetchval("SELECT pg_sleep(0.2)"))
+        await asyncio.sleep(0.05)
+        concurrent = await raised(conn.fetchval("SELECT 1"))
+        await first
+        assert isinstance(concurrent, asyncpg.InterfaceError)
+        assert outage_of(concurrent) is None
+    finally:
+        await conn.close()
+
+    async def our_own(exc: Exception) -> None:
+        raise exc
+
+    assert outage_of(await raised(our_own(ConnectionRefusedError("not a socket")))) is None
+    assert outage_of(await raised(asyncio.wait_for(asyncio.sleep(1), 0.01))) is None
+    assert outage_of(await raised(asyncio.to_thread(open, "/no/such/file"))) is None
