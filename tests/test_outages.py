@@ -20,13 +20,13 @@ import pytest
 from aiohttp import ClientResponse
 from aiohttp.test_utils import TestClient, TestServer
 from redis.asyncio import Redis
-from yarl import URL
 
 from gateway.app import create_app
 from gateway.middleware import RETRY_AFTER_S
 from shared.outages import outage_of
 from shared.settings import Settings
 from tests.conftest import TokenFactory, bearer
+from tests.faults import Proxy
 from tests.registry_helpers import CREATE_REQUEST, CREATE_START, ERROR_RESPONSE
 
 ORGANIZATION = "my.organization"
@@ -37,62 +37,6 @@ SCHEMA_REQUEST = {
     "concreteType": CREATE_REQUEST,
     "schema": {"$id": f"{ORGANIZATION}-Thing-1.0.0", "type": "object"},
 }
-
-
-class Proxy:
-    """Forwards 127.0.0.1:<port> to a real server until it is shut, like a server going away."""
-
-    def __init__(self, url: str) -> None:
-        parsed = URL(url)
-        if parsed.host is None or parsed.port is None:
-            pytest.skip(f"needs a TCP server URL, not {url}")
-        self._target = (parsed.host, parsed.port)
-        self._url = parsed
-        self._server: asyncio.Server | None = None
-        self._live: set[asyncio.StreamWriter] = set()
-        self.port = 0
-
-    @property
-    def url(self) -> str:
-        return str(self._url.with_host("127.0.0.1").with_port(self.port))
-
-    async def open(self) -> None:
-        # The same port again after a shutdown, so the gateway's settings stay right.
-        self._server = await asyncio.start_server(self._forward, "127.0.0.1", self.port)
-        self.port = self._server.sockets[0].getsockname()[1]
-
-    async def shut(self) -> None:
-        """New connections are refused and live ones are cut, as when a server dies."""
-        assert self._server is not None
-        self._server.close()
-        for writer in list(self._live):
-            writer.transport.abort()
-        await self._server.wait_closed()
-        self._server = None
-
-    async def _forward(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            upstream_reader, upstream_writer = await asyncio.open_connection(*self._target)
-        except OSError:
-            writer.transport.abort()
-            return
-        pair = {writer, upstream_writer}
-        self._live |= pair
-        try:
-            await asyncio.gather(_pipe(reader, upstream_writer), _pipe(upstream_reader, writer))
-        finally:
-            self._live -= pair
-
-
-async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-    try:
-        while data := await reader.read(65536):
-            writer.write(data)
-            await writer.drain()
-    except OSError:
-        pass  # the other side was cut: that is the point
-    finally:
-        writer.transport.abort()
 
 
 @dataclass
