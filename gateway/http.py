@@ -17,6 +17,7 @@ from shared.er.text import holds_unstorable_text
 from shared.errors import BadRequest, NotFound, PayloadTooLarge, UnsupportedMediaType
 from shared.jobs import JobRecord
 from shared.jobs.service import IdempotencyKey
+from shared.paging import SIZE_HEADER, TOKEN_HEADER, PageRequest, page_request, requested_size
 from shared.services import Services
 
 HandlerT = TypeVar("HandlerT", bound=Callable[[web.Request], Awaitable[web.StreamResponse]])
@@ -36,6 +37,19 @@ def public(handler: HandlerT) -> HandlerT:
     """Mark a route that needs no token at all."""
     handler.is_public = True  # type: ignore[attr-defined]
     return handler
+
+
+def apollo_family(handler: HandlerT) -> HandlerT:
+    """Mark an Apollo route outside ``/apollo/`` (the docs' ``/api/...`` and root status-log
+    paths): its errors use the Apollo envelope too."""
+    handler.is_apollo = True  # type: ignore[attr-defined]
+    return handler
+
+
+def is_apollo(request: web.Request) -> bool:
+    return request.path.startswith("/apollo/") or getattr(
+        request.match_info.handler, "is_apollo", False
+    )
 
 
 def services(request: web.Request) -> Services:
@@ -148,6 +162,17 @@ def query_flag(request: web.Request, name: str, default: bool = False) -> bool:
     if value.lower() in ("false", "0", "no"):
         return False
     raise BadRequest(f"Query parameter '{name}' must be true or false")
+
+
+async def page_asked(
+    request: web.Request, *query: object, size: int | None = None, size_param: str = "size"
+) -> PageRequest:
+    """The page asked for (size by query parameter or ``PageSize`` header, unless the caller
+    already knows it); its continuation token must have been issued for this same query."""
+    if size is None:
+        size = requested_size(request.query.get(size_param), request.headers.get(SIZE_HEADER))
+    token = request.headers.get(TOKEN_HEADER)
+    return await page_request(services(request).pool, token, size, *query)
 
 
 MAX_IDEMPOTENCY_KEY_LENGTH = 255

@@ -11,7 +11,7 @@ from typing import Any
 import structlog
 from aiohttp import web
 
-from gateway.http import json_response
+from gateway.http import is_apollo, json_response
 from gateway.keys import PRINCIPAL, REQUEST_ID, SERVICES, TRANSACTION_ID
 from shared.errors import BrickyardError
 from shared.outages import outage_of
@@ -32,7 +32,7 @@ def error_body(request: web.Request, status: int, message: str) -> dict[str, Any
     path = request.path
     if path.startswith("/repo/"):
         return {"concreteType": SYNAPSE_ERROR, "reason": message}
-    if path.startswith("/apollo/"):
+    if path.startswith("/apollo/") or is_apollo(request):
         return {
             "status": {"message": message, "code": str(status)},
             "transactionId": request.get(TRANSACTION_ID),

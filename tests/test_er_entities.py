@@ -28,12 +28,16 @@ async def test_entity_is_stored_with_the_fields_the_server_derives(
     assert success["tracker"].endswith(f"?entityid=ahu-1&transactionid={body['transactionId']}")
 
     response = await client.get("/apollo/er/entities/ahu-1", headers=in_collection(token))
-    assert (await response.json())["data"] == {
-        **item,
-        "brickEntityType": "BRICK_0_4__Equipment",
-        "brickEntitySubType": "BRICK_0_4__AHU",
-        "brickEntityName": "AHU",
-    }
+    # The docs: a one-element list, every item flagged isActive.
+    assert (await response.json())["data"] == [
+        {
+            **item,
+            "brickEntityType": "BRICK_0_4__Equipment",
+            "brickEntitySubType": "BRICK_0_4__AHU",
+            "brickEntityName": "AHU",
+            "isActive": True,
+        }
+    ]
 
 
 async def test_invalid_entities_fail_one_by_one_and_change_nothing(
@@ -88,7 +92,7 @@ async def test_upsert_replaces_the_whole_object(
         client, token, "entities", HERE, [{**entity(ns, "e", "AHU"), "entityName": "n"}]
     )
     response = await client.get("/apollo/er/entities/e", headers=in_collection(token))
-    stored = (await response.json())["data"]
+    [stored] = (await response.json())["data"]
     assert stored["entityName"] == "n" and "customData" not in stored
     assert await services.pool.fetchval("SELECT count(*) FROM er_entities") == 1
 
@@ -107,7 +111,7 @@ async def test_batch_level_refusals(
     assert response.status == 400
     assert (await response.json())["status"]["message"].endswith("more than once in the batch: a")
     for body, reason in (
-        ({"id": "x"}, "JSON array"),
+        ("x", "JSON array"),
         ([], "lists no entities"),
         ([{"entityName": "no id"}], "Item 0 must be an object whose 'id'"),
     ):
@@ -173,7 +177,8 @@ async def test_lists_page_by_id_and_filter_by_type(
     missing = await client.get("/apollo/er/entities/nope", headers=in_collection(token))
     assert missing.status == 404
     stats = await client.get(f"/apollo/er/ercollections/{HERE}/stats", headers=bearer(token))
-    assert (await stats.json())["data"]["entityTypes"] == {f"{ns}__AHU": 2, f"{ns}__Fan": 3}
+    [counts] = (await stats.json())["data"]
+    assert counts["Entities"] == {f"{ns}__AHU": 2, f"{ns}__Fan": 3}
 
 
 async def test_text_postgres_cannot_store_is_a_400_not_a_500(

@@ -75,12 +75,15 @@ async def test_seed_example_answers_207_with_a_tracker_that_resolves_to_complete
         f"/apollo/er/relationships/{SEED_RELATIONSHIP['id']}",
         headers={**bearer(token), "ercollectionid": "august_14_81"},
     )
-    assert (await stored.json())["data"] == {
-        **SEED_RELATIONSHIP,
-        "brickRelationshipType": "BRICK_0_4__isFedBy_Equipment_Equipment",
-        "brickSourceEntityType": "BRICK_0_4__AHU",
-        "brickDestinationEntityType": "BRICK_0_4__Fan",
-    }
+    assert (await stored.json())["data"] == [
+        {
+            **SEED_RELATIONSHIP,
+            "brickRelationshipType": "BRICK_0_4__isFedBy_Equipment_Equipment",
+            "brickSourceEntityType": "BRICK_0_4__AHU",
+            "brickDestinationEntityType": "BRICK_0_4__Fan",
+            "isActive": True,
+        }
+    ]
 
 
 async def entities_in(client: TestClient, token: str, ns: str) -> None:
@@ -196,8 +199,9 @@ async def test_each_broken_relationship_fails_with_its_own_reason(
     for item_id, (_, expected) in cases.items():
         assert expected in reasons[item_id], (item_id, reasons[item_id])
     stats = await client.get("/apollo/er/ercollections/august_14_81/stats", headers=bearer(token))
-    data = (await stats.json())["data"]
-    assert data["relationshipCount"] == 2 and data["crossCollectionRelationshipCount"] == 1
+    [data] = (await stats.json())["data"]
+    summary = data["Summary"]
+    assert summary["Relationships"] == 2 and summary["CrossCollectionRelationships"] == 1
 
 
 async def test_upsert_replaces_the_whole_relationship_but_never_its_type(
@@ -214,7 +218,7 @@ async def test_upsert_replaces_the_whole_relationship_but_never_its_type(
     response = await client.get(
         "/apollo/er/relationships/r", headers={**bearer(token), "ercollectionid": "august_14_81"}
     )
-    stored = (await response.json())["data"]
+    [stored] = (await response.json())["data"]
     assert "customData" not in stored
     assert stored["relationshipName"] == "renamed"
 

@@ -1,4 +1,5 @@
-"""Apollo ER service: ER collections and their access lists, batch upserts, reads."""
+"""Apollo ER service: ER collections, their access lists and statistics, batch upserts.
+Reads are in apollo_er_reads."""
 
 from __future__ import annotations
 
@@ -26,7 +27,6 @@ from shared.er.batches import (
     parse_items,
     run_sync,
 )
-from shared.er.paging import page_size
 from shared.er.text import storable
 from shared.errors import BadRequest
 
@@ -97,16 +97,26 @@ async def collection_stats(request: web.Request) -> web.Response:
     return apollo_response(request, await reads.collection_stats(services(request).pool, target))
 
 
+CORRELATION_HEADERS = ("x-correlation-id", "correlationid")
+
+
 def correlation_id(request: web.Request) -> str:
-    """The client's ``correlationid`` header, else this request's id."""
-    value = request.headers.get("correlationid") or request[REQUEST_ID]
-    return storable(value, "The correlationid header")[:200]
+    """The client's ``x-correlation-id`` (the docs') or ``correlationid`` header, else this
+    request's id."""
+    sent = (request.headers.get(name) for name in CORRELATION_HEADERS)
+    value = next((v for v in sent if v), None) or request[REQUEST_ID]
+    return storable(value, "The correlation id header")[:200]
+
+
+def batch_items(body: object) -> object:
+    """The docs post a single object as often as a list: one object is a batch of one."""
+    return [body] if isinstance(body, dict) else body
 
 
 async def upsert(request: web.Request, kind: BatchKind) -> web.Response:
     """207 with every item's outcome, or with ``async: true`` 202 and the job's token."""
     name, is_async = header_collection(request), async_header(request)
-    items = parse_items(await read_json(request), kind, is_async)
+    items = parse_items(batch_items(await read_json(request)), kind, is_async)
     transaction = transaction_id(request)
     batch = Submission(
         principal(request), kind, name, items, transaction, correlation_id(request),
@@ -120,62 +130,21 @@ async def upsert(request: web.Request, kind: BatchKind) -> web.Response:
     # A replayed Idempotency-Key answers with the first call's job and transaction.
     first_transaction = job.request["transactionId"]
     data = accepted_json(services(request).settings.public_url, job.token, first_transaction)
-    message = f"Accepted {len(items)} {kind.plural.lower()} for processing"
+    # The docs' message, naming the URL to follow; the job token stays in data.
+    message = f"Request {job.token} is processed and can be tracked by URL {data['tracker']}"
     return apollo_response(request, data, status=202, message=message)
 
 
+# /apollo/entities and /apollo/relationships: the URLs of the docs' "full object update" page.
 @routes.post(ER + "/entities")
+@routes.post("/apollo/entities")
 @requires_scope("apollo_write")
 async def upsert_entities(request: web.Request) -> web.Response:
     return await upsert(request, ENTITIES)
 
 
 @routes.post(ER + "/relationships")
+@routes.post("/apollo/relationships")
 @requires_scope("apollo_write")
 async def upsert_relationships(request: web.Request) -> web.Response:
     return await upsert(request, RELATIONSHIPS)
-
-
-async def list_page(request: web.Request, table: reads.ItemTable, type_param: str) -> web.Response:
-    target = await collection(request, header_collection(request), Role.readonly)
-    page, paging = await reads.list_items(
-        services(request).pool,
-        table,
-        target,
-        storable(request.query.get(type_param, ""), type_param) or None,
-        page_size(request.query.get("size")),
-        request.headers.get("continuationToken"),
-    )
-    return apollo_response(request, page, paging=paging)
-
-
-async def one_item(request: web.Request, table: reads.ItemTable) -> web.Response:
-    target = await collection(request, header_collection(request), Role.readonly)
-    item_id = storable(request.match_info["id"], "The id")
-    return apollo_response(
-        request, await reads.get_item(services(request).pool, table, target, item_id)
-    )
-
-
-@routes.get(ER + "/entities")
-@requires_scope("apollo_read")
-async def list_entities(request: web.Request) -> web.Response:
-    return await list_page(request, reads.ENTITIES, "entityType")
-
-
-@routes.get(ER + "/relationships")
-@requires_scope("apollo_read")
-async def list_relationships(request: web.Request) -> web.Response:
-    return await list_page(request, reads.RELATIONSHIPS, "relationshipType")
-
-
-@routes.get(ER + "/entities/{id}")
-@requires_scope("apollo_read")
-async def get_entity(request: web.Request) -> web.Response:
-    return await one_item(request, reads.ENTITIES)
-
-
-@routes.get(ER + "/relationships/{id}")
-@requires_scope("apollo_read")
-async def get_relationship(request: web.Request) -> web.Response:
-    return await one_item(request, reads.RELATIONSHIPS)

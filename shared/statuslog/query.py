@@ -1,4 +1,5 @@
-"""Reading status logs (``GET /apollo/status/logs``) and the tracker URLs that point at them."""
+"""Finding status logs (``GET /apollo/status/logs`` and its path forms) and the tracker URLs
+that point at them."""
 
 from __future__ import annotations
 
@@ -10,29 +11,37 @@ from urllib.parse import quote
 
 import asyncpg
 
-from shared.er.paging import decode_token, encode_token, page_size
 from shared.er.text import storable
 from shared.errors import BadRequest, NotFound
-from shared.jobs.model import iso
+from shared.paging import PageRequest, page_size
+from shared.statuslog.records import RECORD_COLUMNS, record_json
 
 LOGS_PATH = "/apollo/status/logs"
 
 # Filter name (lower case: query names are case-insensitive) -> SQL condition on parameter {}.
 CONDITIONS = {
-    "transactionid": "transaction_id = ${}",
-    "entityid": "item_kind = 'entity' AND item_id = ${}",
-    "relationshipid": "item_kind = 'relationship' AND item_id = ${}",
-    "correlationid": "correlation_id = ${}",
-    "starttime": "enqueued_at >= ${}",
-    "endtime": "enqueued_at <= ${}",
+    "transactionid": "l.transaction_id = ${}",
+    "entityid": "l.item_kind = 'entity' AND l.item_id = ${}",
+    "relationshipid": "l.item_kind = 'relationship' AND l.item_id = ${}",
+    "correlationid": "l.correlation_id = ${}",
+    # Collection ids are unique case-insensitively, and clients may spell them either way.
+    "ercollectionid": "l.collection_id = (SELECT id FROM er_collections WHERE id_key = lower(${}))",
+    "starttime": "l.enqueued_at >= ${}",
+    "endtime": "l.enqueued_at <= ${}",
 }
 TIME_FILTERS = {"starttime", "endtime"}
+FILTER_NAMES = (
+    "transactionId, entityId, relationshipId, correlationId, ercollectionId, startTime or endTime"
+)
 # A principal sees the logs of the collections it holds any role on.
 VISIBLE = (
-    "collection_id IN (SELECT collection_id FROM er_collection_grants WHERE principal_id = $1)"
+    "l.collection_id IN (SELECT collection_id FROM er_collection_grants WHERE principal_id = $1)"
 )
-COUNT = "SELECT count(*) FROM status_logs WHERE {where}"
-PAGE = "SELECT * FROM status_logs WHERE {where} AND seq > ${after} ORDER BY seq LIMIT ${limit}"
+COUNT = "SELECT count(*) FROM status_logs l WHERE {where}"
+PAGE = (
+    f"SELECT {RECORD_COLUMNS} FROM status_logs l WHERE {{where}} AND l.seq > ${{after}} "
+    "ORDER BY l.seq LIMIT ${limit}"
+)
 
 
 def item_tracker(public_url: str, item_kind: str, item_id: str, transaction_id: str) -> str:
@@ -61,11 +70,22 @@ def _moment(name: str, value: str) -> datetime:
 class LogQuery:
     filters: dict[str, Any] = field(default_factory=dict)
     limit: int = 100
-    after: int = 0
 
     @classmethod
-    def parse(cls, query: Mapping[str, str], continuation: str | None) -> LogQuery:
+    def parse(
+        cls,
+        query: Mapping[str, str],
+        *,
+        path_filters: Mapping[str, str] | None = None,
+        collection_header: str | None = None,
+        page_size_header: str | None = None,
+    ) -> LogQuery:
+        """Filters from the query (any casing), the path form (``/transactionid/{id}/logs``)
+        and the ``ercollectionid`` header; all of them combine with AND."""
         params = {name.lower(): value for name, value in query.items()}
+        params |= {name: value for name, value in (path_filters or {}).items()}
+        if collection_header and "ercollectionid" not in params:
+            params["ercollectionid"] = collection_header
         filters: dict[str, Any] = {}
         for name in CONDITIONS:
             value = params.get(name)
@@ -74,14 +94,17 @@ class LogQuery:
                     _moment(name, value) if name in TIME_FILTERS else storable(value, name)
                 )
         if not filters:
-            raise BadRequest(
-                "Give at least one filter: transactionId, entityId, relationshipId, "
-                "correlationId, startTime or endTime"
-            )
-        after = decode_token(continuation) or 0
-        if isinstance(after, bool) or not isinstance(after, int) or not 0 <= after < 2**63:
-            raise BadRequest("The continuationToken header is not a token this service issued")
-        return cls(filters, page_size(params.get("limit"), "limit"), after)
+            raise BadRequest(f"Give at least one filter: {FILTER_NAMES}")
+        if "limit" in params:
+            limit = page_size(params["limit"], "limit")
+        else:
+            limit = page_size(page_size_header, "PageSize", where="Header")
+        return cls(filters, limit)
+
+    @property
+    def binding(self) -> tuple[object, ...]:
+        """What a continuation token of this query is bound to."""
+        return ("status-logs", *sorted((k, str(v)) for k, v in self.filters.items()))
 
     def where(self) -> tuple[str, list[Any]]:
         """The WHERE clause (parameter $1 is the principal) and its arguments after $1."""
@@ -92,34 +115,16 @@ class LogQuery:
         return " AND ".join(clauses), args
 
 
-def record_json(row: asyncpg.Record) -> dict[str, Any]:
-    item_key = "entityId" if row["item_kind"] == "entity" else "relationshipId"
-    return {
-        "id": str(row["id"]),
-        "transactionId": row["transaction_id"],
-        "correlationId": row["correlation_id"],
-        "serviceData": {"erCollectionId": row["collection_id"], item_key: row["item_id"]},
-        "requestAction": row["request_action"],
-        "state": row["state"],
-        "message": row["message"],
-        "retryCount": row["retry_count"],
-        "enqueuedTimestamp": iso(row["enqueued_at"]),
-        "receivedTimestamp": iso(row["received_at"]) if row["received_at"] else None,
-        "stateHistory": row["state_history"],
-    }
-
-
 async def search_logs(
-    pool: asyncpg.Pool, principal_id: int, query: LogQuery
+    pool: asyncpg.Pool, principal_id: int, query: LogQuery, page: PageRequest
 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """One page of matching records and its paging block; 404 when nothing matches at all."""
     where, args = query.where()
     total = await pool.fetchval(COUNT.format(where=where), principal_id, *args)
     if not total:
         raise NotFound("No status log matches these filters")
+    after = page.after_as(int, 0)
     sql = PAGE.format(where=where, after=len(args) + 2, limit=len(args) + 3)
-    rows = await pool.fetch(sql, principal_id, *args, query.after, query.limit + 1)
-    more = len(rows) > query.limit
-    rows = rows[: query.limit]
-    token = encode_token(rows[-1]["seq"]) if more else None
-    return [record_json(row) for row in rows], {"totalCount": total, "continuationToken": token}
+    rows = await pool.fetch(sql, principal_id, *args, after, page.fetch)
+    shown, paging = page.page(total, rows, lambda row: row["seq"])
+    return [record_json(row) for row in shown], paging

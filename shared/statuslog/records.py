@@ -1,0 +1,129 @@
+"""Status-log records as the Apollo docs show them, and the summary of one transaction
+(``GET /apollo/status/{transactionId}``)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+
+from shared.errors import NotFound
+from shared.jobs.model import iso
+
+# The payload is the version of the item this transaction wrote (current or kept by a later
+# upsert); a failed item wrote none, so its payload is null.
+PAYLOAD = """
+CASE l.item_kind WHEN 'entity' THEN coalesce(
+    (SELECT e.body FROM er_entities e WHERE e.collection_id = l.collection_id
+        AND e.id = l.item_id AND e.transaction_id = l.transaction_id),
+    (SELECT v.body FROM er_entity_versions v WHERE v.collection_id = l.collection_id
+        AND v.id = l.item_id AND v.transaction_id = l.transaction_id LIMIT 1))
+ELSE coalesce(
+    (SELECT r.body FROM er_relationships r WHERE r.collection_id = l.collection_id
+        AND r.id = l.item_id AND r.transaction_id = l.transaction_id),
+    (SELECT v.body FROM er_relationship_versions v WHERE v.collection_id = l.collection_id
+        AND v.id = l.item_id AND v.transaction_id = l.transaction_id LIMIT 1))
+END
+"""
+RECORD_COLUMNS = f"l.*, ({PAYLOAD}) AS payload"
+TRANSACTION = """
+SELECT l.item_kind, l.state, l.message, l.retry_count, l.correlation_id, l.collection_id,
+       l.enqueued_at, l.received_at
+FROM status_logs l
+WHERE l.transaction_id = $2
+  AND l.collection_id IN (SELECT collection_id FROM er_collection_grants WHERE principal_id = $1)
+ORDER BY l.position
+"""
+REQUEST_OBJECTS = {"entity": "Entity", "relationship": "Relationship"}
+
+
+def unix_ms(moment: datetime | None) -> int | None:
+    return None if moment is None else int(moment.timestamp() * 1000)
+
+
+def _history_entry(entry: dict[str, Any]) -> dict[str, Any]:
+    try:
+        unix = unix_ms(datetime.fromisoformat(entry["timestamp"]))
+    except (KeyError, TypeError, ValueError):
+        unix = None
+    return {**entry, "unixTimestamp": unix}
+
+
+def record_json(row: asyncpg.Record) -> dict[str, Any]:
+    item_key = "entityId" if row["item_kind"] == "entity" else "relationshipId"
+    received = row["received_at"]
+    return {
+        "id": str(row["id"]),
+        "transactionId": row["transaction_id"],
+        "correlationId": row["correlation_id"],
+        "serviceData": {"erCollectionId": row["collection_id"], item_key: row["item_id"]},
+        "messageType": "Request",
+        "requestAction": row["request_action"],
+        "requestObject": REQUEST_OBJECTS[row["item_kind"]],
+        "state": row["state"],
+        "message": row["message"],
+        "retryCount": row["retry_count"],
+        "enqueuedTimestamp": iso(row["enqueued_at"]),
+        "receivedTimestamp": iso(received) if received else None,
+        "unixEnqueuedTimestamp": unix_ms(row["enqueued_at"]),
+        # The docs spell it so; the correct spelling is served too.
+        "unixReceievedTimestamp": unix_ms(received),
+        "unixReceivedTimestamp": unix_ms(received),
+        "payload": row["payload"],
+        "sender": None,
+        "recipient": None,
+        "timeout": 0,
+        "topic": None,
+        "stateHistory": [_history_entry(entry) for entry in row["state_history"]],
+    }
+
+
+def overall_state(states: Counter[str]) -> str:
+    """A transaction is Requested or Processing until every item is final; then Completed, or
+    Failed when no item succeeded."""
+    unfinished = states["Requested"] + states["Processing"]
+    if unfinished:
+        return (
+            "Processing"
+            if states["Processing"] or unfinished < sum(states.values())
+            else ("Requested")
+        )
+    return "Completed" if states["Completed"] else "Failed"
+
+
+async def transaction_summary(
+    pool: asyncpg.Pool, principal_id: int, transaction_id: str
+) -> dict[str, Any]:
+    """One record for a whole transaction, in the shape of the docs' Get Status page."""
+    rows = await pool.fetch(TRANSACTION, principal_id, transaction_id)
+    if not rows:
+        raise NotFound(f"No transaction '{transaction_id}' with status logs the caller may see")
+    states = Counter(row["state"] for row in rows)
+    received = [row["received_at"] for row in rows if row["received_at"]]
+    failed = [row["message"] for row in rows if row["state"] == "Failed"]
+    kind = rows[0]["item_kind"]
+    return {
+        "id": transaction_id,
+        "transactionId": transaction_id,
+        "enqueuedTimestamp": iso(min(row["enqueued_at"] for row in rows)),
+        "receivedTimestamp": iso(min(received)) if received else None,
+        "messageType": "Request",
+        "requestAction": "Upsert",
+        "state": overall_state(states),
+        "requestObject": REQUEST_OBJECTS[kind],
+        "transactionIDList": [transaction_id],
+        "payload": {
+            "erCollectionId": rows[0]["collection_id"],
+            "itemCount": len(rows),
+            "states": dict(sorted(states.items())),
+        },
+        "retryCount": max(row["retry_count"] for row in rows),
+        "message": f"{len(failed)} of {len(rows)} items failed" if failed else None,
+        "sender": None,
+        "recipient": None,
+        "correlationId": rows[0]["correlation_id"],
+        "timeout": 0,
+        "topic": None,
+    }
