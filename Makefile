@@ -33,8 +33,9 @@ format: $(INSTALLED)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
+# `make bench ONLY=jobs` runs the scenarios whose name contains "jobs" (several words: any of them).
 bench: $(INSTALLED)
-	$(BIN)/python -m tests.bench
+	$(BIN)/python -m tests.bench $(ONLY)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -2,6 +2,7 @@
 
 Runs against ``BRICKYARD_DATABASE_URL`` / ``BRICKYARD_REDIS_URL`` when set, else embedded servers,
 in a schema and queue of its own that it drops afterwards. Nothing here asserts a time.
+``python -m tests.bench jobs ER`` runs only the scenarios whose name contains one of the words.
 """
 
 from __future__ import annotations
@@ -9,107 +10,31 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import os
-import secrets
 import statistics
 import sys
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+import traceback
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import aiohttp
-import asyncpg
 from aiohttp import web
 
 from gateway.app import create_app
 from shared.auth import SCOPES, Principal
-from shared.db import create_pool
 from shared.embedded import services_for
-from shared.jobs import JobWaiter
-from shared.migrations import apply_migrations
-from shared.services import Services, create_redis
+from shared.services import Services
 from shared.settings import Settings
-from worker.settings import make_worker
-
-Scenario = Callable[[Services, Principal], Awaitable[dict[str, Any]]]
-SCENARIOS: dict[str, Scenario] = {}
-
-
-def scenario(name: str) -> Callable[[Scenario], Scenario]:
-    def register(function: Scenario) -> Scenario:
-        SCENARIOS[name] = function
-        return function
-
-    return register
-
-
-@contextlib.asynccontextmanager
-async def workers(settings: Settings, count: int, **overrides: Any) -> AsyncIterator[None]:
-    running = [make_worker(settings, **overrides) for _ in range(count)]
-    tasks = [asyncio.create_task(worker.main()) for worker in running]
-    try:
-        yield
-    finally:
-        for task in tasks:
-            task.cancel()
-        for task, worker in zip(tasks, running, strict=True):
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-            await worker.close()
-
-
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(len(ordered) * fraction))]
-
-
-async def round_trips(services: Services, principal: Principal, count: int) -> list[float]:
-    timings = []
-    for _ in range(count):
-        began = time.perf_counter()
-        await services.jobs.run_and_wait(
-            "selftest", principal, {"sleepSeconds": 0, "message": "", "fail": None}
-        )
-        timings.append((time.perf_counter() - began) * 1000)
-    return timings
-
-
-@scenario("job round trip (submit, run, wait)")
-async def job_round_trip(services: Services, principal: Principal) -> dict[str, Any]:
-    async with workers(services.settings, 2):
-        await round_trips(services, principal, 20)  # warm up connections
-        prompt = await round_trips(services, principal, 300)
-    # The same path with arq's stock pick-up: polling the queue every 0.5 s, no wake-up message.
-    async with workers(services.settings, 2, poll_delay=0.5, wake_on_enqueue=False):
-        stock = await round_trips(services, principal, 20)
-    return {
-        "p50_ms": round(statistics.median(prompt), 2),
-        "p95_ms": round(percentile(prompt, 0.95), 2),
-        "stock_arq_poll_p50_ms": round(statistics.median(stock), 2),
-        "speedup_vs_stock_poll": round(statistics.median(stock) / statistics.median(prompt), 1),
-    }
-
-
-@scenario("job throughput (2 workers, 2000 jobs)")
-async def job_throughput(services: Services, principal: Principal) -> dict[str, Any]:
-    count = 2000
-    began = time.perf_counter()
-    tokens = []
-    for _ in range(count):
-        job = await services.jobs.submit(
-            "selftest", principal, {"sleepSeconds": 0, "message": "", "fail": None}
-        )
-        tokens.append(job.token)
-    submitted = time.perf_counter()
-    async with workers(services.settings, 2):
-        for token in tokens:
-            await services.jobs.wait(token)
-    finished = time.perf_counter()
-    return {
-        "submit_per_s": round(count / (submitted - began)),
-        "run_per_s": round(count / (finished - submitted)),
-    }
+from tests import bench_jobs  # noqa: F401  (registers the job-core scenarios, first)
+from tests.bench_support import (
+    SCENARIOS,
+    Scenario,
+    brickyard_workers,
+    isolated,
+    percentile,
+    scenario,
+)
 
 
 class Api:
@@ -142,19 +67,10 @@ async def live_system(settings: Settings, token: str, worker_count: int = 2) -> 
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
     port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    env = {**os.environ, **settings.to_env(), "BRICKYARD_LOG_LEVEL": "warning"}
-    children = [
-        await asyncio.create_subprocess_exec(sys.executable, "-m", "shared.cli", "worker", env=env)
-        for _ in range(worker_count)
-    ]
     try:
-        async with aiohttp.ClientSession() as http:
+        async with brickyard_workers(settings, worker_count), aiohttp.ClientSession() as http:
             yield Api(http, f"http://127.0.0.1:{port}", token)
     finally:
-        for child in children:
-            child.terminate()
-        for child in children:
-            await asyncio.wait_for(child.wait(), timeout=15)
         await runner.cleanup()
 
 
@@ -270,7 +186,7 @@ async def er_batches(services: Services, principal: Principal) -> dict[str, Any]
     return figures
 
 
-@scenario("Synapse schema creation jobs")
+@scenario("Synapse schema creations")
 async def synapse_creates(services: Services, principal: Principal) -> dict[str, Any]:
     token = await services.auth.create_token("bench", sorted(SCOPES))
     count = 200
@@ -305,51 +221,54 @@ async def synapse_creates(services: Services, principal: Principal) -> dict[str,
     }
 
 
-async def run(selected: list[str]) -> dict[str, Any]:
-    base = Settings.from_env()
-    with services_for(base) as resolved:
-        suffix = secrets.token_hex(4)
-        settings = resolved.replace(
-            database_schema=f"bench_{suffix}",
-            queue_name=f"brickyard-bench:{suffix}",
-            log_level="warning",
-        )
-        conn = await asyncpg.connect(settings.database_url)
-        await apply_migrations(conn, settings.database_schema)
-        pool = await create_pool(settings)
-        redis = await create_redis(settings)
-        waiter = JobWaiter(redis, settings.queue_name)
-        await waiter.start()
-        services = Services.build(settings, pool, redis, waiter)
-        principal = await services.auth.authenticate(
-            await services.auth.create_token("bench", sorted(SCOPES))
-        )
-        results: dict[str, Any] = {}
-        try:
-            for name, function in SCENARIOS.items():
-                if selected and not any(s in name for s in selected):
-                    continue
+def chosen(selected: list[str]) -> dict[str, Scenario]:
+    """The scenarios whose name contains any of ``selected``; all when none.
+
+    Case matters, so that ``ER`` does not also pick every name with "worker" in it.
+    """
+    return {
+        name: function
+        for name, function in SCENARIOS.items()
+        if not selected or any(term in name for term in selected)
+    }
+
+
+async def run(scenarios: dict[str, Scenario]) -> dict[str, Any]:
+    with services_for(Settings.from_env()) as resolved:
+        async with isolated(resolved) as (services, principal):
+            results: dict[str, Any] = {}
+            for name, function in scenarios.items():
                 print(f"- {name} ...", file=sys.stderr, flush=True)
-                results[name] = await function(services, principal)
+                try:
+                    results[name] = await function(services, principal)
+                except Exception as exc:
+                    # One broken scenario should not cost the figures of all the others.
+                    traceback.print_exc()
+                    results[name] = {"error": f"{type(exc).__name__}: {exc}"}
                 print(f"  {json.dumps(results[name])}", flush=True)
-        finally:
-            await waiter.stop()
-            await redis.aclose()
-            await pool.close()
-            await conn.execute(f'DROP SCHEMA "{settings.database_schema}" CASCADE')
-            await conn.close()
-        return results
+            return results
 
 
 def main() -> None:
     from shared.logging import configure_logging
 
     configure_logging(Settings(log_level="warning"), process="bench", stream=sys.stderr)
-    results = asyncio.run(run(sys.argv[1:]))
-    out = Path("bench-results")
-    out.mkdir(exist_ok=True)
-    (out / "latest.json").write_text(json.dumps(results, indent=2) + "\n")
-    print(f"written to {out / 'latest.json'}")
+    selected = sys.argv[1:]
+    scenarios = chosen(selected)
+    if not scenarios:
+        names = "\n  ".join(SCENARIOS)
+        sys.exit(f"no scenario name contains any of {selected}; the scenarios:\n  {names}")
+    results = asyncio.run(run(scenarios))
+    failed = [name for name, figures in results.items() if "error" in figures]
+    latest = Path("bench-results") / "latest.json"
+    latest.parent.mkdir(exist_ok=True)
+    if selected and latest.exists():
+        # A partial run updates its own scenarios and keeps the others' last figures.
+        results = {**json.loads(latest.read_text()), **results}
+    latest.write_text(json.dumps(results, indent=2) + "\n")
+    print(f"written to {latest}")
+    if failed:
+        sys.exit(f"failed (see above): {', '.join(failed)}")
 
 
 if __name__ == "__main__":
