@@ -9,7 +9,6 @@ import sys
 import structlog
 
 from shared.db import connect
-from shared.embedded import services_for
 from shared.logging import configure_logging
 from shared.migrations import apply_migrations
 from shared.settings import Settings
@@ -36,13 +35,17 @@ def require_service_urls(settings: Settings, command: str) -> None:
 
 
 def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
-    from shared.supervisor import supervise
+    from shared.embedded import embedded_services
+    from shared.supervisor import port_is_free, supervise
 
     configure_logging(settings, process="supervisor")
-    with services_for(settings) as resolved:
+    if not port_is_free(settings.host, settings.port):
+        log.error("the gateway's port is taken", host=settings.host, port=settings.port)
+        return 1
+    with embedded_services(settings) as (resolved, servers):
         applied = asyncio.run(migrate(resolved))
         log.info("migrations up to date", applied=applied)
-        return supervise(resolved)
+        return supervise(resolved, servers)
 
 
 def cmd_gateway(settings: Settings, args: argparse.Namespace) -> int:
@@ -74,6 +77,8 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
+    from shared.embedded import services_for
+
     configure_logging(settings, process="migrate", stream=sys.stderr)
     with services_for(settings, redis=False) as resolved:
         applied = asyncio.run(migrate(resolved))
@@ -98,6 +103,7 @@ async def _token_command(settings: Settings, args: argparse.Namespace) -> str | 
 
 
 def cmd_token(settings: Settings, args: argparse.Namespace) -> int:
+    from shared.embedded import services_for
     from shared.errors import BrickyardError
 
     configure_logging(settings, process="token", stream=sys.stderr)

@@ -1,86 +1,103 @@
-"""``brickyard run``: one gateway and ``WORKERS`` worker processes, supervised.
+"""``brickyard run``: one gateway and ``WORKERS`` worker processes, and the embedded servers,
+kept running.
 
-A worker that dies is restarted (its running job is taken over by a peer once its lease runs
-out); if the gateway dies everything stops. SIGINT or SIGTERM stops every child within 10 s:
-first SIGTERM, then SIGKILL for whatever is still alive.
+Whatever dies is started again with exponential backoff (see :mod:`shared.supervised`): a worker
+(a peer takes its running job over once the lease runs out), the gateway too (a supervisor that
+gave up on its front door while restarting everything else would surprise operators), and the
+embedded PostgreSQL or Valkey, on the same port and data dir so that the children reconnect by
+themselves. SIGINT or SIGTERM stops everything within 10 s: the children first (SIGTERM, then
+SIGKILL after CHILD_GRACE_S), then the embedded servers they were using.
 """
 
 from __future__ import annotations
 
 import os
 import signal
-import subprocess
+import socket
 import sys
 import time
+from collections.abc import Sequence
 from types import FrameType
 
 import structlog
 
 from shared.settings import Settings
+from shared.supervised import ChildProcess, Supervised, Unit
 
 log = structlog.get_logger("brickyard.supervisor")
 
-GRACE_S = 8.0
+CHILD_GRACE_S = 7.0
+STOP_BUDGET_S = 9.5
+
+
+def port_is_free(host: str, port: int) -> bool:
+    """Whether the gateway could bind, checked first: a gateway that can never start would
+    otherwise be restarted forever instead of telling the operator."""
+    with socket.socket() as sock:
+        # As the gateway will: a port left in TIME_WAIT by a previous run is free.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+    return True
 
 
 class Supervisor:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, servers: Sequence[Unit] = ()) -> None:
         self.settings = settings
-        self.env = {**os.environ, **settings.to_env()}
-        self.children: dict[str, subprocess.Popen[bytes]] = {}
-        self.stopping = False
+        env = {**os.environ, **settings.to_env()}
 
-    def spawn(self, name: str, command: str) -> None:
-        self.children[name] = subprocess.Popen(
-            [sys.executable, "-m", "shared.cli", command], env=self.env
-        )
-        log.info("process started", name=name, pid=self.children[name].pid)
+        def child(name: str, command: str) -> Supervised:
+            argv = [sys.executable, "-m", "shared.cli", command]
+            return Supervised(ChildProcess(name, argv, env))
+
+        self.servers = [Supervised(server) for server in servers]
+        self.children = [child("gateway", "gateway")]
+        self.children += [child(f"worker-{i + 1}", "worker") for i in range(settings.workers)]
+        self.stopping = False
 
     def request_stop(self, signum: int, _frame: FrameType | None) -> None:
         if not self.stopping:
             log.info("stopping", signal=signal.Signals(signum).name)
         self.stopping = True
+        # At once, from the handler: a child that the same Ctrl-C stops is not to be restarted.
+        for supervised in (*self.children, *self.servers):
+            supervised.halt()
 
     def run(self) -> int:
         signal.signal(signal.SIGINT, self.request_stop)
         signal.signal(signal.SIGTERM, self.request_stop)
-        self.spawn("gateway", "gateway")
-        for index in range(self.settings.workers):
-            self.spawn(f"worker-{index + 1}", "worker")
-        log.info(
-            "brickyard is up",
-            url=self.settings.public_url,
-            workers=self.settings.workers,
-        )
-        exit_code = 0
-        while not self.stopping:
-            time.sleep(0.2)
-            for name, child in list(self.children.items()):
-                if child.poll() is None or self.stopping:
-                    continue
-                log.error("process exited", name=name, returncode=child.returncode)
-                if name == "gateway":
-                    exit_code = 1
-                    self.stopping = True
-                else:
-                    self.spawn(name, "worker")
-        self.stop_children()
-        return exit_code
+        try:
+            for server in self.servers:
+                server.watch()
+            for supervised in self.children:
+                supervised.start()
+                log.info("process started", name=supervised.unit.name, pid=supervised.unit.pid())
+            log.info(
+                "brickyard is up",
+                url=self.settings.public_url,
+                workers=self.settings.workers,
+            )
+            while not self.stopping:
+                time.sleep(0.2)
+        finally:
+            self.stop()
+        return 0
 
-    def stop_children(self) -> None:
-        for child in self.children.values():
-            if child.poll() is None:
-                child.send_signal(signal.SIGTERM)
-        deadline = time.monotonic() + GRACE_S
-        for name, child in self.children.items():
-            try:
-                child.wait(timeout=max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                log.warning("process did not stop in time; killing it", name=name)
-                child.kill()
-                child.wait()
-        log.info("all processes stopped")
+    def stop(self) -> None:
+        began = time.monotonic()
+        for supervised in (*self.children, *self.servers):
+            supervised.halt()
+        for supervised in self.children:
+            supervised.unit.terminate()
+        for supervised in self.children:
+            supervised.stop(began + CHILD_GRACE_S)
+        # The servers last: the children shut down cleanly only while they can reach them.
+        for supervised in self.servers:
+            supervised.stop(began + STOP_BUDGET_S)
+        log.info("all processes stopped", duration_s=round(time.monotonic() - began, 2))
 
 
-def supervise(settings: Settings) -> int:
-    return Supervisor(settings).run()
+def supervise(settings: Settings, servers: Sequence[Unit] = ()) -> int:
+    return Supervisor(settings, servers).run()
