@@ -85,19 +85,10 @@ class Run:
             return False
 
     async def mint_token(self) -> str:
+        command = "token create --principal ops --scope view".split()
         created = await asyncio.to_thread(
             subprocess.run,
-            [
-                sys.executable,
-                "-m",
-                "shared.cli",
-                "token",
-                "create",
-                "--principal",
-                "ops",
-                "--scope",
-                "view",
-            ],
+            [sys.executable, "-m", "shared.cli", *command],
             env=self.env(),
             capture_output=True,
             text=True,
