@@ -32,9 +32,9 @@ SCOPED = {
 TYPE_PARAMS = {ENTITIES: "entityType", RELATIONSHIPS: "relationshipType"}
 
 
-async def view_of(request: web.Request, table: ItemTable) -> ItemView:
+async def view_of(request: web.Request, table: ItemTable, system: bool = False) -> ItemView:
     target = await collection(request, header_collection(request), Role.readonly)
-    return ItemView(table, target, query_flag(request, "includeSystemData"))
+    return ItemView(table, target, query_flag(request, "includeSystemData", system))
 
 
 def type_of(request: web.Request, table: ItemTable) -> str | None:
@@ -62,7 +62,8 @@ async def one_item(request: web.Request, table: ItemTable) -> web.Response:
 
 
 async def versions(request: web.Request, table: ItemTable) -> web.Response:
-    view, wanted = await view_of(request, table), item_id(request)
+    # The docs' versions carry sysData (its version number tells them apart) unless refused.
+    view, wanted = await view_of(request, table, system=True), item_id(request)
     page = await page_asked(request, "er-versions", table.table, view.collection.id, wanted)
     found, paging = await reads.item_versions(pool(request), view, wanted, page)
     if not request.path.startswith("/api/"):

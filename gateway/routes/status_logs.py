@@ -38,9 +38,8 @@ PATH_FORMS = {
 async def get_logs(request: web.Request) -> web.Response:
     path_filters = {}
     if "value" in request.match_info:
-        name = PATH_FORMS[
-            request.match_info.route.resource.canonical.removeprefix("/apollo/status")
-        ]
+        canonical = request.match_info.route.resource.canonical
+        name = next(v for form, v in PATH_FORMS.items() if canonical.endswith(form))
         path_filters[name] = storable(request.match_info["value"], name)
     query = LogQuery.parse(
         request.query,
@@ -57,6 +56,10 @@ routes.get(LOGS_PATH)(get_logs)
 for form in PATH_FORMS:
     routes.get("/apollo/status" + form)(get_logs)
     routes.get(form)(get_logs)
+# Two doc pages write their URL with a double slash ({{HOST}}//...); a client copying them
+# sends exactly that.
+routes.get("/" + LOGS_PATH)(get_logs)
+routes.get("//relationship/{value}/logs")(get_logs)
 
 
 @routes.get("/apollo/status/{transaction_id}")

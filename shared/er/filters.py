@@ -236,7 +236,8 @@ class ListQuery:
     distance: str | None = None
     descending: bool = False
     args: tuple[Any, ...] = ()
-    text: str = ""  # the options as sent, for binding continuation tokens to them
+    text: str = ""
+    condition_args: int = 0  # the condition's arguments come first; the order's follow  # the options as sent, for binding continuation tokens to them
 
 
 def parse_options(query: Mapping[str, str], first_param: int, *, geo: bool = True) -> ListQuery:
@@ -260,6 +261,7 @@ def parse_options(query: Mapping[str, str], first_param: int, *, geo: bool = Tru
         raise BadRequest("Give $filter once")
     params = Params(first_param)
     condition = distance = None
+    condition_args = 0
     descending = False
     for text, what in ((filters[0] if filters else None, "$filter"), (order, ORDER_PARAM)):
         if text is None:
@@ -269,8 +271,9 @@ def parse_options(query: Mapping[str, str], first_param: int, *, geo: bool = Tru
         parser = Parser(text, what, params)
         if what == "$filter":
             condition = parser.expression()
+            condition_args = len(params.values)
         else:
             distance, descending = parser.distance()
         parser.end()
     text = f"{filters[0] if filters else ''}\x1f{order or ''}"
-    return ListQuery(condition, distance, descending, tuple(params.values), text)
+    return ListQuery(condition, distance, descending, tuple(params.values), text, condition_args)

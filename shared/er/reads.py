@@ -73,7 +73,7 @@ async def list_items(
             raise BadRequest("The continuationToken header is not a token this service issued")
         last_of = _by_distance
     args = (collection.id, type_id, *options.args)
-    total = await pool.fetchval(count_sql, *args)
+    total = await pool.fetchval(count_sql, *args[: 2 + options.condition_args])
     rows = await pool.fetch(page_sql, *args, after, page.fetch)
     shown, paging = page.page(total, rows, last_of)
     return await view.render(pool, shown), paging
