@@ -28,6 +28,7 @@ from shared.settings import Settings
 from tests.bench_support import (
     Process,
     brickyard_workers,
+    drop_queue_keys,
     isolated,
     isolated_settings,
     percentile,
@@ -163,7 +164,7 @@ async def stock_drain(settings: Settings, workers: int) -> dict[str, Any]:
                 )
             )
         await forget(redis, job_ids)
-        await redis.delete(queue_name)
+        await drop_queue_keys(redis, queue_name)
     finally:
         await redis.aclose()
     done = [r for r in results if r is not None and r.success]
@@ -240,6 +241,7 @@ async def stock_round_trips(settings: Settings) -> list[float]:
             return [await timed_ms(trip) for _ in range(STOCK_ROUND_TRIPS)]
     finally:
         await forget(redis, job_ids)
+        await drop_queue_keys(redis, queue_name)
         await redis.aclose()
 
 

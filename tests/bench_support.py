@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, TypeVar
 
 import asyncpg
+from arq.connections import ArqRedis
 
 from shared.auth import SCOPES, Principal
 from shared.db import create_pool
@@ -57,7 +58,8 @@ def isolated_settings(settings: Settings) -> Settings:
 async def isolated(settings: Settings) -> AsyncIterator[tuple[Services, Principal]]:
     """Services over a schema and queue of their own, so no run sees another run's jobs.
 
-    The schema is dropped afterwards; all that stays in Redis is job results, which expire.
+    The schema and the queue's keys are dropped afterwards; all that stays in Redis is job
+    results, which expire.
     """
     settings = isolated_settings(settings)
     async with contextlib.AsyncExitStack() as stack:
@@ -69,6 +71,7 @@ async def isolated(settings: Settings) -> AsyncIterator[tuple[Services, Principa
         stack.push_async_callback(pool.close)
         redis = await create_redis(settings)
         stack.push_async_callback(redis.aclose)
+        stack.push_async_callback(drop_queue_keys, redis, settings.queue_name)
         waiter = JobWaiter(redis, settings.queue_name)
         await waiter.start()
         stack.push_async_callback(waiter.stop)
@@ -77,6 +80,13 @@ async def isolated(settings: Settings) -> AsyncIterator[tuple[Services, Principa
             await services.auth.create_token("bench", sorted(SCOPES))
         )
         yield services, principal
+
+
+async def drop_queue_keys(redis: ArqRedis, queue_name: str) -> None:
+    """Whatever the queue and its workers keep under the queue's name (the bench's own)."""
+    keys = [key async for key in redis.scan_iter(match=f"{queue_name}*", count=1000)]
+    if keys:
+        await redis.delete(*keys)
 
 
 def brickyard_env(settings: Settings) -> dict[str, str]:
