@@ -245,6 +245,15 @@ async def test_get_relationships(
     for item in body["data"]:
         assert item["sourceERCollectionId"] == item["destinationERCollectionId"] == DOCS
         assert item["isActive"] is True
+    has_part = next(item for item in body["data"] if item["id"] == RELATIONSHIPS[0]["id"])
+    assert {k: v for k, v in has_part.items() if k.startswith("brick")} == {
+        "brickRelationshipType": f"{NS}__hasPart",
+        "brickRelationshipName": "hasPart",
+        "brickSourceEntityType": f"{NS}__Location",
+        "brickSourceEntitySubType": f"{NS}__Building",
+        "brickDestinationEntityType": f"{NS}__Location",
+        "brickDestinationEntitySubType": f"{NS}__Floor",
+    }
 
 
 async def test_get_relations_by_id_both_urls(

@@ -78,9 +78,13 @@ async def test_seed_example_answers_207_with_a_tracker_that_resolves_to_complete
     assert (await stored.json())["data"] == [
         {
             **SEED_RELATIONSHIP,
-            "brickRelationshipType": "BRICK_0_4__isFedBy_Equipment_Equipment",
-            "brickSourceEntityType": "BRICK_0_4__AHU",
-            "brickDestinationEntityType": "BRICK_0_4__Fan",
+            # The docs' derived fields: the relation, and each end's top class and type.
+            "brickRelationshipType": "BRICK_0_4__isFedBy",
+            "brickRelationshipName": "isFedBy",
+            "brickSourceEntityType": "BRICK_0_4__Equipment",
+            "brickSourceEntitySubType": "BRICK_0_4__AHU",
+            "brickDestinationEntityType": "BRICK_0_4__Equipment",
+            "brickDestinationEntitySubType": "BRICK_0_4__Fan",
             "isActive": True,
         }
     ]
@@ -155,27 +159,15 @@ async def test_each_broken_relationship_fails_with_its_own_reason(
             relationship(ns, "wrong-header", feeds, "a1", "f1", sourceERCollectionId="august_14_8"),
             "sourceERCollectionId must equal",
         ),
-        "same-collection": (
-            relationship(
-                ns,
-                "same-collection",
-                feeds,
-                "a1",
-                "f1",
-                sourceERCollectionId="august_14_81",
-                destinationERCollectionId="august_14_81",
-            ),
-            "destinationERCollectionId must differ",
-        ),
         "unknown-type": (
             relationship(ns, "unknown-type", "likes_Equipment_Equipment", "a1", "f1"),
             "is not a relationship type",
         ),
         "bad-derived": (
             relationship(
-                ns, "bad-derived", feeds, "a1", "f1", brickSourceEntityType="BRICK_0_4__Fan"
+                ns, "bad-derived", feeds, "a1", "f1", brickSourceEntitySubType="BRICK_0_4__Fan"
             ),
-            "brickSourceEntityType is derived by the server as 'BRICK_0_4__AHU'",
+            "brickSourceEntitySubType is derived by the server as 'BRICK_0_4__AHU'",
         ),
         "extra-field": (
             relationship(ns, "extra-field", feeds, "a1", "f1", colour="red"),
@@ -186,14 +178,20 @@ async def test_each_broken_relationship_fails_with_its_own_reason(
             "destination entity 'f1' does not exist in ercollection 'august_14_8'",
         ),
     }
+    # Both collection ids naming the header's collection: inside one collection, as the docs'
+    # reads show every relationship.
+    same = {"sourceERCollectionId": "august_14_81", "destinationERCollectionId": "august_14_81"}
     good = [
         relationship(ns, "cross-ok", point_of, "t1", "r2", **cross),
-        relationship(ns, "derived-ok", feeds, "a1", "f1", brickSourceEntityType="BRICK_0_4__AHU"),
+        relationship(
+            ns, "derived-ok", feeds, "a1", "f1", brickSourceEntitySubType="BRICK_0_4__AHU"
+        ),
+        relationship(ns, "same-collection", feeds, "a1", "f1", **same),
     ]
     items = [item for item, _ in cases.values()] + good
     response = await post_items(client, token, "relationships", "august_14_81", items)
     responses = (await response.json())["data"]["responses"]
-    assert [s["id"] for s in responses["success"]] == ["cross-ok", "derived-ok"]
+    assert [s["id"] for s in responses["success"]] == ["cross-ok", "derived-ok", "same-collection"]
     reasons = {failure["id"]: failure["message"] for failure in responses["failure"]}
     assert list(reasons) == list(cases)
     for item_id, (_, expected) in cases.items():
@@ -201,7 +199,7 @@ async def test_each_broken_relationship_fails_with_its_own_reason(
     stats = await client.get("/apollo/er/ercollections/august_14_81/stats", headers=bearer(token))
     [data] = (await stats.json())["data"]
     summary = data["Summary"]
-    assert summary["Relationships"] == 2 and summary["CrossCollectionRelationships"] == 1
+    assert summary["Relationships"] == 3 and summary["CrossCollectionRelationships"] == 1
 
 
 async def test_upsert_replaces_the_whole_relationship_but_never_its_type(
@@ -227,7 +225,7 @@ async def test_upsert_replaces_the_whole_relationship_but_never_its_type(
     reversed_ends = relationship(ns, "r", feeds, "f1", "a1")
     for item, reason in (
         (retyped, "relationshipType cannot change after creation"),
-        (reversed_ends, "brickSourceEntityType cannot change after creation"),
+        (reversed_ends, "brickSourceEntitySubType cannot change after creation"),
     ):
         response = await post_items(client, token, "relationships", "august_14_81", [item])
         [failure] = (await response.json())["data"]["responses"]["failure"]

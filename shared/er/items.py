@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from shared.er.derived import relationship_derived
 from shared.er.validation import (
     ItemRejected,
     Stored,
@@ -98,13 +99,11 @@ def destination_collection(item: dict[str, Any], context: RelationshipContext) -
         raise ItemRejected(
             f"sourceERCollectionId must equal the ercollectionid header ('{context.collection_id}')"
         )
-    if destination_name is None:
+    # Both naming the header's collection: inside one collection, as the docs' reads show it.
+    if destination_name is None or (
+        isinstance(destination_name, str) and destination_name.lower() == source_name.lower()
+    ):
         return context.collection_id
-    if isinstance(destination_name, str) and destination_name.lower() == source_name.lower():
-        raise ItemRejected(
-            "destinationERCollectionId must differ from the ercollectionid header; leave out "
-            "both collection ids for a relationship inside one collection"
-        )
     if not isinstance(destination_name, str) or destination_name not in context.collections:
         raise ItemRejected("destinationERCollectionId must name a registered ercollection")
     return context.collections[destination_name][0]
@@ -151,11 +150,9 @@ def check_relationship(item: dict[str, Any], context: RelationshipContext) -> Re
             f"'{source_type}' with destination entity type '{destination_type}' "
             f"(allowed: {allowed})"
         )
-    derived = {
-        "brickRelationshipType": relationship_type,
-        "brickSourceEntityType": source_type,
-        "brickDestinationEntityType": destination_type,
-    }
+    derived = relationship_derived(
+        relationship_type, type_schema, source_schema, destination_schema
+    )
     stored, subject = with_derived(item, derived, type_schema)
     check_unchanged(
         "relationship",
