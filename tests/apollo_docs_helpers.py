@@ -40,10 +40,6 @@ RELATIONS = {
     "isLocatedIn_Device_Location": ("isLocatedIn", "Device", "Location"),
     "isFedBy_Equipment_Equipment": ("isFedBy", "Equipment", "Equipment"),
 }
-# Version 1.2 entities carry labels and GeoJSON (getEntities examples 2 to 5).
-GEO = {"type": "object"}
-V12_PROPERTIES = {"labels": {"type": "array", "items": {"type": "string"}}}
-V12_PROPERTIES |= {"geoLocation": GEO, "geoBoundary": GEO}
 
 
 def entity_schema(class_name: str) -> dict[str, Any]:
@@ -61,8 +57,9 @@ def entity_schema(class_name: str) -> dict[str, Any]:
             "brickEntityType": string_property("top", f"{NS}__{CLASSES[class_name]}"),
             "brickEntitySubType": string_property("subtype", type_id),
             "brickEntityName": string_property("name", class_name),
+            # Closed, like the generated Brick schemas: version 1.2's labels, geoLocation and
+            # geoBoundary are the ER service's fields, not the type's.
             "customData": {"type": "object"},
-            **V12_PROPERTIES,
         },
     }
 

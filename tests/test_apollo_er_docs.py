@@ -16,10 +16,13 @@ from tests.apollo_docs_helpers import (
     GEO_BUILDINGS,
     NS,
     RELATIONSHIPS,
+    SQUARE,
     doc_entity,
     doc_relationship,
     docs_headers,
     docs_world,
+    point,
+    polygon,
 )
 from tests.conftest import TokenFactory, bearer
 from tests.er_helpers import ALL_SCOPES, query_string, register, upsert_ok
@@ -480,3 +483,35 @@ async def test_trackers_of_the_docs_pages_resolve(
     response = await client.get(query_string(tracker), headers=bearer(token))
     [record] = (await ok(response))["data"]
     assert record["state"] == "Completed" and record["payload"]["id"] == ENTITIES[0]["id"]
+
+
+async def test_malformed_labels_and_geometry_fail_their_item(
+    client: TestClient, services: Services, make_token: TokenFactory, background_worker: None
+) -> None:
+    token = await world(client, services, make_token)
+    cases = {
+        "labels-text": ({"labels": "BRICK_0_4__Building"}, "labels must be a list"),
+        "labels-numbers": ({"labels": [1, 2]}, "labels must be a list"),
+        "location-polygon": ({"geoLocation": polygon(*SQUARE)}, "geoLocation must be GeoJSON"),
+        "boundary-point": ({"geoBoundary": point(1, 2)}, "geoBoundary must be GeoJSON"),
+        "boundary-text": (
+            {"geoBoundary": {"type": "Polygon", "coordinates": "coordinates"}},
+            "geoBoundary must be GeoJSON",
+        ),
+    }
+    items = [doc_entity(i, "Building", i, **fields) for i, (fields, _) in cases.items()]
+    items.append(
+        doc_entity(
+            "bare-point", "Building", "b", geoLocation={"type": "Point", "coordinates": [1, 2]}
+        )
+    )
+    response = await client.post(
+        "/apollo/er/entities", json=items, headers=docs_headers(token, **{"async": "false"})
+    )
+    body = await ok(response, 207)
+    reasons = {f["id"]: f["message"] for f in body["data"]["responses"]["failure"]}
+    assert list(reasons) == list(cases)
+    for item_id, (_, expected) in cases.items():
+        assert expected in reasons[item_id], (item_id, reasons[item_id])
+    exact = "geolocation eq Point((1, 2))"
+    assert await filtered(client, token, "$filter=" + quote(exact)) == ["bare-point"]

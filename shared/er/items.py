@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from shared.er.derived import relationship_derived
+from shared.er.geo import check_v12_fields, without_undeclared_v12
 from shared.er.validation import (
     ItemRejected,
     Stored,
@@ -84,7 +85,8 @@ def check_entity(item: dict[str, Any], context: EntityContext) -> EntityRow:
     derived = entity_derived(type_schema)
     stored, subject = with_derived(item, derived, type_schema)
     check_unchanged("entity", "entityType", context.stored.get(item["id"]), entity_type, derived)
-    check_schema(type_schema, subject)
+    check_v12_fields(item)
+    check_schema(type_schema, without_undeclared_v12(subject, type_schema.schema))
     return EntityRow(item["id"], entity_type, derived, stored)
 
 
