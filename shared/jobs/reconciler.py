@@ -50,6 +50,10 @@ async def reconcile_once(
             return Pass(ran=False, requeued=[])
         candidates = await store.unfinished_unleased(conn, grace_s, BATCH_LIMIT)
         lost = await _not_in_redis(redis, queue_name, [token for token, _ in candidates])
+        if lost:
+            # A worker may have claimed, even finished, a job between the two reads: under
+            # read committed this second look sees what it did.
+            lost &= await store.still_unleased(conn, sorted(lost))
         requeued = []
         for token, kind in candidates:
             if token in lost:

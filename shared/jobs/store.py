@@ -103,6 +103,12 @@ WHERE state = 'PROCESSING' AND created_at < now() - make_interval(secs => $1)
 ORDER BY created_at
 LIMIT $2
 """
+# The second look, after Redis was asked: a job claimed or finished meanwhile is not lost.
+STILL_UNLEASED = """
+SELECT token FROM jobs
+WHERE token = ANY($1::text[]) AND state = 'PROCESSING'
+  AND (lease_expires_at IS NULL OR lease_expires_at < now())
+"""
 # One reconciler at a time per schema: the lock is keyed by the schema the tables live in.
 TRY_RECONCILER_LOCK = (
     "SELECT pg_try_advisory_xact_lock(hashtext('brickyard-reconciler:' || current_schema()))"
@@ -202,6 +208,10 @@ async def finish(db: Executor, outcomes: list[Outcome], owner: str | None) -> se
 
 async def fail_unqueued(db: Executor, token: str, status: int, message: str) -> bool:
     return await db.execute(FAIL_UNQUEUED, token, status, message) != "UPDATE 0"
+
+
+async def still_unleased(db: Executor, tokens: list[str]) -> set[str]:
+    return {row["token"] for row in await db.fetch(STILL_UNLEASED, tokens)}
 
 
 async def unfinished_unleased(db: Executor, grace_s: float, limit: int) -> list[tuple[str, str]]:
