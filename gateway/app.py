@@ -7,8 +7,9 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from gateway.keys import POOL, REDIS, SERVICES, SETTINGS, WAITER
+from gateway.metrics import metrics_ctx
 from gateway.middleware import MIDDLEWARES
-from gateway.routes import ALL_ROUTES
+from gateway.routes import ALL_ROUTES, operations
 from shared.db import create_pool
 from shared.jobs import JobWaiter
 from shared.migrations import apply_migrations
@@ -49,7 +50,7 @@ async def services_ctx(app: web.Application) -> AsyncIterator[None]:
 def create_app(settings: Settings) -> web.Application:
     app = web.Application(middlewares=MIDDLEWARES, client_max_size=settings.max_body_bytes)
     app[SETTINGS] = settings
-    app.cleanup_ctx.extend([postgres_ctx, redis_ctx, waiter_ctx, services_ctx])
-    for routes in ALL_ROUTES:
+    app.cleanup_ctx.extend([postgres_ctx, redis_ctx, waiter_ctx, services_ctx, metrics_ctx])
+    for routes in (*ALL_ROUTES, operations.routes):
         app.add_routes(routes)
     return app

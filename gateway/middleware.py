@@ -13,6 +13,7 @@ from aiohttp import web
 
 from gateway.http import is_apollo, json_response
 from gateway.keys import PRINCIPAL, REQUEST_ID, SERVICES, TRANSACTION_ID
+from gateway.metrics import observe_request
 from shared.errors import BrickyardError
 from shared.outages import outage_of
 
@@ -60,12 +61,14 @@ async def request_context(request: web.Request, handler: Handler) -> web.StreamR
             response.headers["X-Request-Id"] = request_id
             return response
         finally:
+            elapsed = time.perf_counter() - started
+            observe_request(request, status, elapsed)
             log.info(
                 "request",
                 method=request.method,
                 path=request.path,
                 status=status,
-                duration_ms=round((time.perf_counter() - started) * 1000, 2),
+                duration_ms=round(elapsed * 1000, 2),
             )
 
 

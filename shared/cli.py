@@ -1,4 +1,4 @@
-"""The ``brickyard`` command: run, gateway, worker, migrate, token."""
+"""The ``brickyard`` command: run, gateway, worker, migrate, token, status."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import structlog
 from shared.db import connect
 from shared.logging import configure_logging
 from shared.migrations import apply_migrations
+from shared.observability.status_command import add_arguments as status_arguments
 from shared.settings import Settings
 
 log = structlog.get_logger("brickyard")
@@ -55,12 +56,13 @@ def cmd_gateway(settings: Settings, args: argparse.Namespace) -> int:
 
     configure_logging(settings, process="gateway")
     require_service_urls(settings, "gateway")
-    log.info("gateway listening", url=f"http://{settings.host}:{settings.port}")
+    url = f"http://{settings.host}:{settings.port}"
     web.run_app(
         create_app(settings),
         host=settings.host,
         port=settings.port,
-        print=None,
+        # Called once the app's start-up (pool, migrations, Redis) is done and the port is bound.
+        print=lambda _: log.info("gateway is up", url=url),
         access_log=None,
         shutdown_timeout=5,
     )
@@ -120,6 +122,13 @@ def cmd_token(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_status(settings: Settings, args: argparse.Namespace) -> int:
+    from shared.observability.status_command import run_status
+
+    configure_logging(settings, process="status", stream=sys.stderr)
+    return run_status(settings, args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="brickyard", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -135,6 +144,8 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--expires-in", type=int, default=None, metavar="SECONDS")
     revoke = token_commands.add_parser("revoke", help="revoke a token")
     revoke.add_argument("token")
+    status = commands.add_parser("status", help="queue depth, jobs by state, live workers")
+    status_arguments(status)
     return parser
 
 
@@ -144,6 +155,7 @@ COMMANDS = {
     "worker": cmd_worker,
     "migrate": cmd_migrate,
     "token": cmd_token,
+    "status": cmd_status,
 }
 
 

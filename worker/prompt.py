@@ -20,6 +20,7 @@ import contextlib
 import os
 import secrets
 import socket
+import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -36,6 +37,8 @@ from shared.jobs.reconciler import Sweeper, reconcile_forever
 from shared.jobs.recorder import OutcomeRecorder, forget_in_redis
 from shared.jobs.runner import JobContext, JobKind, retry_through_outages, run_claimed
 from shared.jobs.store import Outcome
+from shared.observability.heartbeats import Heartbeat
+from shared.observability.metrics import MetricsBuffer, bind_job_metrics
 from shared.outages import backoff_delays, is_outage
 from shared.services import Services
 
@@ -85,6 +88,7 @@ class PromptWorker(Worker):
         self.contexts: dict[str, JobContext] = {}
         self._wake = asyncio.Event()
         self._started = 0
+        self.metrics = MetricsBuffer()
 
     @property
     def services(self) -> Services:
@@ -101,7 +105,11 @@ class PromptWorker(Worker):
             self.services.pool, self.pool, self.queue_name, self.worker_id
         )
         self.recorder.start()
-        helpers = [asyncio.create_task(self._renew_leases_forever())]
+        heartbeat = Heartbeat(self)
+        helpers = [
+            asyncio.create_task(self._renew_leases_forever()),
+            asyncio.create_task(heartbeat.beat_forever()),
+        ]
         if self.wake_on_enqueue:
             helpers.append(asyncio.create_task(self._listen_for_wakeups()))
         if self.reconcile_interval_s > 0:
@@ -116,6 +124,7 @@ class PromptWorker(Worker):
                 with contextlib.suppress(asyncio.CancelledError):
                     await helper
             await self.recorder.stop()
+            await heartbeat.farewell()
 
     async def _connect_redis(self) -> Any:
         return await create_pool(self.redis_settings, default_queue_name=self.queue_name)
@@ -208,6 +217,8 @@ class PromptWorker(Worker):
         self._wake.set()
 
     async def _run(self, context: JobContext) -> None:
+        bind_job_metrics(self.metrics)  # this job's task only
+        began = time.monotonic()
         kind = self.job_kinds.get(context.job.kind)
         if kind is None:
             outcome = Outcome(
@@ -225,6 +236,7 @@ class PromptWorker(Worker):
             self.jobs_complete += 1
         else:
             self.jobs_failed += 1
+        self.metrics.job_finished(context.job.kind, outcome.state.value, time.monotonic() - began)
         await self.recorder.record(outcome, written=context.recorded)
 
     async def _burst_finished(self) -> bool:

@@ -9,7 +9,7 @@ import asyncpg
 
 from shared.errors import BadRequest, Forbidden, NotFound, Unauthorized
 
-SCOPES = frozenset({"apollo_read", "apollo_write", "apollo_admin", "view", "modify"})
+SCOPES = frozenset({"apollo_read", "apollo_write", "apollo_admin", "view", "modify", "operator"})
 
 UPSERT_PRINCIPAL = """
 INSERT INTO principals (name) VALUES ($1)

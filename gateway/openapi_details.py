@@ -1,0 +1,137 @@
+"""What the router cannot tell about a route: its query parameters, headers, body and success
+codes, keyed by handler (``module.function``, see :func:`gateway.openapi.handler_key`).
+
+A route missing here is still documented (path, method, scope, path parameters, a JSON body for
+POST and PUT); a key here that names no registered handler fails ``tests/test_openapi.py``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+Parameter = dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Body:
+    schema: dict[str, Any]
+    required: bool = True
+
+
+def query(name: str, schema: dict[str, Any], description: str = "") -> Parameter:
+    return {"name": name, "in": "query", "schema": schema, "description": description}
+
+
+def header(name: str, schema: dict[str, Any], description: str = "") -> Parameter:
+    return {"name": name, "in": "header", "schema": schema, "description": description}
+
+
+FLAG = {"type": "string", "enum": ["true", "false"]}
+TEXT = {"type": "string"}
+OBJECT: dict[str, Any] = {"type": "object"}
+
+IDEMPOTENCY = header(
+    "Idempotency-Key",
+    {"type": "string", "minLength": 1, "maxLength": 255},
+    "Makes a retry safe: the same key and request within 24 h answer with the first job",
+)
+PAGE = [
+    query("size", {"type": "integer", "minimum": 1}, "Page size"),
+    header("PageSize", {"type": "integer", "minimum": 1}, "Page size, if no size parameter"),
+    header("continuationToken", TEXT, "The previous page's continuationToken header"),
+]
+SYSTEM_DATA = query("includeSystemData", FLAG, "Include system fields (created by, etc.)")
+ER_COLLECTION = header("ercollectionid", TEXT, "The ER collection")
+ASYNC = header("async", FLAG, "true: answer 202 with a job token instead of waiting")
+JOB_STARTED = {"201": "The job is recorded and queued: its token"}
+JOB_STATUS = {
+    "200": "The job's result (COMPLETE)",
+    "202": "The job's status while it runs",
+    "409": "The job was cancelled",
+    "504": "The job timed out",
+}
+ER_ITEMS = {"type": "array", "items": OBJECT}
+
+PARAMETERS: dict[str, list[Parameter]] = {
+    "core.start_selftest": [query("wait", FLAG, "Wait for the job's outcome"), IDEMPOTENCY],
+    "synapse.get_organization": [query("name", TEXT, "The organization's name")],
+    "synapse.start_create_schema": [IDEMPOTENCY],
+    "synapse.start_validation_schema": [IDEMPOTENCY],
+    "apollo_schema.list_collections": PAGE,
+    "apollo_schema.sync": [ASYNC, IDEMPOTENCY],
+    "apollo_er.list_collections": PAGE,
+    "apollo_er.upsert_entities": [ER_COLLECTION, ASYNC, IDEMPOTENCY],
+    "apollo_er.upsert_relationships": [ER_COLLECTION, ASYNC, IDEMPOTENCY],
+    "apollo_er_reads.list_handler": [ER_COLLECTION, SYSTEM_DATA, *PAGE],
+    "apollo_er_reads.item_handler": [ER_COLLECTION, SYSTEM_DATA],
+    "apollo_er_reads.versions_handler": [ER_COLLECTION, SYSTEM_DATA, *PAGE],
+    "status_logs.get_logs": [ER_COLLECTION, *PAGE],
+}
+
+BODIES: dict[str, Body] = {
+    "core.start_selftest": Body(
+        {
+            "type": "object",
+            "properties": {
+                "message": TEXT,
+                "sleepSeconds": {"type": "number", "minimum": 0, "maximum": 60},
+                "fail": TEXT,
+            },
+        }
+    ),
+    "core.cancel_job": Body(OBJECT, required=False),
+    "synapse.create_organization": Body(
+        {
+            "type": "object",
+            "properties": {"organizationName": TEXT},
+            "required": ["organizationName"],
+        }
+    ),
+    "synapse.start_create_schema": Body(
+        {"type": "object", "properties": {"concreteType": TEXT, "schema": OBJECT}}
+    ),
+    "synapse.start_validation_schema": Body(
+        {"type": "object", "properties": {"concreteType": TEXT, "$id": TEXT}}
+    ),
+    "apollo_schema.sync": Body(
+        {
+            "type": "object",
+            "properties": {
+                "schemaType": {"type": "string", "enum": ["entitytypes", "relationshiptypes"]},
+                "schemaCollectionId": TEXT,
+                "version": TEXT,
+            },
+        }
+    ),
+    "apollo_er.register_collection": Body(
+        {"type": "object", "properties": {"erCollectionId": TEXT, "schemaCollectionId": TEXT}}
+    ),
+    "apollo_er.upsert_entities": Body(ER_ITEMS),
+    "apollo_er.upsert_relationships": Body(ER_ITEMS),
+}
+
+SUCCESS: dict[str, dict[str, str]] = {
+    "core.healthz": {"200": "The process is alive"},
+    "core.readyz": {"200": "Ready", "503": "PostgreSQL, Redis or a migration is not ready"},
+    "core.get_job": JOB_STATUS,
+    "core.start_selftest": {**JOB_STARTED, "200": "With wait=true: the result"},
+    "core.cancel_job": {
+        "200": "Already cancelled",
+        "202": "The job stops at its next step",
+        "409": "The job had already ended",
+    },
+    "synapse.start_create_schema": JOB_STARTED,
+    "synapse.start_validation_schema": JOB_STARTED,
+    "synapse.get_create_schema": {"201": "The response", "202": "The job's status while it runs"},
+    "synapse.get_validation_schema": {
+        "201": "The response",
+        "202": "The job's status while it runs",
+    },
+    "apollo_er.upsert_entities": {"202": "Accepted (async)", "207": "Every item's outcome"},
+    "apollo_er.upsert_relationships": {"202": "Accepted (async)", "207": "Every item's outcome"},
+    "operations.metrics": {"200": "Prometheus text exposition"},
+    "operations.admin_status": {"200": "The cluster's status"},
+    "operations.openapi": {"200": "This document"},
+    "operations.docs": {"200": "An HTML page"},
+}

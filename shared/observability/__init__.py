@@ -1,0 +1,1 @@
+"""What operators see: cluster-wide metrics, worker heartbeats and the status of the queue."""

@@ -1,0 +1,75 @@
+"""``/metrics``: the cluster's status as gauges, and the counters from Redis, in Prometheus text.
+
+prometheus-client formats them; its own process-local registry is not used, because every
+figure here is cluster-wide (see :mod:`shared.observability.metrics`), so any gateway answers
+a scrape the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+from shared.observability.metrics import counter_families
+from shared.observability.status import ClusterStatus
+
+DEPENDENCIES = ("PostgreSQL", "Redis")
+
+
+def status_families(status: ClusterStatus) -> Iterator[Metric]:
+    up = GaugeMetricFamily(
+        "brickyard_dependency_up",
+        "1 when this scrape could read the dependency; its figures are missing otherwise",
+        labels=["dependency"],
+    )
+    for dependency in DEPENDENCIES:
+        up.add_metric([dependency], 0.0 if dependency in status.unavailable else 1.0)
+    yield up
+    if status.queued is not None and status.workers is not None:
+        yield _gauge(
+            "brickyard_queue_depth",
+            "Jobs waiting in the queue for a worker (running jobs excluded): scale workers on this",
+            status.waiting,
+        )
+        yield _gauge(
+            "brickyard_queue_jobs", "Jobs in the Redis queue, running ones included", status.queued
+        )
+        yield _gauge("brickyard_jobs_running", "Jobs running on live workers", status.running)
+        yield _gauge(
+            "brickyard_workers_live", "Workers whose heartbeat is live", len(status.workers)
+        )
+        yield _gauge(
+            "brickyard_worker_slots",
+            "Jobs the live workers can run at once (the sum of their max jobs)",
+            sum(worker.max_jobs for worker in status.workers),
+        )
+    if status.jobs is not None:
+        jobs = GaugeMetricFamily(
+            "brickyard_jobs",
+            "Jobs recorded in PostgreSQL, by kind and state",
+            labels=["kind", "state"],
+        )
+        for (kind, state), count in sorted(status.jobs.items()):
+            jobs.add_metric([kind, state], count)
+        yield jobs
+
+
+def _gauge(name: str, help_text: str, value: float | None) -> GaugeMetricFamily:
+    return GaugeMetricFamily(name, help_text, value=value or 0)
+
+
+class _Snapshot(Collector):
+    def __init__(self, families: Iterable[Metric]) -> None:
+        self.families = list(families)
+
+    def collect(self) -> Iterable[Metric]:
+        return self.families
+
+
+def render(status: ClusterStatus, counters: Mapping[str, float]) -> bytes:
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(_Snapshot([*status_families(status), *counter_families(counters)]))
+    return generate_latest(registry)

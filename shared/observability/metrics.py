@@ -1,0 +1,180 @@
+"""Cluster-wide counters and histograms, kept in Redis so that any gateway can serve all of them.
+
+Every process (the gateway and each worker) adds to a buffer of its own and flushes it to one
+Redis hash per queue every few seconds: a worker with its heartbeat, a gateway in the background
+and before each scrape. Each field names a metric and its labels, and is only ever incremented
+(HINCRBYFLOAT), so the counts outlive the processes that made them and ``/metrics`` on any
+gateway answers for the whole cluster, whether its processes share a host or run in separate
+containers. (prometheus-client's multiprocess mode needs one shared directory, which separate
+containers do not have.) A process that dies loses at most its last few seconds of counts.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Iterator, Mapping
+from contextvars import ContextVar
+from dataclasses import dataclass
+from typing import Any
+
+from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily, Metric
+from redis.asyncio import Redis
+
+JOB_DURATION = "brickyard_job_duration_seconds"
+HTTP_DURATION = "brickyard_http_request_duration_seconds"
+ITEMS_PROCESSED = "brickyard_items_processed"
+ITEMS_FAILED = "brickyard_items_failed"
+
+
+@dataclass(frozen=True, slots=True)
+class Family:
+    help: str
+    labels: tuple[str, ...]
+    buckets: tuple[float, ...] = ()  # empty: a counter
+
+
+# Jobs last from milliseconds (self-test, small batches) to the 900 s job timeout.
+JOB_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 180, 600, 900)
+HTTP_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 120)
+
+FAMILIES: dict[str, Family] = {
+    JOB_DURATION: Family(
+        "Time one attempt at a job took, from its start on a worker to its outcome",
+        ("kind", "state"),
+        JOB_BUCKETS,
+    ),
+    HTTP_DURATION: Family(
+        "Gateway request duration, by route (its canonical path), method and status",
+        ("method", "route", "status"),
+        HTTP_BUCKETS,
+    ),
+    ITEMS_PROCESSED: Family("ER batch items that reached a final state", ("item",)),
+    ITEMS_FAILED: Family("ER batch items that ended Failed", ("item",)),
+}
+
+HTTP_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+
+def metrics_key(queue_name: str) -> str:
+    return f"{queue_name}:metrics"
+
+
+def _field(name: str, labels: Mapping[str, str]) -> str:
+    return json.dumps([name, dict(labels)], sort_keys=True, separators=(",", ":"))
+
+
+def _bucket_label(bound: float) -> str:
+    return "+Inf" if bound == float("inf") else repr(float(bound))
+
+
+class MetricsBuffer:
+    """Increments counted in this process and not yet added to Redis."""
+
+    def __init__(self) -> None:
+        self._deltas: dict[str, float] = defaultdict(float)
+
+    def count(self, name: str, labels: Mapping[str, str], amount: float = 1.0) -> None:
+        if amount:
+            self._deltas[_field(name, labels)] += amount
+
+    def observe(self, name: str, labels: Mapping[str, str], value: float) -> None:
+        # Buckets are stored one by one (not cumulative): one field per observation.
+        bound = next((b for b in FAMILIES[name].buckets if value <= b), float("inf"))
+        self.count(name + "_bucket", {**labels, "le": _bucket_label(bound)})
+        self.count(name + "_sum", labels, value)
+        self.count(name + "_count", labels)
+
+    def job_finished(self, kind: str, state: str, seconds: float) -> None:
+        self.observe(JOB_DURATION, {"kind": kind, "state": state}, seconds)
+
+    def request_finished(self, method: str, route: str, status: int, seconds: float) -> None:
+        method = method if method in HTTP_METHODS else "other"
+        labels = {"method": method, "route": route, "status": str(status)}
+        self.observe(HTTP_DURATION, labels, seconds)
+
+    def items_finished(self, item: str, processed: int, failed: int) -> None:
+        self.count(ITEMS_PROCESSED, {"item": item}, processed)
+        self.count(ITEMS_FAILED, {"item": item}, failed)
+
+    async def flush(self, redis: Redis, key: str) -> None:
+        """Add what was counted to Redis; kept for the next flush if Redis cannot take it."""
+        if not self._deltas:
+            return
+        deltas, self._deltas = self._deltas, defaultdict(float)
+        try:
+            async with redis.pipeline(transaction=True) as pipe:
+                for field, amount in deltas.items():
+                    pipe.hincrbyfloat(key, field, amount)
+                await pipe.execute()
+        except BaseException:
+            for field, amount in deltas.items():
+                self._deltas[field] += amount
+            raise
+
+
+# The running job's buffer, so that code deep in a job (an ER batch) can count without being
+# handed the worker.
+_JOB_BUFFER: ContextVar[MetricsBuffer | None] = ContextVar("brickyard_job_metrics", default=None)
+
+
+def bind_job_metrics(buffer: MetricsBuffer) -> None:
+    """Count what the current task's job does into ``buffer``."""
+    _JOB_BUFFER.set(buffer)
+
+
+def count_items(item: str, processed: int, failed: int) -> None:
+    buffer = _JOB_BUFFER.get()
+    if buffer is not None:
+        buffer.items_finished(item, processed, failed)
+
+
+async def read_counters(redis: Redis, queue_name: str) -> dict[str, float]:
+    raw = await redis.hgetall(metrics_key(queue_name))
+    return {_text(field): float(value) for field, value in raw.items()}
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
+
+
+def counter_families(counters: Mapping[str, float]) -> Iterator[Metric]:
+    """Prometheus metric families from the fields of the metrics hash."""
+    series: dict[str, dict[tuple[str, ...], dict[str, Any]]] = {n: {} for n in FAMILIES}
+    for field, value in counters.items():
+        try:
+            stored, labels = json.loads(field)
+        except (ValueError, TypeError):
+            continue  # not ours: ignored rather than failing the scrape
+        name, _, part = stored.rpartition("_") if stored not in FAMILIES else (stored, "", "")
+        family = FAMILIES.get(name)
+        if family is None:
+            continue
+        key = tuple(str(labels.get(label, "")) for label in family.labels)
+        entry = series[name].setdefault(key, {"buckets": {}, "sum": 0.0, "value": 0.0})
+        if part == "bucket":
+            entry["buckets"][labels.get("le", "+Inf")] = value
+        elif part == "sum":
+            entry["sum"] = value
+        else:
+            entry["value"] = value
+    for name, family in FAMILIES.items():
+        if family.buckets:
+            histogram = HistogramMetricFamily(name, family.help, labels=family.labels)
+            for key, entry in sorted(series[name].items()):
+                histogram.add_metric(list(key), _cumulative(family, entry["buckets"]), entry["sum"])
+            yield histogram
+        else:
+            counter = CounterMetricFamily(name, family.help, labels=family.labels)
+            for key, entry in sorted(series[name].items()):
+                counter.add_metric(list(key), entry["value"])
+            yield counter
+
+
+def _cumulative(family: Family, buckets: Mapping[str, float]) -> list[tuple[str, float]]:
+    total, out = 0.0, []
+    for bound in (*family.buckets, float("inf")):
+        label = _bucket_label(bound)
+        total += buckets.get(label, 0.0)
+        out.append((label, total))
+    return out

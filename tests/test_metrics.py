@@ -1,0 +1,116 @@
+"""GET /metrics: cluster-wide figures, right whichever process counted them."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from collections.abc import Awaitable, Callable
+
+from aiohttp.test_utils import TestClient
+
+from shared.settings import Settings
+from tests.conftest import TokenFactory, bearer
+from tests.observability_helpers import scrape, total, value
+from tests.processes import start, wait_for
+
+JobRunner = Callable[[], Awaitable[None]]
+
+
+async def start_selftests(client: TestClient, token: str, count: int, **body: object) -> list[str]:
+    tokens = []
+    for _ in range(count):
+        response = await client.post("/selftest/async/start", json=body, headers=bearer(token))
+        assert response.status == 201
+        tokens.append((await response.json())["token"])
+    return tokens
+
+
+async def test_metrics_need_no_token_and_say_which_dependencies_answered(
+    client: TestClient,
+) -> None:
+    samples = await scrape(client)
+    assert value(samples, "brickyard_dependency_up", dependency="PostgreSQL") == 1
+    assert value(samples, "brickyard_dependency_up", dependency="Redis") == 1
+    assert value(samples, "brickyard_workers_live") == 0
+
+
+async def test_queue_depth_and_jobs_by_kind_and_state(
+    client: TestClient, make_token: TokenFactory, run_jobs: JobRunner
+) -> None:
+    token = await make_token("alice", "view")
+    await start_selftests(client, token, 3)
+    await start_selftests(client, token, 1, fail="on purpose")
+    samples = await scrape(client)
+    assert value(samples, "brickyard_queue_depth") == 4
+    assert value(samples, "brickyard_jobs", kind="selftest", state="PROCESSING") == 4
+
+    await run_jobs()
+    samples = await scrape(client)
+    assert value(samples, "brickyard_queue_depth") == 0
+    assert value(samples, "brickyard_jobs", kind="selftest", state="COMPLETE") == 3
+    assert value(samples, "brickyard_jobs", kind="selftest", state="FAILED") == 1
+    assert value(samples, "brickyard_jobs", kind="selftest", state="PROCESSING") is None
+    duration = "brickyard_job_duration_seconds_count"
+    assert value(samples, duration, kind="selftest", state="COMPLETE") == 3
+    assert value(samples, duration, kind="selftest", state="FAILED") == 1
+    inf_bucket = value(
+        samples,
+        "brickyard_job_duration_seconds_bucket",
+        kind="selftest",
+        state="COMPLETE",
+        le="+Inf",
+    )
+    assert inf_bucket == 3
+
+
+async def test_request_durations_are_labelled_by_route_not_raw_path(
+    client: TestClient, make_token: TokenFactory
+) -> None:
+    token = await make_token("alice", "view")
+    for _ in range(2):
+        response = await client.get("/async/get/" + "0" * 32, headers=bearer(token))
+        assert response.status == 404
+    assert (await client.get("/no/such/path")).status == 404
+    samples = await scrape(client)
+    count = "brickyard_http_request_duration_seconds_count"
+    labels = {"method": "GET", "route": "/async/get/{token}", "status": "404"}
+    assert value(samples, count, **labels) == 2
+    assert value(samples, count, method="GET", route="unmatched", status="404") == 1
+    assert not [key for key in samples if "0" * 32 in str(key)]
+
+
+async def test_several_worker_processes_add_up_and_are_live(
+    settings: Settings, client: TestClient, make_token: TokenFactory
+) -> None:
+    """Two real worker processes run the jobs; the gateway's scrape counts all of them."""
+    token = await make_token("alice", "view")
+    workers = [start(settings, "worker") for _ in range(2)]
+    try:
+
+        async def both_live() -> bool:
+            return value(await scrape(client), "brickyard_workers_live") == 2
+
+        await wait_for(both_live, timeout_s=60)
+        samples = await scrape(client)
+        assert value(samples, "brickyard_worker_slots") == 2 * settings.worker_max_jobs
+        await start_selftests(client, token, 20, sleepSeconds=0.2)
+
+        async def all_counted() -> bool:
+            samples = await scrape(client)
+            return total(samples, "brickyard_job_duration_seconds_count", kind="selftest") == 20
+
+        await wait_for(all_counted, timeout_s=60)
+        samples = await scrape(client)
+        assert value(samples, "brickyard_jobs", kind="selftest", state="COMPLETE") == 20
+    finally:
+        for worker in workers:
+            worker.send_signal(signal.SIGTERM)
+        for worker in workers:
+            await asyncio.to_thread(worker.wait, 15)
+
+    async def none_live() -> bool:
+        return value(await scrape(client), "brickyard_workers_live") == 0
+
+    await wait_for(none_live, timeout_s=15)  # a worker that stops cleanly leaves at once
+    samples = await scrape(client)
+    assert total(samples, "brickyard_job_duration_seconds_count", kind="selftest") == 20
