@@ -8,6 +8,7 @@ from typing import TextIO
 
 import structlog
 
+from shared.observability.logs import arq_job_fields
 from shared.settings import Settings
 
 
@@ -37,8 +38,9 @@ def configure_logging(settings: Settings, *, process: str, stream: TextIO = sys.
     structlog.contextvars.bind_contextvars(process=process)
     # Route the standard library's records (arq, aiohttp, asyncpg) through the same renderer.
     handler = logging.StreamHandler(stream)
+    foreign_chain = [*shared_processors, structlog.stdlib.add_logger_name, arq_job_fields]
     handler.setFormatter(
-        structlog.stdlib.ProcessorFormatter(processor=renderer, foreign_pre_chain=shared_processors)
+        structlog.stdlib.ProcessorFormatter(processor=renderer, foreign_pre_chain=foreign_chain)
     )
     root = logging.getLogger()
     root.handlers[:] = [handler]

@@ -16,6 +16,7 @@ import signal
 import socket
 import sys
 import time
+import urllib.request
 from collections.abc import Sequence
 from types import FrameType
 
@@ -41,6 +42,17 @@ def port_is_free(host: str, port: int) -> bool:
         except OSError:
             return False
     return True
+
+
+def gateway_ready(settings: Settings) -> bool:
+    """Whether the gateway's /readyz answers 200 (PostgreSQL, Redis and migrations ready)."""
+    host = "127.0.0.1" if settings.host in ("0.0.0.0", "::", "") else settings.host
+    host = f"[{host}]" if ":" in host else host
+    try:
+        with urllib.request.urlopen(f"http://{host}:{settings.port}/readyz", timeout=1) as answer:
+            return bool(answer.status == 200)
+    except (OSError, ValueError):
+        return False
 
 
 class Supervisor:
@@ -74,12 +86,16 @@ class Supervisor:
             for supervised in self.children:
                 supervised.start()
                 log.info("process started", name=supervised.unit.name, pid=supervised.unit.pid())
-            log.info(
-                "brickyard is up",
-                url=self.settings.public_url,
-                workers=self.settings.workers,
-            )
+            announced = False
             while not self.stopping:
+                # Only once the gateway answers ready: operators and scripts wait for this line.
+                if not announced and gateway_ready(self.settings):
+                    log.info(
+                        "brickyard is up",
+                        url=self.settings.public_url,
+                        workers=self.settings.workers,
+                    )
+                    announced = True
                 time.sleep(0.2)
         finally:
             self.stop()

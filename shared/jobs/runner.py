@@ -96,8 +96,23 @@ async def run_claimed(context: JobContext, kind: JobKind) -> Outcome:
         if kind.on_failure is not None:
             await retry_through_outages(lambda: kind.on_failure(context, result), "failure hook")
         state = JobState.CANCELLED if isinstance(result, JobCancelled) else JobState.FAILED
-        log.info("job ended", state=state.value, status=result.status, reason=result.message)
+        # The outcome's one line: a 5xx is an error, and a crash's traceback rides on it.
+        end = log.error if result.status >= 500 and state is JobState.FAILED else log.info
+        end(
+            "job ended",
+            state=state.value,
+            status=result.status,
+            reason=result.message,
+            exc_info=result.__cause__,
+        )
         return Outcome(context.token, state, None, result.status, result.message, result.details)
+
+
+def _crashed(exc: Exception) -> BrickyardError:
+    """A bug in the handler: the job fails with a 500; its outcome line carries the traceback."""
+    error = BrickyardError("Internal error while running the job")
+    error.__cause__ = exc
+    return error
 
 
 async def _until_dependencies_answer(context: JobContext, kind: JobKind) -> Any:
@@ -134,7 +149,6 @@ async def _attempt(context: JobContext, handler: Handler) -> Any:
     if job.attempts > settings.job_max_tries:
         # Its worker died or was stopped every time: a job that keeps killing workers must
         # end FAILED rather than stay PROCESSING for ever.
-        log.error("job given up", attempts=job.attempts - 1)
         return BrickyardError(
             f"The job was interrupted {job.attempts - 1} times (its worker stopped each "
             "time); giving up"
@@ -149,9 +163,7 @@ async def _attempt(context: JobContext, handler: Handler) -> Any:
         if not deadline.expired():
             if is_outage(exc):
                 raise
-            log.exception("job crashed")
-            return BrickyardError("Internal error while running the job")
-        log.error("job timed out")
+            return _crashed(exc)
         return error_for_status(504, f"The job did not finish within {settings.job_timeout_s:g} s")
     except asyncio.CancelledError:
         # A worker shutting down or a lost lease: the row stays PROCESSING and runs again.
@@ -160,5 +172,4 @@ async def _attempt(context: JobContext, handler: Handler) -> Any:
     except Exception as exc:
         if is_outage(exc):
             raise
-        log.exception("job crashed")
-        return BrickyardError("Internal error while running the job")
+        return _crashed(exc)
