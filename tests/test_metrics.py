@@ -8,8 +8,10 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp.test_utils import TestClient
 
+from gateway.keys import SERVICES
 from shared.settings import Settings
 from tests.conftest import TokenFactory, bearer
+from tests.er_helpers import ALL_SCOPES, entity, post_items, two_collections
 from tests.observability_helpers import scrape, total, value
 from tests.processes import start, wait_for
 
@@ -114,3 +116,18 @@ async def test_several_worker_processes_add_up_and_are_live(
     await wait_for(none_live, timeout_s=15)  # a worker that stops cleanly leaves at once
     samples = await scrape(client)
     assert total(samples, "brickyard_job_duration_seconds_count", kind="selftest") == 20
+
+
+async def test_er_items_processed_and_failed(
+    client: TestClient, make_token: TokenFactory, run_jobs: JobRunner
+) -> None:
+    token = await make_token("alice", *ALL_SCOPES)
+    namespace = await two_collections(client, client.app[SERVICES].pool, token)
+    items = [entity(namespace, "ahu-1", "AHU"), entity(namespace, "fan-1", "Fan")]
+    items.append(entity(namespace, "bad-1", "NoSuchClass"))
+    response = await post_items(client, token, "entities", "august_14_81", items, is_async=True)
+    assert response.status == 202
+    await run_jobs()
+    samples = await scrape(client)
+    assert value(samples, "brickyard_items_processed_total", item="entity") == 3
+    assert value(samples, "brickyard_items_failed_total", item="entity") == 1

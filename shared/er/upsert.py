@@ -24,6 +24,7 @@ from shared.er.items import (
 from shared.er.validation import ItemRejected
 from shared.errors import BrickyardError, JobCancelled
 from shared.jobs.runner import JobContext
+from shared.observability.metrics import count_items
 from shared.schemas.catalog import TypeSchema, current_type_schemas
 from shared.statuslog import store as statuslog
 from shared.statuslog.query import batch_tracker, item_tracker
@@ -205,6 +206,7 @@ async def write_batch(job: JobContext, request: BatchRequest, kind: BatchKind) -
         async with job.pool.acquire() as conn, conn.transaction():
             outcomes = await write(conn, chunk)
             await statuslog.record_outcomes(conn, transaction_id, kind.item_kind, outcomes)
+        count_items(kind.item_kind, len(outcomes), sum(not outcome.ok for outcome in outcomes))
         done += len(chunk)
         await job.progress(done, total, f"{done} of {total} {kind.plural.lower()} processed")
     async with job.pool.acquire() as conn, conn.transaction():
