@@ -391,6 +391,9 @@ async def test_get_entities_filters(
     # Nearest first; entities without a geoLocation come last.
     assert nearest[:2] == ["TestEntity_8990", "TestEntity_8989"]
     assert set(nearest[2:4]) == {"TestEntity_8991", "TestEntity_8992"}
+    both = "$filter=" + quote("not labels/any(d:d eq 'BRICK_0_4__Point') and " + inside)
+    both += "&$orderby=" + quote("distanceto(geoLocation, Point((31.8,-5))) desc")
+    assert await filtered(client, token, both) == ["TestEntity_8989", "TestEntity_8990"]
     response = await client.get("/apollo/er/entities/TestEntity_8989", headers=docs_headers(token))
     [item] = (await ok(response))["data"]
     assert item["labels"] == GEO_BUILDINGS[0]["labels"]

@@ -46,6 +46,6 @@ async def test_entity_keeps_its_key_order(
     response = await client.get(
         "/apollo/er/entities/e1", headers={**bearer(token), "ercollectionid": "august_14_81"}
     )
-    served = (await response.json())["data"]
+    [served] = (await response.json())["data"]  # by id: a one-element list, as the docs show
     assert list(served)[:4] == list(item)
     assert list(served["customData"]) == ["zone", "floor"]
