@@ -9,8 +9,10 @@ from typing import Any
 import asyncpg
 from aiohttp.test_utils import TestClient
 
-from tests.conftest import bearer
+from shared.services import Services
+from tests.conftest import TokenFactory, bearer
 from tests.er_helpers import (
+    ALL_SCOPES,
     INSERT_SCHEMA_COLLECTION,
     INSERT_TYPE,
     register,
@@ -166,3 +168,27 @@ GEO_BUILDINGS = [
         geoBoundary=polygon(*COLORADO), geoLocation=point(-102.06, 40.99),
     ),
 ]  # fmt: skip
+
+
+ENVELOPE = {"status", "transactionId", "paging", "data"}
+
+
+async def ok(response: Any, status: int = 200) -> dict[str, Any]:
+    body = await response.json()
+    assert response.status == status, body
+    assert set(body) == ENVELOPE and body["status"]["code"] == str(status)
+    return body
+
+
+async def world(client: TestClient, services: Services, make_token: TokenFactory) -> str:
+    """A token of alice (every Apollo scope) and the docs' world."""
+    token = await make_token("alice", *ALL_SCOPES)
+    await docs_world(client, services.pool, token)
+    return token
+
+
+async def filtered(client: TestClient, token: str, query: str) -> list[str]:
+    response = await client.get(
+        f"/apollo/er/entities?{query}&v=1.2", headers=docs_headers(token, PageSize="100")
+    )
+    return [item["id"] for item in (await ok(response))["data"]]
