@@ -34,8 +34,21 @@ _REDIS_MISCONFIGURED: tuple[type[BaseException], ...] = (
 _CLIENTS = {"asyncpg": "PostgreSQL", "redis": "Redis", "arq": "Redis"}
 
 
+class DependencyDown(Exception):
+    """An error seen while a dependency was found unreachable: the outage's, not a bug's.
+
+    A connection killed mid-operation can surface as an error that names no outage (asyncpg's
+    "cannot switch to state ..."); a probe right after it tells which it was."""
+
+    def __init__(self, dependency: str) -> None:
+        super().__init__(f"{dependency} is unreachable")
+        self.dependency = dependency
+
+
 def outage_of(exc: BaseException) -> str | None:
     """``"PostgreSQL"`` or ``"Redis"`` when ``exc`` means that dependency is unreachable."""
+    if isinstance(exc, DependencyDown):
+        return exc.dependency
     if isinstance(exc, _REDIS_OUTAGES) and not isinstance(exc, _REDIS_MISCONFIGURED):
         return "Redis"
     if isinstance(exc, _POSTGRES_OUTAGES):

@@ -6,6 +6,7 @@ import asyncio
 import os
 import subprocess
 import sys
+import tempfile
 
 from shared.settings import Settings
 
@@ -15,12 +16,19 @@ def command_env(settings: Settings) -> dict[str, str]:
 
 
 def start(settings: Settings, *args: str) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "shared.cli", *args],
-        env=command_env(settings),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
+    """The command as a child process; its log goes to a file named in the test's output.
+
+    Not to a pipe: a pipe nobody reads fills up, and a busy worker then blocks on its logging.
+    """
+    fd, log_path = tempfile.mkstemp(prefix=f"brickyard-{args[0]}-", suffix=".log")
+    print(f"brickyard {' '.join(args)} logs to {log_path}")
+    with os.fdopen(fd, "wb") as log:
+        return subprocess.Popen(
+            [sys.executable, "-m", "shared.cli", *args],
+            env=command_env(settings),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
 
 
 async def run_cli(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:

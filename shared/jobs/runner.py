@@ -20,7 +20,7 @@ from shared.errors import BrickyardError, JobCancelled, error_for_status
 from shared.jobs import store
 from shared.jobs.model import JobRecord, JobState
 from shared.jobs.store import Outcome
-from shared.outages import backoff_delays, is_outage
+from shared.outages import DependencyDown, backoff_delays, is_outage
 from shared.settings import Settings
 
 log = structlog.get_logger(__name__)
@@ -108,6 +108,17 @@ async def run_claimed(context: JobContext, kind: JobKind) -> Outcome:
         return Outcome(context.token, state, None, result.status, result.message, result.details)
 
 
+async def _postgres_is_down(pool: asyncpg.Pool) -> bool:
+    """Whether PostgreSQL answers right now: an error a killed connection left behind looks
+    like a bug until this probe says the server is gone."""
+    try:
+        async with asyncio.timeout(5):
+            await pool.fetchval("SELECT 1")
+    except Exception as exc:
+        return is_outage(exc) or isinstance(exc, TimeoutError)
+    return False
+
+
 def _crashed(exc: Exception) -> BrickyardError:
     """A bug in the handler: the job fails with a 500; its outcome line carries the traceback."""
     error = BrickyardError("Internal error while running the job")
@@ -172,4 +183,6 @@ async def _attempt(context: JobContext, handler: Handler) -> Any:
     except Exception as exc:
         if is_outage(exc):
             raise
+        if await _postgres_is_down(context.pool):
+            raise DependencyDown("PostgreSQL") from exc
         return _crashed(exc)
