@@ -8,12 +8,17 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from aiohttp.test_utils import TestClient, TestServer
 
+from gateway.app import create_app
+from shared.auth import AuthService
 from shared.db import create_pool
 from shared.jobs import store
 from shared.services import Services, create_redis
 from shared.settings import Settings
-from tests.faults import PrivateValkey, job_states, worker_processes
+from tests.conftest import bearer
+from tests.er_helpers import ALL_SCOPES, entity, post_items, two_collections
+from tests.faults import PrivateValkey, item_final_states, job_states, worker_processes
 from tests.processes import wait_for
 
 JOBS = 24
@@ -130,4 +135,46 @@ async def test_workers_survive_a_redis_outage(
             await wait_for(done, timeout_s=30)
         finally:
             await redis.aclose()
+            await pool.close()
+
+
+async def test_valkey_down_for_5_s_mid_batch_and_mid_selftest_loses_nothing(
+    fault_settings: Settings, valkey: PrivateValkey
+) -> None:
+    async with TestClient(TestServer(create_app(fault_settings))) as client:
+        pool = await create_pool(fault_settings)
+        try:
+            token = await AuthService(pool).create_token("alice", [*ALL_SCOPES, "view"])
+            namespace = await two_collections(client, pool, token)
+            items = [entity(namespace, f"ahu-{i}", "AHU") for i in range(10_000)]
+            long_selftest = await client.post(
+                "/selftest/async/start", json={"sleepSeconds": 4}, headers=bearer(token)
+            )
+            selftest_token = (await long_selftest.json())["token"]
+            with worker_processes(fault_settings, 2):
+                response = await post_items(
+                    client, token, "entities", "august_14_81", items, is_async=True
+                )
+                assert response.status == 202, await response.text()
+                job_token = (await response.json())["data"]["token"]
+
+                async def started() -> bool:
+                    job = await store.get(pool, job_token)
+                    return job is not None and job.attempts > 0
+
+                await wait_for(started, timeout_s=30, step_s=0.01)
+                valkey.kill()
+                await asyncio.sleep(5)
+                valkey.start()
+
+                async def ended() -> bool:
+                    states = await job_states(pool, [job_token, selftest_token])
+                    return states.get("PROCESSING", 0) == 0
+
+                await wait_for(ended, timeout_s=90, step_s=0.2)
+            assert await job_states(pool, [job_token, selftest_token]) == {"COMPLETE": 2}
+            transaction = await pool.fetchval("SELECT DISTINCT transaction_id FROM status_logs")
+            assert await item_final_states(pool, transaction) == {("Completed", 1): 10_000}
+            assert await pool.fetchval("SELECT count(*) FROM er_batches") == 0
+        finally:
             await pool.close()
