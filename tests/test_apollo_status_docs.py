@@ -80,6 +80,11 @@ async def test_get_status_by_logs(
     assert response.status == 400 and set(await response.json()) == ENVELOPE
     response = await client.get("/apollo/status/logs?transactionId=nope", headers=bearer(token))
     assert response.status == 404
+    response = await client.get(
+        f"/apollo/status/logs?transactionId={transaction}&$filter=state%20eq%20'Failed'",
+        headers=bearer(token),
+    )
+    assert response.status == 400 and "$filter" in (await response.json())["status"]["message"]
 
 
 async def test_get_status_by_transaction_id(

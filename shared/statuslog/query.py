@@ -82,6 +82,9 @@ class LogQuery:
     ) -> LogQuery:
         """Filters from the query (any casing), the path form (``/transactionid/{id}/logs``)
         and the ``ercollectionid`` header; all of them combine with AND."""
+        options = sorted(name for name in query if name.startswith("$"))
+        if options:  # OData options filter nothing here: refused rather than ignored
+            raise BadRequest(f"Unsupported query option {', '.join(options)} on status logs")
         params = {name.lower(): value for name, value in query.items()}
         params |= {name: value for name, value in (path_filters or {}).items()}
         if collection_header and "ercollectionid" not in params:
