@@ -75,10 +75,13 @@ def _finite_float(text: str) -> float:
     return value
 
 
-async def read_json(request: web.Request) -> Any:
-    if request.content_type != "application/json":
+async def read_json(
+    request: web.Request, media_types: tuple[str, ...] = ("application/json",)
+) -> Any:
+    if request.content_type not in media_types:
         raise UnsupportedMediaType(
-            f"Expected Content-Type application/json, got '{request.content_type or 'none'}'"
+            f"Expected Content-Type {' or '.join(media_types)}, "
+            f"got '{request.content_type or 'none'}'"
         )
     limit = request.app[SERVICES].settings.max_body_bytes
     if request.content_length is not None and request.content_length > limit:

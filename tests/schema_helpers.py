@@ -62,7 +62,7 @@ async def create_collection(
 ) -> dict[str, Any]:
     body = {"schemaCollectionId": collection_id, **fields}
     response = await client.post(f"{API}/schemacollections", json=body, headers=headers)
-    assert response.status == 201, await response.text()
+    assert response.status == 200, await response.text()
     return (await response.json())["data"]
 
 

@@ -26,11 +26,21 @@ async def test_create_returns_the_collection_and_its_namespace(
     response = await client.post(
         COLLECTIONS, json={"schemaCollectionId": "Brick_1_4", "release": "1.4"}, headers=headers
     )
-    assert response.status == 201
+    assert response.status == 200
     body = await response.json()
-    assert body["status"] == {"message": "Schema collection created", "code": "201"}
+    assert body["status"] == {"message": "Operation completed", "code": "200"}
     assert len(body["transactionId"]) == 32 and body["transactionId"].isupper()
     created = body["data"]
+    # The doc's system data first, Brickyard's fields after.
+    assert list(created)[:5] == [
+        "sysTimestamp",
+        "sysCorrelationId",
+        "sysRequestorId",
+        "sysClientId",
+        "sysActive",
+    ]
+    assert created["sysCorrelationId"] == body["transactionId"] and created["sysActive"] is True
+    assert created["sysRequestorId"] == "alice"
     assert created["schemaCollectionId"] == "Brick_1_4"
     assert created["namespace"] == "BRICK_1_4"
     assert (created["releaseLine"], created["release"]) == ("brick", "1.4")
@@ -103,7 +113,7 @@ async def test_list_is_paged_with_a_continuation_token(
     for name in names:
         await create_collection(client, headers, name)
     listed, pagings = await get_all(client, COLLECTIONS, headers, size=3)
-    assert [c["schemaCollectionId"] for c in listed] == names
+    assert listed == names  # the doc's list of ids
     assert [p["totalCount"] for p in pagings] == [7, 7, 7]
     assert len(pagings) == 3
 
@@ -132,6 +142,13 @@ async def test_stats_count_active_inactive_and_versions(
     response = await client.get(f"{COLLECTIONS}/Acme/stats", headers=headers)
     assert response.status == 200
     stats = (await response.json())["data"]
+    assert list(stats)[:4] == [
+        "entityTypeSchemaCount",
+        "relationshipTypeSchemaCount",
+        "messageTypeSchemaCount",
+        "eventTypeSchemaCount",
+    ]
+    assert stats["entityTypeSchemaCount"] == 7 and stats["relationshipTypeSchemaCount"] == 0
     assert stats["entitytypes"] == {"active": 7, "inactive": 1, "versions": 8, "release": "1.0"}
     assert stats["relationshiptypes"] == {
         "active": 0,

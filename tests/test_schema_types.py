@@ -80,29 +80,29 @@ async def test_bulk_create_then_update_reports_inserted_updated_failed(
 ) -> None:
     first = [hand_made("SITE__Pump", tags=["Pump"]), hand_made("SITE__Fan")]
     status, body = await post_schemas(client, headers, "entitytypes", first)
-    assert status == 200
-    assert body["status"]["code"] == "200"
+    assert status == 201
+    assert body["status"] == {"message": "success", "code": "201"}
     result = body["data"]
     assert result["status"] == "success"
     assert result["reason"] == (
-        "Attempted '2' schemas: inserted '2' schemas, updated '0' schemas, '0' failed"
+        "attempted '2' schemas: inserted '2' schemas, updated '0' schemas, '0' failed"
     )
     assert result["success"] == ["SITE__Pump", "SITE__Fan"]
 
     changed = hand_made("SITE__Pump", tags=["Pump", "Water"])
-    broken = {"title": "SITE__Broken", "type": "object", "properties": {"id": {}}}
+    broken = {"title": "SITE__Broken", "type": "object", "properties": {"name": {}}}
     status, body = await post_schemas(
         client, headers, "entitytypes", [changed, hand_made("SITE__Fan"), broken]
     )
-    assert status == 207
+    assert status == 206
     result = body["data"]
     assert result["status"] == "partial_success"
     assert result["reason"] == (
-        "Attempted '3' schemas: inserted '0' schemas, updated '1' schemas, '1' failed"
+        "attempted '3' schemas: inserted '0' schemas, updated '1' schemas, '1' failed"
     )
     assert result["success"] == ["SITE__Pump"] and result["unchanged"] == ["SITE__Fan"]
-    assert result["failed"][0]["id"] == "SITE__Broken"
-    assert "entityType" in result["failed"][0]["reason"]
+    assert result["failed"] == ["SITE__Broken"]
+    assert "id" in result["failures"][0]["reason"]
 
     latest = await client.get(
         f"{API}/entitytypes/SITE__Pump?includeSystemData=true", headers=headers
@@ -117,8 +117,6 @@ async def test_bulk_create_then_update_reports_inserted_updated_failed(
 @pytest.mark.parametrize(
     ("schema", "fragment"),
     [
-        ("not an object", "JSON object"),
-        ({"type": "object"}, "'title'"),
         (hand_made("OTHER__Pump"), "SITE__"),
         (hand_made("SITE__bad name"), "SITE__"),
         ({**hand_made("SITE__Pump"), "type": 12}, "draft-06"),
@@ -131,9 +129,9 @@ async def test_each_invalid_schema_is_a_failure_with_its_reason(
     client: TestClient, headers: dict[str, str], schema: Any, fragment: str
 ) -> None:
     status, body = await post_schemas(client, headers, "entitytypes", [schema])
-    assert status == 207
+    assert status == 422
     assert body["data"]["status"] == "failed"
-    assert fragment in body["data"]["failed"][0]["reason"]
+    assert fragment in body["data"]["failures"][0]["reason"]
 
 
 async def test_bulk_request_errors(
@@ -148,6 +146,11 @@ async def test_bulk_request_errors(
     assert status == 400
     status, _ = await post_schemas(client, headers, "entitytypes", [])
     assert status == 400
+    # A schema naming no type id misses the doc's mandatory field: nothing is written.
+    for body in (["not an object"], [hand_made("SITE__A"), {"type": "object"}]):
+        status, answer = await post_schemas(client, headers, "entitytypes", body)
+        assert status == 400 and "sysEntityType" in answer["status"]["message"]
+    assert (await client.get(f"{API}/entitytypes/SITE__A", headers=headers)).status == 404
     status, _ = await post_schemas(client, headers, "entitytypes", [{}] * 1001)
     assert status == 413
     reader = bearer(await make_token("bob", "apollo_read"))
@@ -161,7 +164,7 @@ async def test_same_id_twice_or_across_schema_types_fails(
     status, body = await post_schemas(
         client, headers, "entitytypes", [hand_made("SITE__A"), hand_made("SITE__A")]
     )
-    assert body["data"]["failed"] == [
+    assert body["data"]["failures"] == [
         {"id": "SITE__A", "reason": "the same type id appears twice in this request"}
     ]
     relationship = {
@@ -173,7 +176,7 @@ async def test_same_id_twice_or_across_schema_types_fails(
         },
     }
     status, body = await post_schemas(client, headers, "relationshiptypes", [relationship])
-    assert status == 207 and "entitytypes" in body["data"]["failed"][0]["reason"]
+    assert status == 422 and "entitytypes" in body["data"]["failures"][0]["reason"]
 
 
 async def test_get_versions_and_delete(client: TestClient, headers: dict[str, str]) -> None:
@@ -303,17 +306,33 @@ async def test_pairs_and_relationship_types_of_an_entity_type(
     of_ahu, _ = await get_all(
         client, f"{API}/entitytypes/ACME__AHU/relationshiptypes", synced, size=2
     )
+    equipment = {"source": "ACME__Equipment", "destination": "ACME__Equipment"}
     assert of_ahu == [
-        {"relationshipType": "ACME__feeds_Equipment_Equipment", "role": "source"},
-        {"relationshipType": "ACME__feeds_Equipment_Equipment", "role": "destination"},
-        {"relationshipType": "ACME__feeds_Equipment_Location", "role": "source"},
-        {"relationshipType": "ACME__hasPoint_Equipment_Point", "role": "source"},
+        {
+            "relationshipType": "ACME__feeds_Equipment_Equipment",
+            "sourceDestinationPairs": [equipment],
+            "roles": ["source", "destination"],
+        },
+        {
+            "relationshipType": "ACME__feeds_Equipment_Location",
+            "sourceDestinationPairs": [{"source": "ACME__AHU", "destination": "ACME__Building"}],
+            "roles": ["source"],
+        },
+        {
+            "relationshipType": "ACME__hasPoint_Equipment_Point",
+            "sourceDestinationPairs": [{"source": "ACME__Equipment", "destination": "ACME__Point"}],
+            "roles": ["source"],
+        },
     ]
     of_sensor, _ = await get_all(
         client, f"{API}/entitytypes/ACME__Sensor/relationshiptypes", synced
     )
     assert of_sensor == [
-        {"relationshipType": "ACME__hasPoint_Equipment_Point", "role": "destination"}
+        {
+            "relationshipType": "ACME__hasPoint_Equipment_Point",
+            "sourceDestinationPairs": [{"source": "ACME__Equipment", "destination": "ACME__Point"}],
+            "roles": ["destination"],
+        }
     ]
     missing = await client.get(f"{API}/relationshiptypes/ACME__nothing/entitytypes", headers=synced)
     assert missing.status == 404
@@ -382,7 +401,7 @@ async def test_hand_made_relationship_pairs_come_from_the_extension_or_defaults(
     status, _ = await post_schemas(
         client, headers, "relationshiptypes", [explicit, relationship("SITE__drains")]
     )
-    assert status == 200
+    assert status == 201
     found = await current_type_schemas(
         services.pool, "Site", "relationshiptypes", ["SITE__fills", "SITE__drains"]
     )

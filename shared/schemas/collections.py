@@ -9,23 +9,26 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 import asyncpg
 
-from shared.auth import Principal
 from shared.errors import BadRequest, Conflict, NotFound, PreconditionFailed
+from shared.paging import PageRequest
 from shared.releases.catalog import BRICK_LINE, LATEST, ReleaseCatalog
-from shared.schemas import store
-from shared.schemas.paging import PageRequest
-from shared.schemas.render import SCHEMA_TYPES
+from shared.schemas import acl, store
+from shared.schemas.render import ALL_TYPES
+from shared.schemas.sysdata import Caller, iso
 
-COLLECTION_ID = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,99}$")
-
-
-def iso(moment: datetime) -> str:
-    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+# ':' for the doc's own ids (Brick:Draft). Its upper-cased form prefixes generated type ids.
+COLLECTION_ID = re.compile(r"^[A-Za-z][A-Za-z0-9_.:\-]{0,99}$")
+# The doc's stats keys, per schema type.
+COUNT_KEYS = {
+    "entitytypes": "entityTypeSchemaCount",
+    "relationshiptypes": "relationshipTypeSchemaCount",
+    "messagetypes": "messageTypeSchemaCount",
+    "eventtypes": "eventTypeSchemaCount",
+}
 
 
 def collection_json(row: asyncpg.Record) -> dict[str, Any]:
@@ -70,18 +73,25 @@ class SchemaCollections:
     pool: asyncpg.Pool
     catalog: ReleaseCatalog
 
-    async def create(self, body: Any, principal: Principal) -> dict[str, Any]:
+    async def create(self, body: Any, caller: Caller) -> dict[str, Any]:
+        """The doc's system data, then the collection; its creator becomes its owner."""
         collection_id, line, release = parse_create(body)
         if release is not None:
             await self.catalog.resolve(line, release)
         elif not await self.catalog.versions(line):
             raise BadRequest(f"Release line '{line}' has no releases")
-        created = await self.pool.fetchval(
-            store.INSERT_COLLECTION, collection_id, line, release, principal.id
-        )
-        if created is None:
-            raise Conflict(f"A schema collection '{collection_id}' already exists")
-        return collection_json(await self.get(collection_id))
+        async with self.pool.acquire() as conn, conn.transaction():
+            await conn.execute(store.LOCK_COLLECTION, collection_id)
+            created = await conn.fetchrow(
+                store.INSERT_COLLECTION, collection_id, line, release, caller.principal_id
+            )
+            if created is None:
+                raise Conflict(
+                    f"A schema collection '{collection_id}' already exists or was deleted"
+                )
+            await conn.execute(acl.GRANT_OWNER, created["id"], caller.principal_id)
+        row = await self.get(collection_id)
+        return {**caller.sys_data(created["created_at"], True), **collection_json(row)}
 
     async def get(self, collection_id: str) -> asyncpg.Record:
         row = await self.pool.fetchrow(store.GET_COLLECTION, collection_id)
@@ -89,21 +99,32 @@ class SchemaCollections:
             raise NotFound(f"Schema collection '{collection_id}' not found")
         return row
 
-    async def page(self, page: PageRequest) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    async def writable(self, collection_id: str, principal_id: int, minimum: acl.Role) -> Any:
+        """The collection, if the caller holds at least ``minimum`` on it (404, else 403)."""
+        row = await self.get(collection_id)
+        await acl.require_role(self.pool, row["id"], principal_id, minimum)
+        return row
+
+    async def page(self, page: PageRequest) -> tuple[list[str], dict[str, Any]]:
+        """The doc's list of collection ids."""
         if page.after is not None and not isinstance(page.after, str):
             raise BadRequest("The continuationToken is not valid for this list")
         rows = await self.pool.fetch(store.PAGE_COLLECTIONS, page.after, page.fetch)
         total = await self.pool.fetchval(store.COUNT_COLLECTIONS)
         shown, paging = page.page(total, rows, lambda row: row["id_key"])
-        return [collection_json(row) for row in shown], paging
+        return [row["id"] for row in shown], paging
 
     async def stats(self, collection_id: str) -> dict[str, Any]:
+        """The doc's counts of active types, then Brickyard's detail per schema type."""
         row = await self.get(collection_id)
         counts = {
             r["schema_type"]: r for r in await self.pool.fetch(store.COLLECTION_STATS, row["id"])
         }
-        stats = collection_json(row)
-        for schema_type in SCHEMA_TYPES:
+        stats: dict[str, Any] = {
+            key: counts[t]["active"] if t in counts else 0 for t, key in COUNT_KEYS.items()
+        }
+        stats.update(collection_json(row))
+        for schema_type in ALL_TYPES:
             found = counts.get(schema_type)
             stats[schema_type] = {
                 "active": found["active"] if found else 0,
@@ -113,12 +134,18 @@ class SchemaCollections:
             }
         return stats
 
-    async def delete(self, collection_id: str) -> None:
-        row = await self.get(collection_id)
+    async def delete(self, collection_id: str, caller: Caller) -> dict[str, Any]:
+        """Owners only; 412 while it has active schemas. Its id stays taken (409 on create)."""
+        row = await self.writable(collection_id, caller.principal_id, acl.Role.owner)
         async with self.pool.acquire() as conn, conn.transaction():
             await conn.execute(store.LOCK_COLLECTION, row["id"])
             if await conn.fetchval(store.HAS_ACTIVE_SCHEMAS, row["id"]):
                 raise PreconditionFailed(
                     f"Schema collection '{row['id']}' still has active schemas; delete them first"
                 )
-            await conn.execute(store.DELETE_COLLECTION, row["id"])
+            deleted_at = await conn.fetchval(
+                store.DELETE_COLLECTION, row["id"], caller.principal_id
+            )
+            if deleted_at is None:
+                raise NotFound(f"Schema collection '{collection_id}' not found")
+        return {**caller.sys_data(deleted_at, False), "schemaCollectionId": row["id"]}

@@ -10,19 +10,37 @@ to ``POST /{T}`` may carry the same ``x-brick`` object; ``metadata_for`` reads i
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
 from jsonschema import Draft6Validator
 from jsonschema.exceptions import SchemaError
 
-from shared.releases.bundle import NAME, content_sha256
+from shared.releases.bundle import content_sha256
 
 DRAFT_06 = "http://json-schema.org/draft-06/schema#"
 ENTITY_TYPES, RELATIONSHIP_TYPES = "entitytypes", "relationshiptypes"
+MESSAGE_TYPES, EVENT_TYPES = "messagetypes", "eventtypes"
+# The types a release generates (Brick); messagetypes and eventtypes are plain JSON schemas.
 SCHEMA_TYPES = (ENTITY_TYPES, RELATIONSHIP_TYPES)
+PLAIN_TYPES = (MESSAGE_TYPES, EVENT_TYPES)
+ALL_TYPES = SCHEMA_TYPES + PLAIN_TYPES
+# The doc's key naming a schema's type id, per schema type (createSchema, getSystemdata).
+SYS_KEYS = {
+    ENTITY_TYPES: "sysEntityType",
+    RELATIONSHIP_TYPES: "sysRelationType",
+    MESSAGE_TYPES: "sysMessageType",
+    EVENT_TYPES: "sysEventType",
+}
+# Posted type ids: the doc's own (Brick:Timeseries) and the generated form (BRICK_1_4__AHU).
+TYPE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:\-]{0,254}$")
 EXTENSION = "x-brick"
+SCHEMA_METADATA = "schemaMetadata"
+# Generated entity types declare the seed's three; a posted one needs only an id (the doc's
+# own example declares id, entityType, timeseriesId and customData).
 ENTITY_REQUIRED = ["id", "entityType", "entityName"]
+POSTED_ENTITY_REQUIRED = ["id"]
 RELATIONSHIP_REQUIRED = ["id", "sourceEntityId", "destinationEntityId", "relationshipType"]
 
 
@@ -153,37 +171,52 @@ def render_release(namespace: str, schema_type: str, release: dict[str, Any]) ->
 # Hand-made schemas -------------------------------------------------------------------------
 
 
-def check_posted(namespace: str, schema_type: str, schema: Any) -> Rendered:
-    """Validate one schema posted to ``POST /{T}`` and derive its metadata and tags."""
+def posted_type_id(schema_type: str, schema: Any) -> str | None:
+    """The type id a posted schema names: its ``sys*Type`` key, else (Brickyard's first form)
+    its ``title``; None when it names none or is not an object."""
     if not isinstance(schema, dict):
-        return Rendered("", error="each schema must be a JSON object")
-    tid = schema.get("title")
-    if not isinstance(tid, str) or not tid:
-        return Rendered("", error="the schema's 'title' (its type id) is required")
+        return None
+    for key in (SYS_KEYS[schema_type], "title"):
+        value = schema.get(key)
+        if isinstance(value, str) and value:
+            return value
+    return None
+
+
+def check_posted(namespace: str, schema_type: str, tid: str, schema: dict[str, Any]) -> Rendered:
+    """Validate one schema posted to ``POST /{T}`` and derive its metadata and tags."""
     prefix = f"{namespace}__"
-    if not tid.startswith(prefix) or not NAME.match(tid[len(prefix) :]):
+    # '__' marks the namespaced form a sync writes: only the collection's own namespace may use
+    # it, so no one can take a type id a later sync of another collection will need.
+    if not TYPE_ID.match(tid) or ("__" in tid and not tid.startswith(prefix)):
         return Rendered(
-            tid, error=f"the type id must be '{prefix}' followed by a name ({NAME.pattern})"
+            tid,
+            error=f"the type id must match {TYPE_ID.pattern}, and one with '__' must start "
+            f"with the collection's namespace '{prefix}'",
         )
     try:
         Draft6Validator.check_schema(schema)
     except SchemaError as exc:
         return Rendered(tid, error=f"not a valid draft-06 JSON schema: {exc.message}")
+    if schema_type in PLAIN_TYPES:
+        return Rendered(tid, schema, {}, ())
     if schema.get("type") != "object" or not isinstance(schema.get("properties"), dict):
         return Rendered(
             tid, error="the schema must describe an object ('type': 'object', 'properties')"
         )
-    needed = ENTITY_REQUIRED if schema_type == ENTITY_TYPES else RELATIONSHIP_REQUIRED
+    needed = POSTED_ENTITY_REQUIRED if schema_type == ENTITY_TYPES else RELATIONSHIP_REQUIRED
     missing = [p for p in needed if p not in schema["properties"]]
     if missing:
         return Rendered(tid, error=f"the schema must declare the properties {', '.join(missing)}")
     extension = schema.get(EXTENSION, {})
-    if not isinstance(extension, dict):
-        return Rendered(tid, error=f"'{EXTENSION}' must be an object")
+    declared = schema.get(SCHEMA_METADATA, {})
+    for key, value in ((EXTENSION, extension), (SCHEMA_METADATA, declared)):
+        if not isinstance(value, dict):
+            return Rendered(tid, error=f"'{key}' must be an object")
     try:
-        metadata, tags = metadata_for(namespace, schema_type, tid, schema, extension)
+        metadata, tags = metadata_for(namespace, schema_type, tid, schema, extension, declared)
     except (TypeError, ValueError, KeyError) as exc:
-        return Rendered(tid, error=f"'{EXTENSION}' is malformed: {exc}")
+        return Rendered(tid, error=f"'{EXTENSION}' or '{SCHEMA_METADATA}' is malformed: {exc}")
     return Rendered(tid, schema, metadata, tags)
 
 
@@ -202,12 +235,26 @@ def _default(schema: dict[str, Any], prop: str, namespace: str) -> str | None:
     return None
 
 
+def class_of(namespace: str, type_id: str) -> str:
+    """A type id as a namespace-free class name (metadata compares classes across releases)."""
+    return type_id.split("__", 1)[1] if type_id.startswith(f"{namespace}__") else type_id
+
+
 def metadata_for(
-    namespace: str, schema_type: str, tid: str, schema: dict[str, Any], extension: dict[str, Any]
+    namespace: str,
+    schema_type: str,
+    tid: str,
+    schema: dict[str, Any],
+    extension: dict[str, Any],
+    declared: dict[str, Any],
 ) -> tuple[dict[str, Any], tuple[str, ...]]:
-    name = tid.split("__", 1)[1]
+    """``x-brick`` first, then the doc's ``schemaMetadata`` (entityIsSubClassOf, entityTypeTags)."""
+    name = class_of(namespace, tid)
     if schema_type == ENTITY_TYPES:
-        parents = _strings(extension.get("parents"), "parents")
+        parents = _strings(extension.get("parents"), "parents") or [
+            class_of(namespace, parent)
+            for parent in _strings(declared.get("entityIsSubClassOf"), "entityIsSubClassOf")
+        ]
         ancestors = _strings(extension.get("ancestors"), "ancestors") or parents
         top = extension.get("topClass") or _default(schema, "brickEntityType", namespace) or name
         metadata = {
@@ -218,7 +265,9 @@ def metadata_for(
             "definition": extension.get("definition"),
             "deprecated": bool(extension.get("deprecated", False)),
         }
-        return metadata, tuple(sorted(set(_strings(extension.get("tags"), "tags"))))
+        tags = set(_strings(extension.get("tags"), "tags"))
+        tags |= set(_strings(declared.get("entityTypeTags"), "entityTypeTags"))
+        return metadata, tuple(sorted(tags))
     source = extension.get("source") or _default(schema, "brickSourceEntityType", namespace)
     destination = extension.get("destination") or _default(
         schema, "brickDestinationEntityType", namespace

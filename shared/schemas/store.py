@@ -13,18 +13,21 @@ COLLECTION_COLUMNS = """
 c.id, c.namespace, c.release_line, c.pinned_version, c.release_version, c.synced_versions,
 c.created_at, c.updated_at, p.name AS created_by_name
 """
+# A deleted collection's id stays taken (its tombstone), like a live one: both are a 409.
 INSERT_COLLECTION = """
 INSERT INTO schema_collections (id, id_key, namespace, release_line, pinned_version, created_by)
-VALUES ($1, lower($1), upper($1), $2, $3, $4)
+SELECT $1, lower($1), upper($1), $2, $3, $4
+WHERE NOT EXISTS (SELECT 1 FROM deleted_schema_collections WHERE id_key = lower($1))
 ON CONFLICT DO NOTHING
-RETURNING id
+RETURNING id, created_at
 """
 GET_COLLECTION = f"""
 SELECT {COLLECTION_COLUMNS}
 FROM schema_collections c JOIN principals p ON p.id = c.created_by
 WHERE c.id_key = lower($1)
 """
-LOCK_COLLECTION = "SELECT pg_advisory_xact_lock(hashtext('schema-collection:' || $1))"
+# Keyed by the lower-cased id, so a create (any spelling) and a delete of one id serialise.
+LOCK_COLLECTION = "SELECT pg_advisory_xact_lock(hashtext('schema-collection:' || lower($1)))"
 COUNT_COLLECTIONS = "SELECT count(*) FROM schema_collections"
 PAGE_COLLECTIONS = f"""
 SELECT {COLLECTION_COLUMNS}, c.id_key
@@ -42,7 +45,12 @@ FROM type_schemas WHERE collection_id = $1 GROUP BY schema_type
 HAS_ACTIVE_SCHEMAS = """
 SELECT EXISTS (SELECT 1 FROM type_schemas WHERE collection_id = $1 AND is_current AND active)
 """
-DELETE_COLLECTION = "DELETE FROM schema_collections WHERE id = $1"
+DELETE_COLLECTION = """
+WITH gone AS (DELETE FROM schema_collections WHERE id = $1 RETURNING id, id_key)
+INSERT INTO deleted_schema_collections (id_key, id, deleted_by)
+SELECT id_key, id, $2 FROM gone
+RETURNING deleted_at
+"""
 RECORD_SYNC = """
 UPDATE schema_collections
 SET release_version = $2, synced_versions = synced_versions || jsonb_build_object($3::text, $2::text),
@@ -53,7 +61,8 @@ TOUCH_COLLECTION = "UPDATE schema_collections SET updated_at = now() WHERE id = 
 
 SCHEMA_COLUMNS = """
 t.type_id, t.version, t.collection_id, t.schema_type, t.schema, t.content_sha256, t.metadata,
-t.tags, t.is_current, t.active, t.release_version, t.created_at, p.name AS created_by_name
+t.tags, t.is_current, t.active, t.release_version, t.created_at, p.name AS created_by_name,
+t.state, t.correlation_id, t.state_changed_at
 """
 CURRENT_IN_COLLECTION = """
 SELECT type_id, version, schema_type, content_sha256, active, release_version
@@ -63,13 +72,20 @@ RETIRE_CURRENT = (
     "UPDATE type_schemas SET is_current = false WHERE type_id = ANY($1::text[]) AND is_current"
 )
 SET_ACTIVE = "UPDATE type_schemas SET active = $2 WHERE type_id = ANY($1::text[]) AND active <> $2"
+# A version from a release is published (the release is); a posted one starts out new.
 INSERT_VERSIONS = """
 INSERT INTO type_schemas (type_id, version, collection_id, schema_type, schema, content_sha256,
-                          metadata, tags, is_current, active, release_version, created_by)
+                          metadata, tags, is_current, active, release_version, created_by,
+                          state, correlation_id)
 SELECT v.type_id, v.version, $1, $2, v.schema, v.sha, v.metadata,
-       ARRAY(SELECT jsonb_array_elements_text(v.tags::jsonb)), true, true, $3, $4
+       ARRAY(SELECT jsonb_array_elements_text(v.tags::jsonb)), true, true, $3, $4,
+       CASE WHEN $3::text IS NULL THEN 'new' ELSE 'published' END, $11
 FROM unnest($5::text[], $6::int[], $7::json[], $8::text[], $9::jsonb[], $10::text[])
      AS v(type_id, version, schema, sha, metadata, tags)
+"""
+OWNERS_ELSEWHERE = """
+SELECT type_id, collection_id FROM type_schemas
+WHERE type_id = ANY($2::text[]) AND is_current AND collection_id <> $1
 """
 GET_TYPE = f"""
 SELECT {SCHEMA_COLUMNS}
@@ -126,6 +142,7 @@ async def insert_versions(
     rows: list[tuple[str, int, dict[str, Any], str, dict[str, Any], list[str]]],
     release_version: str | None,
     principal_id: int | None,
+    correlation_id: str | None = None,
 ) -> None:
     """Insert new current versions in one statement: (type_id, version, schema, sha, metadata, tags)."""
     if not rows:
@@ -139,4 +156,11 @@ async def insert_versions(
         release_version,
         principal_id,
         *[list(column) for column in columns],
+        correlation_id,
     )
+
+
+async def owners_elsewhere(db: Executor, collection_id: str, type_ids: list[str]) -> dict[str, str]:
+    """The type ids among ``type_ids`` that another collection holds, with that collection."""
+    rows = await db.fetch(OWNERS_ELSEWHERE, collection_id, type_ids)
+    return {r["type_id"]: r["collection_id"] for r in rows}

@@ -20,7 +20,7 @@ from shared.jobs.runner import JobContext
 from shared.releases.catalog import LATEST, ReleaseCatalog
 from shared.schemas import store
 from shared.schemas.collections import SchemaCollections
-from shared.schemas.render import SCHEMA_TYPES, render_release
+from shared.schemas.render import PLAIN_TYPES, SCHEMA_TYPES, render_release
 from shared.schemas.versions import write_versions
 from shared.settings import Settings
 
@@ -37,6 +37,9 @@ def parse_request(body: Any) -> dict[str, Any]:
     missing = [k for k in ("schemaType", "schemaCollectionId") if not body.get(k)]
     if missing:
         raise BadRequest(f"Missing mandatory field(s): {', '.join(missing)}")
+    if body["schemaType"] in PLAIN_TYPES:
+        # Documented types, but no release generates them: "no schemas present for sync".
+        raise PreconditionFailed(f"No release holds {body['schemaType']} to sync")
     if body["schemaType"] not in SCHEMA_TYPES:
         raise BadRequest(f"'schemaType' must be one of {', '.join(SCHEMA_TYPES)}")
     if not isinstance(body["schemaCollectionId"], str):
@@ -99,6 +102,7 @@ async def run_sync(job: JobContext) -> dict[str, Any]:
             principal_id=job.principal_id,
             release_version=version,
             retire_missing=True,
+            correlation_id=request["transactionId"],
         )
         moves_pin = "version" in request
         new_pin = None if request.get("version") == LATEST else request.get("version")

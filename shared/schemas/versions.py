@@ -32,21 +32,28 @@ class Outcome:
         )
 
     @property
+    def posted_reason(self) -> str:
+        """createSchema's page spells it lower-case, the sync seed capitalised."""
+        return "a" + self.reason[1:]
+
+    @property
     def status(self) -> str:
         if not self.failed:
             return "success"
         return "failed" if len(self.failed) == self.attempted else "partial_success"
 
-    def as_json(self) -> dict[str, Any]:
-        """``success`` lists the types this call changed (inserted or given a new version)."""
+    def as_json(self, reason: str | None = None) -> dict[str, Any]:
+        """``success`` lists the types this call changed (inserted or given a new version);
+        ``failed`` the type ids that failed, as the doc has it, and ``failures`` why."""
         return {
             "status": self.status,
-            "reason": self.reason,
+            "reason": reason or self.reason,
             "success": self.inserted + self.updated,
+            "failed": [failure["id"] for failure in self.failed],
             "inserted": len(self.inserted),
             "updated": len(self.updated),
             "unchanged": self.unchanged,
-            "failed": self.failed,
+            "failures": self.failed,
         }
 
 
@@ -59,6 +66,7 @@ async def write_versions(
     principal_id: int | None,
     release_version: str | None = None,
     retire_missing: bool = False,
+    correlation_id: str | None = None,
 ) -> Outcome:
     """Bring the collection's ``schema_type`` schemas to ``rendered`` (caller holds the lock).
 
@@ -66,6 +74,8 @@ async def write_versions(
     is not in ``rendered``; hand-made types (posted, no release) are left alone.
     """
     current = await store.current_versions(conn, collection_id)
+    # Type ids are global (GET /{T}/{id} names no collection): another collection's id fails.
+    elsewhere = await store.owners_elsewhere(conn, collection_id, [r.type_id for r in rendered])
     outcome = Outcome(attempted=len(rendered))
     seen: set[str] = set()
     new_rows: list[tuple[str, int, dict[str, Any], str, dict[str, Any], list[str]]] = []
@@ -75,6 +85,8 @@ async def write_versions(
         error = item.error
         if error is None and item.type_id in seen:
             error = "the same type id appears twice in this request"
+        elif error is None and item.type_id in elsewhere:
+            error = f"the type id belongs to schema collection '{elsewhere[item.type_id]}'"
         elif error is None and row is not None and row["schema_type"] != schema_type:
             error = f"the type id is taken by one of the collection's {row['schema_type']}"
         seen.add(item.type_id)
@@ -102,7 +114,7 @@ async def write_versions(
         )
     await conn.execute(store.RETIRE_CURRENT, outcome.updated)
     await store.insert_versions(
-        conn, collection_id, schema_type, new_rows, release_version, principal_id
+        conn, collection_id, schema_type, new_rows, release_version, principal_id, correlation_id
     )
     # A type's active flag holds for all its versions: "every active schema (all versions)".
     await conn.execute(store.SET_ACTIVE, reactivated, True)

@@ -1,0 +1,151 @@
+"""Who may change a schema collection: roles, checks, and the access list.
+
+Reading stays open to every ``apollo_read`` token: type ids are global (``GET /{T}/{id}``
+names no collection) and ER collections of any principal bind to a schema collection. Every
+change needs a role on the collection, on top of the ``apollo_admin`` scope:
+
+- ``editor``: write its type schemas (POST /{T}, DELETE /{T}/{id}, sync, publish, hierarchy,
+  samples);
+- ``admin``: also read and replace its access list (except owners);
+- ``owner``: also add or remove owners, and delete the collection. Its creator is its owner.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+from typing import Any
+
+import asyncpg
+
+from shared.er.text import is_storable
+from shared.errors import BadRequest, Forbidden
+from shared.schemas.sysdata import iso
+
+ROLE_OF = """
+SELECT role FROM schema_collection_grants WHERE collection_id = $1 AND principal_id = $2
+"""
+GRANT_OWNER = """
+INSERT INTO schema_collection_grants (collection_id, principal_id, role, granted_by)
+VALUES ($1, $2, 'owner', $2)
+"""
+CURRENT_GRANTS = """
+SELECT p.id AS principal_id, p.name, g.role, g.granted_at
+FROM schema_collection_grants g JOIN principals p ON p.id = g.principal_id
+WHERE g.collection_id = $1
+ORDER BY p.name
+"""
+LOCK_GRANTS = "SELECT id FROM schema_collections WHERE id = $1 FOR UPDATE"
+# Grants may name principals that never signed in yet: they are created here by name.
+ENSURE_PRINCIPALS = """
+INSERT INTO principals (name) SELECT unnest($1::text[])
+ON CONFLICT (name) DO UPDATE SET name = EXCLUDED.name
+RETURNING id, name
+"""
+DROP_OTHER_GRANTS = """
+DELETE FROM schema_collection_grants
+WHERE collection_id = $1 AND NOT (principal_id = ANY($2::bigint[]))
+"""
+UPSERT_GRANTS = """
+INSERT INTO schema_collection_grants (collection_id, principal_id, role, granted_by)
+SELECT $1, g.principal_id, g.role, $4
+FROM unnest($2::bigint[], $3::text[]) AS g(principal_id, role)
+ON CONFLICT (collection_id, principal_id) DO UPDATE
+SET role = EXCLUDED.role, granted_by = EXCLUDED.granted_by, granted_at = now()
+WHERE schema_collection_grants.role <> EXCLUDED.role
+"""
+MAX_GRANTS = 1000
+
+
+class Role(IntEnum):
+    """A role implies every lower one."""
+
+    editor = 1
+    admin = 2
+    owner = 3
+
+    @classmethod
+    def parse(cls, value: object) -> Role:
+        if isinstance(value, str) and value in cls.__members__:
+            return cls[value]
+        raise BadRequest(f"Unknown role {value!r}; roles are {', '.join(cls.__members__)}")
+
+
+async def require_role(
+    db: asyncpg.Pool | asyncpg.Connection, collection_id: str, principal_id: int, minimum: Role
+) -> Role:
+    """The caller's role on the collection, if it is at least ``minimum`` (else 403)."""
+    found = await db.fetchval(ROLE_OF, collection_id, principal_id)
+    if found is None:
+        raise Forbidden(
+            f"Schema collection '{collection_id}': the caller holds no role on it; this call "
+            f"needs '{minimum.name}'"
+        )
+    role = Role[found]
+    if role < minimum:
+        raise Forbidden(
+            f"Schema collection '{collection_id}': the caller's role '{role.name}' does not "
+            f"allow this call, which needs '{minimum.name}'"
+        )
+    return role
+
+
+def parse_grants(body: Any) -> list[tuple[str, Role]]:
+    """``{"grants": [{"principal": "bob", "role": "editor"}, ...]}``, the complete new list."""
+    entries = body.get("grants") if isinstance(body, dict) else None
+    if not isinstance(entries, list) or len(entries) > MAX_GRANTS:
+        raise BadRequest(
+            f'The body must be {{"grants": [{{"principal", "role"}}, ...]}} with at most '
+            f"{MAX_GRANTS} grants"
+        )
+    grants: dict[str, Role] = {}
+    for index, entry in enumerate(entries):
+        name = entry.get("principal") if isinstance(entry, dict) else None
+        if not isinstance(name, str) or not 1 <= len(name) <= 200 or not is_storable(name):
+            raise BadRequest(f"grants[{index}].principal must be a principal name (1-200 chars)")
+        if name in grants:
+            raise BadRequest(f"Principal '{name}' is listed twice")
+        grants[name] = Role.parse(entry.get("role"))
+    if Role.owner not in grants.values():
+        raise BadRequest("The access list must keep at least one owner")
+    return list(grants.items())
+
+
+def acl_json(collection_id: str, rows: list[asyncpg.Record]) -> dict[str, Any]:
+    grants = [
+        {
+            "principal": row["name"],
+            "principalId": row["principal_id"],
+            "role": row["role"],
+            "grantedOn": iso(row["granted_at"]),
+        }
+        for row in rows
+    ]
+    return {"schemaCollectionId": collection_id, "grants": grants}
+
+
+async def read_acl(pool: asyncpg.Pool, collection_id: str) -> dict[str, Any]:
+    return acl_json(collection_id, await pool.fetch(CURRENT_GRANTS, collection_id))
+
+
+async def replace_acl(
+    pool: asyncpg.Pool,
+    collection_id: str,
+    caller_id: int,
+    grants: list[tuple[str, Role]],
+) -> dict[str, Any]:
+    """Replace every grant; adding or removing an owner takes an owner (admins manage the rest)."""
+    async with pool.acquire() as conn, conn.transaction():
+        await conn.execute(LOCK_GRANTS, collection_id)
+        role = await require_role(conn, collection_id, caller_id, Role.admin)
+        current = await conn.fetch(CURRENT_GRANTS, collection_id)
+        owners_before = {row["name"] for row in current if row["role"] == Role.owner.name}
+        owners_after = {name for name, granted in grants if granted is Role.owner}
+        if owners_before != owners_after and role < Role.owner:
+            raise Forbidden("Only an owner may add or remove owners")
+        names = [name for name, _ in grants]
+        ids = {row["name"]: row["id"] for row in await conn.fetch(ENSURE_PRINCIPALS, names)}
+        principal_ids = [ids[name] for name in names]
+        await conn.execute(DROP_OTHER_GRANTS, collection_id, principal_ids)
+        roles = [granted.name for _, granted in grants]
+        await conn.execute(UPSERT_GRANTS, collection_id, principal_ids, roles, caller_id)
+        return acl_json(collection_id, await conn.fetch(CURRENT_GRANTS, collection_id))
