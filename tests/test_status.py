@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import socket
+import subprocess
+import sys
 
 from aiohttp.test_utils import TestClient
 
@@ -12,7 +15,7 @@ from shared.observability.heartbeats import live_workers
 from shared.services import Services
 from shared.settings import Settings
 from tests.conftest import TokenFactory, bearer
-from tests.processes import run_cli, wait_for
+from tests.processes import command_env, run_cli, wait_for
 
 
 async def test_the_status_route_needs_the_operator_scope(
@@ -76,3 +79,35 @@ async def test_brickyard_status_prints_queue_jobs_and_workers(
     assert f"host {socket.gethostname()} pid {os.getpid()}" in lines[4]
     as_json = json.loads((await run_cli(settings, "status", "--json")).stdout)
     assert as_json["jobs"]["byState"]["COMPLETE"] == 2
+
+
+async def test_brickyard_status_asks_the_gateway_when_the_server_urls_are_unset(
+    settings: Settings, client: TestClient, make_token: TokenFactory
+) -> None:
+    operator = await make_token("ops", "operator")
+    env = {
+        name: value
+        for name, value in command_env(settings).items()
+        if name not in ("BRICKYARD_DATABASE_URL", "BRICKYARD_REDIS_URL")
+    }
+    gateway = str(client.make_url("")).rstrip("/")
+    done = await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, "-m", "shared.cli", "status", "--gateway", gateway, "--token", operator],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[0] == f"queue {settings.queue_name}: 0 waiting, 0 running"
+    refused = await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, "-m", "shared.cli", "status", "--gateway", gateway, "--token", "nope"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert refused.returncode == 1
+    assert "answered 401" in refused.stderr
