@@ -3,7 +3,7 @@
 Every pass re-enqueues each accepted, unfinished job that no queue holds and no live lease
 covers: Redis restarted empty, a gateway died between recording a job and enqueueing it, or a
 job was dropped any other way. One reconciler runs at a time per schema (an advisory lock), and
-a job is re-enqueued under its own token, so arq never holds it twice.
+a job is re-enqueued under its own token, so the queue never holds it twice.
 """
 
 from __future__ import annotations
@@ -15,10 +15,10 @@ from dataclasses import dataclass
 import asyncpg
 import structlog
 from arq.connections import ArqRedis
-from arq.constants import in_progress_key_prefix, job_key_prefix
+from arq.constants import in_progress_key_prefix
 
 from shared.jobs import store
-from shared.jobs.channels import wake_channel
+from shared.jobs.queue import enqueue
 from shared.outages import backoff_delays, is_outage
 
 log = structlog.get_logger(__name__)
@@ -54,18 +54,15 @@ async def reconcile_once(
             # A worker may have claimed, even finished, a job between the two reads: under
             # read committed this second look sees what it did.
             lost &= await store.still_unleased(conn, sorted(lost))
-        requeued = []
-        for token, kind in candidates:
-            if token in lost:
-                await _enqueue_again(redis, queue_name, token, kind)
-                requeued.append(token)
+        requeued = [(kind, token) for token, kind in candidates if token in lost]
+        if requeued:
+            await enqueue(redis, queue_name, requeued)
         swept = 0
         for sweep in sweepers:
             swept += await sweep(conn, grace_s)
     if requeued:
-        await redis.publish(wake_channel(queue_name), "reconciler")
         log.warning("re-enqueued jobs missing from the queue", count=len(requeued))
-    return Pass(ran=True, requeued=requeued, swept=swept)
+    return Pass(ran=True, requeued=[token for _, token in requeued], swept=swept)
 
 
 async def _not_in_redis(redis: ArqRedis, queue_name: str, tokens: list[str]) -> set[str]:
@@ -81,12 +78,6 @@ async def _not_in_redis(redis: ArqRedis, queue_name: str, tokens: list[str]) -> 
         for index, token in enumerate(tokens)
         if answers[2 * index] is None and not answers[2 * index + 1]
     }
-
-
-async def _enqueue_again(redis: ArqRedis, queue_name: str, token: str, kind: str) -> None:
-    # A job key without a queue entry is a leftover that would make arq refuse the enqueue.
-    await redis.delete(job_key_prefix + token)
-    await redis.enqueue_job(kind, token, _job_id=token, _queue_name=queue_name)
 
 
 async def reconcile_forever(

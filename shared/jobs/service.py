@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import dataclasses
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -19,8 +20,8 @@ from shared.errors import (
     error_for_status,
 )
 from shared.jobs import store
-from shared.jobs.channels import wake_channel
 from shared.jobs.model import JobRecord, JobState
+from shared.jobs.queue import enqueue
 from shared.jobs.waiter import JobWaiter
 from shared.outages import is_outage
 from shared.settings import Settings
@@ -80,10 +81,7 @@ class JobService:
             log.info("idempotent replay", job_token=job.token, job_kind=kind)
             return job
         try:
-            await self._redis.enqueue_job(
-                kind, job.token, _job_id=job.token, _queue_name=self._settings.queue_name
-            )
-            await self._redis.publish(wake_channel(self._settings.queue_name), job.token)
+            await enqueue(self._redis, self._settings.queue_name, [(kind, job.token)])
         except Exception as exc:
             if not is_outage(exc):
                 raise
@@ -96,6 +94,31 @@ class JobService:
         log.info("job accepted", job_token=job.token, job_kind=kind, principal=principal.name)
         return job
 
+    async def run_here(
+        self,
+        kind: str,
+        principal: Principal,
+        request: Any,
+        run: Callable[[asyncpg.Connection, str], Awaitable[Any]],
+        *,
+        idempotency: IdempotencyKey | None = None,
+    ) -> JobRecord:
+        """A job short enough to run in its caller: ``run`` does its work and returns its
+        result inside the transaction that records the job, which commits COMPLETE or not at
+        all, and is never queued. A key seen before answers with the first job."""
+        done: dict[str, Any] = {}
+
+        async def work(conn: asyncpg.Connection, token: str) -> None:
+            done["result"] = await run(conn, token)
+            outcome = store.Outcome(token, JobState.COMPLETE, result=done["result"])
+            await store.finish(conn, [outcome], None)
+
+        job, is_new = await self._record(kind, principal, request, idempotency, work)
+        if is_new:
+            return dataclasses.replace(job, state=JobState.COMPLETE, result=done["result"])
+        log.info("idempotent replay", job_token=job.token, job_kind=kind)
+        return job if job.done else await self.wait(job.token)
+
     async def _record(
         self,
         kind: str,
@@ -105,6 +128,10 @@ class JobService:
         stage: Stage | None,
     ) -> tuple[JobRecord, bool]:
         key = idempotency.key if idempotency else None
+        if idempotency is None and stage is None:
+            # Nothing else to write atomically: one statement, no transaction round trips.
+            job = await store.insert(self._pool, new_job_token(), kind, principal.id, request)
+            return job, True
         try:
             async with self._pool.acquire() as conn, conn.transaction():
                 if idempotency is not None:
