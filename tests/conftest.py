@@ -42,7 +42,7 @@ async def settings(service_settings: Settings) -> AsyncIterator[Settings]:
     isolated = service_settings.replace(
         database_schema=f"test_{suffix}",
         queue_name=f"brickyard-test:{suffix}",
-        job_lease_s=1.0,
+        job_lease_s=2.0,
         sync_wait_timeout_s=30.0,
         public_url_override="http://brickyard.test",
     )

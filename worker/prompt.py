@@ -171,9 +171,12 @@ class PromptWorker(Worker):
                 wanted + SCAN_PAST_RUNNING,
             ],
         )
-        tokens = [token.decode() if isinstance(token, bytes) else token for token in raw]
+        claimed_ids = [token.decode() if isinstance(token, bytes) else token for token in raw]
+        # A claim that lapsed while this worker was too busy to renew it is still this
+        # worker's job: never start a second run of it here.
+        tokens = [token for token in claimed_ids if token not in self.tasks]
         if not tokens:
-            return False
+            return bool(claimed_ids) and len(claimed_ids) == wanted
         try:
             records = await store.claim(self.services.pool, tokens, self.worker_id, self.lease_s)
         except BaseException:
@@ -186,7 +189,7 @@ class PromptWorker(Worker):
             await self._settle_unclaimed([t for t in tokens if t not in claimed])
         for record in records:
             self._start(record)
-        return len(tokens) == wanted
+        return len(claimed_ids) == wanted
 
     async def _settle_unclaimed(self, tokens: list[str]) -> None:
         """Queued jobs PostgreSQL would not lease: finished ones leave the queue; one that a
