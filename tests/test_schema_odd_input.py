@@ -33,6 +33,15 @@ async def headers(client: TestClient, make_token: TokenFactory) -> dict[str, str
         "/entitytypes/schemacollections/%00/tags/Building",
         "/relationshiptypes/%00/entitytypes",
         "/entitytypes/%00/relationshiptypes",
+        "/entitytypes/%00/metadata",
+        "/entitytypes/%00/systemdata",
+        "/entitytypes/%00/sample",
+        "/relationtypes/%00/versions/1/sample",
+        "/entitytypes/SITE__A/versions/%C2%B2/sample",
+        "/entitytypes/state/%00",
+        "/entitytypes/schemacollections/%00/titles",
+        "/entitytypes/schemacollections/%00/hierarchy",
+        "/entitytypes?size=%C2%B2",
     ],
 )
 async def test_odd_paths_and_sizes_are_400(
@@ -62,6 +71,10 @@ async def test_unstorable_text_in_bodies_is_400(
         ("schemacollections", {"schemaCollectionId": "Zed", "releaseLine": "acme\ud800"}),
         ("releases", {"releaseLine": "acme", "version": "9", "tags": ["\u0000"]}),
     ]
+    calls += [
+        ("entitytypes/schemacollections/Site/hierarchy", [{"id": "\u0000", "children": []}]),
+        ("entitytypes/validate", {"entityType": "SITE__A", "x": "\ud800"}),
+    ]
     for path, body in calls:
         response = await client.post(
             f"{API}/{path}",
@@ -71,6 +84,9 @@ async def test_unstorable_text_in_bodies_is_400(
         answer = await response.json()
         assert response.status == 400, (path, answer)
         assert "cannot be stored" in answer["status"]["message"]
+    acl = {"grants": [{"principal": "a\u0000", "role": "owner"}]}
+    response = await client.put(f"{API}/schemacollections/Site/acl", json=acl, headers=headers)
+    assert response.status == 400
     # Nothing was written.
     response = await client.get(f"{API}/entitytypes/SITE__A", headers=headers)
     assert response.status == 404

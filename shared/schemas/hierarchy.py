@@ -1,8 +1,8 @@
 """A collection's entity-type hierarchy: ``[{id, children: [...]}, ...]``.
 
-A posted hierarchy is merged into the stored one (each posted node takes the posted parent;
-a posted root becomes a root) and the answer is the whole stored hierarchy, as the doc's
-example shows. A collection nobody posted a hierarchy for answers the one its entity types'
+A posted hierarchy is merged into the stored one and the answer is the whole stored
+hierarchy, as the doc's example shows: each posted child takes its posted parent; a posted root
+keeps the place it already has (so a subtree can be posted to extend a node), or becomes a root. A collection nobody posted a hierarchy for answers the one its entity types'
 parents describe; a type with several parents appears under each, its subtree under the first
 only, so the answer stays linear in the number of types. Everything is walked iteratively, so
 depth is bounded only by the body limit.
@@ -37,7 +37,9 @@ SELECT $1, e.child, e.parent,
        e.n + (SELECT coalesce(max(position), 0) FROM schema_hierarchy WHERE collection_id = $1)
 FROM unnest($2::text[], $3::text[], $4::int[]) AS e(child, parent, n)
 ON CONFLICT (collection_id, child_id) DO UPDATE
-SET parent_id = EXCLUDED.parent_id, position = EXCLUDED.position
+SET parent_id = coalesce(EXCLUDED.parent_id, schema_hierarchy.parent_id),
+    position = CASE WHEN EXCLUDED.parent_id IS NULL THEN schema_hierarchy.position
+                    ELSE EXCLUDED.position END
 """
 Edge = tuple[str, str | None]
 

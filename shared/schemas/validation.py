@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
 from jsonschema import Draft6Validator
+from referencing.exceptions import Unresolvable
 
 from shared.errors import BadRequest, NotFound, PreconditionFailed, Unprocessable
 from shared.releases.catalog import ReleaseCatalog
@@ -38,7 +40,12 @@ ORDER BY s.version DESC LIMIT 1
 
 
 def problems(schema: dict[str, Any], instance: Any) -> list[str]:
-    errors = sorted(Draft6Validator(schema).iter_errors(instance), key=lambda e: list(e.path))
+    try:
+        errors = list(Draft6Validator(schema).iter_errors(instance))
+    except (Unresolvable, re.error, RecursionError) as exc:
+        # A stored schema can hold a $ref to nowhere (remote refs are never fetched).
+        raise Unprocessable(f"The schema cannot be used to validate: {exc}") from exc
+    errors.sort(key=lambda e: [str(part) for part in e.absolute_path])
     return [
         f"{'/'.join(map(str, e.absolute_path)) or '(root)'}: {e.message}"
         for e in errors[:MAX_ERRORS]
