@@ -12,6 +12,7 @@ from tests.apollo_docs_helpers import (
     DOCS,
     ENTITIES,
     GEO_BUILDINGS,
+    NS,
     SQUARE,
     doc_entity,
     docs_headers,
@@ -63,6 +64,20 @@ async def test_get_entities_filters(
     response = await client.get("/apollo/er/entities/TestEntity_8989", headers=docs_headers(token))
     [item] = (await ok(response))["data"]
     assert item["labels"] == GEO_BUILDINGS[0]["labels"]
+    assert "schemaMetadata" not in item and "version" not in item
+    # With v=1.2 an entity also shows the examples' schemaMetadata and version.
+    response = await client.get(
+        "/apollo/er/entities/TestEntity_8989?v=1.2", headers=docs_headers(token)
+    )
+    [item] = (await ok(response))["data"]
+    assert item["version"] == 1
+    assert item["schemaMetadata"] == {
+        "entityType": f"{NS}__Building",
+        "rootEntityType": f"{NS}__Location",
+        "schemaCollectionId": "Brick_0_4",
+        "entityIsSubClassOf": [f"{NS}__Location"],
+        "tags": [],
+    }
 
 
 async def test_distance_order_pages_with_the_token(

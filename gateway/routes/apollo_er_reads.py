@@ -34,7 +34,8 @@ TYPE_PARAMS = {ENTITIES: "entityType", RELATIONSHIPS: "relationshipType"}
 
 async def view_of(request: web.Request, table: ItemTable, system: bool = False) -> ItemView:
     target = await collection(request, header_collection(request), Role.readonly)
-    return ItemView(table, target, query_flag(request, "includeSystemData", system))
+    system = query_flag(request, "includeSystemData", system)
+    return ItemView(table, target, system, v12=request.query.get("v") == "1.2")
 
 
 def type_of(request: web.Request, table: ItemTable) -> str | None:

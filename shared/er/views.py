@@ -75,6 +75,25 @@ LEFT JOIN status_logs l
 LEFT JOIN jobs j ON j.request ->> 'transactionId' = u.transaction_id AND j.kind LIKE 'er\\_%'
 LEFT JOIN principals p ON p.id = j.principal_id
 """
+# An entity type's place in its schema collection, for version 1.2's schemaMetadata.
+SCHEMA_METADATA = """
+SELECT type_id, collection_id, metadata, tags FROM type_schemas
+WHERE type_id = ANY($1::text[]) AND is_current
+"""
+
+
+def schema_metadata(row: asyncpg.Record) -> dict[str, Any]:
+    """The docs' 1.2 ``schemaMetadata``; class names in type metadata carry no namespace."""
+    namespace = row["type_id"].split("__", 1)[0]
+    metadata = row["metadata"] or {}
+    top = metadata.get("topClass")
+    return {
+        "entityType": row["type_id"],
+        "rootEntityType": f"{namespace}__{top}" if top else row["type_id"],
+        "schemaCollectionId": row["collection_id"],
+        "entityIsSubClassOf": [f"{namespace}__{a}" for a in metadata.get("ancestors") or []],
+        "tags": list(row["tags"]),
+    }
 
 
 def sys_timestamp(moment: datetime) -> str:
@@ -90,6 +109,8 @@ class ItemView:
     table: ItemTable
     collection: ErCollection
     system: bool = False
+    # Service version 1.2 (``v=1.2``): entities also show schemaMetadata and version.
+    v12: bool = False
 
     def missing(self, item_id: str, type_id: str | None) -> str:
         of_type = f" of type '{type_id}'" if type_id else ""
@@ -108,8 +129,28 @@ class ItemView:
         return body
 
     async def render(self, pool: asyncpg.Pool, rows: list[asyncpg.Record]) -> list[dict[str, Any]]:
-        if not self.system or not rows:
-            return [self.item_json(row, None) for row in rows]
+        writers = await self.writers(pool, rows) if self.system and rows else None
+        schemas = None
+        if self.v12 and self.table.item_kind == "entity" and rows:
+            types = sorted({row["type_id"] for row in rows})
+            found = await pool.fetch(SCHEMA_METADATA, types)
+            schemas = {r["type_id"]: schema_metadata(r) for r in found}
+        items = []
+        for row in rows:
+            system = None
+            if writers is not None:
+                system = self.system_data(row, writers.get((row["id"], row["transaction_id"])))
+            item = self.item_json(row, system)
+            if schemas is not None:
+                item.setdefault("schemaMetadata", schemas.get(row["type_id"]))
+                item.setdefault("version", row["version"])
+            items.append(item)
+        return items
+
+    async def writers(
+        self, pool: asyncpg.Pool, rows: list[asyncpg.Record]
+    ) -> dict[tuple[str, str], asyncpg.Record]:
+        """Who wrote each shown (item, transaction)."""
         found = await pool.fetch(
             SYSTEM_DATA,
             self.table.item_kind,
@@ -117,13 +158,7 @@ class ItemView:
             [row["transaction_id"] for row in rows],
             [row["type_id"] for row in rows],
         )
-        by_key = {(r["id"], r["transaction_id"]): r for r in found}
-        return [
-            self.item_json(
-                row, self.system_data(row, by_key.get((row["id"], row["transaction_id"])))
-            )
-            for row in rows
-        ]
+        return {(r["id"], r["transaction_id"]): r for r in found}
 
     def system_data(self, row: asyncpg.Record, writer: asyncpg.Record | None) -> dict[str, Any]:
         noun = "Entity" if self.table.item_kind == "entity" else "Relationship"
