@@ -119,6 +119,7 @@ async def test_unsupported_filters_are_a_400_naming_them(
         ("$top=5", "$top"),
         ("$orderby=" + quote("entityName"), "entityName"),
         ("$filter=", "$filter"),
+        ("$filter=" + quote("labels/any(d:d eq 'a\x00b')"), "cannot be stored"),
     ):
         response = await client.get(f"/apollo/er/entities?{query}", headers=headers)
         body = await response.json()

@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from shared.er.text import storable
 from shared.errors import BadRequest
 
 MAX_FILTER_LENGTH = 4000
@@ -268,6 +269,7 @@ def parse_options(query: Mapping[str, str], first_param: int, *, geo: bool = Tru
             continue
         if len(text) > MAX_FILTER_LENGTH or not text.strip():
             raise BadRequest(f"{what} must be 1 to {MAX_FILTER_LENGTH} characters")
+        storable(text, what)
         parser = Parser(text, what, params)
         if what == "$filter":
             condition = parser.expression()
