@@ -163,6 +163,13 @@ async def test_get_all_versions_of_an_entity_and_a_relationship(
     body = await ok(response)
     assert [v["sysData"]["sysRelationshipVersion"] for v in body["data"]] == [1, 2]
     assert body["data"][1]["sysData"]["sysRelationshipType"] == relationship["relationshipType"]
+    of_type = f"/apollo/er/relationshiptypes/{relationship['relationshipType']}/relationships"
+    response = await client.get(
+        f"{of_type}/{relationship['id']}/versions", headers=docs_headers(token)
+    )
+    assert len((await ok(response))["data"]) == 2
+    wrong_type = f"/apollo/er/entitytypes/{NS}__Room/entities/{ENTITIES[1]['id']}/versions"
+    assert (await client.get(wrong_type, headers=docs_headers(token))).status == 404
     missing = await client.get("/api/relationships/nope/versions", headers=docs_headers(token))
     assert missing.status == 404 and set(await missing.json()) == ENVELOPE
 

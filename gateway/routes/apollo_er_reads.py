@@ -66,7 +66,9 @@ async def versions(request: web.Request, table: ItemTable) -> web.Response:
     # The docs' versions carry sysData (its version number tells them apart) unless refused.
     view, wanted = await view_of(request, table, system=True), item_id(request)
     page = await page_asked(request, "er-versions", table.table, view.collection.id, wanted)
-    found, paging = await reads.item_versions(pool(request), view, wanted, page)
+    found, paging = await reads.item_versions(
+        pool(request), view, wanted, page, type_of(request, table)
+    )
     if not request.path.startswith("/api/"):
         return apollo_response(request, found, paging=paging)
     # The docs' /api/.../versions answer a bare list: the next page's token goes in a header.

@@ -107,13 +107,14 @@ async def get_item(
 
 
 async def item_versions(
-    pool: asyncpg.Pool, view: ItemView, item_id: str, page: PageRequest
+    pool: asyncpg.Pool, view: ItemView, item_id: str, page: PageRequest, type_id: str | None
 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    """Every version of one item, oldest first: those upserts replaced, then the current one."""
+    """Every version of one item, oldest first: those upserts replaced, then the current one.
+    A type never changes, so the current row's says whether the item is of ``type_id``."""
     table, collection = view.table, view.collection
-    total = await pool.fetchval(table.count_versions_sql, collection.id, item_id)
+    total = await pool.fetchval(table.count_versions_sql, collection.id, item_id, type_id)
     if total is None:
-        raise NotFound(view.missing(item_id, None))
+        raise NotFound(view.missing(item_id, type_id))
     after = page.after_as(int, 0)
     rows = await pool.fetch(table.versions_sql, collection.id, item_id, after, page.fetch)
     shown, paging = page.page(total, rows, lambda row: row["version"])

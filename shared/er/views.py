@@ -54,7 +54,8 @@ class ItemTable:
     def count_versions_sql(self) -> str:
         return (
             f"SELECT (SELECT count(*) FROM {self.versions_table} WHERE collection_id = $1 "
-            f"AND id = $2) + 1 FROM {self.table} WHERE collection_id = $1 AND id = $2"
+            f"AND id = $2) + 1 FROM {self.table} WHERE collection_id = $1 AND id = $2 "
+            f"AND ($3::text IS NULL OR {self.type_column} = $3)"
         )
 
 
