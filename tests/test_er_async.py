@@ -150,28 +150,43 @@ async def test_a_worker_killed_mid_batch_leaves_one_row_and_one_final_log_per_it
     ns = await two_collections(client, services.pool, token)
     await equipment(client, token, ns, run_jobs)
     items = feeds(ns, 10_000)
+    # An uncommitted row with the id of an item of the 6th chunk: that chunk's upsert waits for
+    # it, so the worker is killed with every other chunk done and that one in flight.
+    blocker = await services.pool.acquire()
+    held = blocker.transaction()
+    await held.start()
+    await blocker.execute(
+        "INSERT INTO er_relationships (collection_id, id, relationship_type, source_entity_id,"
+        " destination_collection_id, destination_entity_id, derived, body, transaction_id)"
+        " VALUES ($1, $2, $3, 'ahu-0', $1, 'fan-0', '{}', '{}', 'held')",
+        HERE, items[5500]["id"], items[5500]["relationshipType"],
+    )  # fmt: skip
     worker = start(services.settings, "worker")
     try:
         body = await accept(client, token, items)
         job_token, transaction = body["data"]["token"], body["transactionId"]
 
-        async def some_chunks_done() -> bool:
+        async def all_but_one_chunk_done() -> bool:
             done = await services.pool.fetchval(
-                "SELECT progress_current FROM jobs WHERE token = $1", job_token
+                "SELECT count(*) FROM er_batch_chunks WHERE transaction_id = $1 AND done",
+                transaction,
             )
-            return done >= 1000
+            return done == 9
 
-        await wait_for(some_chunks_done, timeout_s=30, step_s=0.01)
+        await wait_for(all_but_one_chunk_done, timeout_s=60, step_s=0.02)
+        await asyncio.sleep(0.2)  # the 6th chunk's upsert is waiting on the held row
         worker.send_signal(signal.SIGKILL)
         worker.wait(timeout=5)
     finally:
         if worker.poll() is None:
             worker.kill()
+        await held.rollback()
+        await services.pool.release(blocker)
     killed = await services.pool.fetchrow(
-        "SELECT state, progress_current FROM jobs WHERE token = $1", job_token
+        "SELECT state, attempts FROM jobs WHERE token = $1", job_token
     )
-    assert killed["state"] == "PROCESSING" and killed["progress_current"] < 10_000
-    assert 0 < await services.pool.fetchval("SELECT count(*) FROM er_relationships") < 10_000
+    assert dict(killed) == {"state": "PROCESSING", "attempts": 1}
+    assert await services.pool.fetchval("SELECT count(*) FROM er_relationships") == 9000
 
     await asyncio.wait_for(run_jobs(), timeout=60)
     job = await services.pool.fetchrow(
@@ -185,7 +200,70 @@ async def test_a_worker_killed_mid_batch_leaves_one_row_and_one_final_log_per_it
     assert (rows["count"], rows["ids"]) == (10_000, 10_000)
     logs = await services.pool.fetchrow(ONE_FINAL_ENTRY_EACH, transaction)
     assert (logs["total"], logs["completed"], logs["one_final"]) == (10_000, 10_000, 10_000)
-    assert logs["max_retries"] <= 1
+    # The chunk in flight ran again whole: its items count one retry, the others none.
+    retries = await services.pool.fetch(
+        "SELECT retry_count, count(*) FROM status_logs WHERE transaction_id = $1 GROUP BY 1",
+        transaction,
+    )
+    assert {row["retry_count"]: row["count"] for row in retries} == {0: 9000, 1: 1000}
+
+
+async def test_a_batch_fanned_out_over_worker_processes_ends_with_one_final_state_per_item(
+    client: TestClient,
+    services: Services,
+    make_token: TokenFactory,
+    run_jobs: Callable[[], Awaitable[None]],
+) -> None:
+    token = await make_token("alice", *ALL_SCOPES)
+    ns = await two_collections(client, services.pool, token)
+    await equipment(client, token, ns, run_jobs)
+    items = feeds(ns, 10_000)
+    for k in range(0, 10_000, 7):  # a failure in every chunk, of two kinds
+        items[k]["destinationEntityId" if k % 2 else "relationshipType"] = "nowhere"
+    failing = {items[k]["id"] for k in range(0, 10_000, 7)}
+    workers = [start(services.settings, "worker") for _ in range(3)]
+    try:
+        body = await accept(client, token, items)
+        job_token, transaction = body["data"]["token"], body["transactionId"]
+
+        async def ended() -> bool:
+            state = await services.pool.fetchval(
+                "SELECT state FROM jobs WHERE token = $1", job_token
+            )
+            return state != "PROCESSING"
+
+        await wait_for(ended, timeout_s=60, step_s=0.05)
+        helpers = await services.pool.fetch(
+            "SELECT state, result FROM jobs WHERE kind = 'help_er_batch'"
+        )
+    finally:
+        for worker in workers:
+            worker.kill()
+            worker.wait(timeout=5)
+    result = await services.pool.fetchval("SELECT result FROM jobs WHERE token = $1", job_token)
+    assert [s["id"] for s in result["responses"]["success"]] == [
+        i["id"] for i in items if i["id"] not in failing
+    ]
+    assert {f["id"] for f in result["responses"]["failure"]} == failing
+    # Chunks were shared: helper jobs, each on a process other than the parent's (a process
+    # works on at most two chunks of one batch at once, and the parent takes both), did some.
+    assert {row["state"] for row in helpers} == {"COMPLETE"}
+    assert sum(row["result"]["chunks"] for row in helpers) > 0
+    logs = await services.pool.fetch(
+        "SELECT item_id, state, state_history FROM status_logs WHERE transaction_id = $1",
+        transaction,
+    )
+    assert len(logs) == 10_000 and len({log["item_id"] for log in logs}) == 10_000
+    for log in logs:
+        expected = "Failed" if log["item_id"] in failing else "Completed"
+        assert log["state"] == expected
+        assert [entry["state"] for entry in log["state_history"]] == [
+            "Requested", "Processing", expected,
+        ]  # fmt: skip
+    assert await services.pool.fetchval("SELECT count(*) FROM er_relationships") == 10_000 - len(
+        failing
+    )
+    assert await services.pool.fetchval("SELECT count(*) FROM er_batches") == 0
 
 
 async def test_concurrent_batches_over_the_same_ids_both_complete(

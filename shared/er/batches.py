@@ -8,13 +8,16 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 import asyncpg
+import orjson
 
 from shared.auth import Principal
 from shared.er import store as er_store
 from shared.er.access import ErCollection, ErCollections, Role
+from shared.er.chunks import batch_result, writer_for
 from shared.er.text import holds_unstorable_text
-from shared.errors import BadRequest, PayloadTooLarge
+from shared.errors import BadRequest, PayloadTooLarge, error_for_status
 from shared.jobs import JobRecord
+from shared.jobs.model import JobState
 from shared.jobs.service import IdempotencyKey
 from shared.services import Services
 from shared.statuslog import store as statuslog
@@ -113,8 +116,6 @@ async def _prepare(services: Services, batch: Submission) -> BatchRequest:
     if batch.kind is RELATIONSHIPS:
         destinations = destination_names(batch.items, collection)
         named |= await collections.require_each(principal_id, destinations, Role.readonly)
-    if holds_unstorable_text(batch.items):
-        raise BadRequest("The batch holds text that cannot be stored (NUL or a lone surrogate)")
     return BatchRequest(
         transactionId=batch.transaction_id,
         correlationId=batch.correlation_id,
@@ -126,14 +127,30 @@ async def _prepare(services: Services, batch: Submission) -> BatchRequest:
     )
 
 
+def encode_storable(items: list[dict[str, Any]]) -> list[tuple[int, str]]:
+    """The items' chunks as JSON text, as they are staged; 400 if any text (keys included)
+    cannot be stored. The encoder refuses lone surrogates and writes NUL as an escape, so only
+    a batch it refuses or whose text holds that escape is walked item by item."""
+    try:
+        chunks = [(len(c), orjson.dumps(c).decode()) for c in er_store.chunked(items)]
+    except TypeError:  # a lone surrogate, or an integer beyond 64 bits
+        chunks = []
+    if not chunks or any("\\u0000" in text for _, text in chunks):
+        if holds_unstorable_text(items):
+            raise BadRequest("The batch holds text that cannot be stored (NUL or a lone surrogate)")
+        chunks = chunks or er_store.encode_chunks(items)
+    return chunks
+
+
 def _submit_options(services: Services, batch: Submission, request: BatchRequest) -> dict[str, Any]:
     """The items and their Requested logs are written with the job row, in one transaction: a
     gateway that dies in between leaves nothing, or a job the reconciler will queue."""
+    chunks = encode_storable(batch.items)
 
     async def stage(conn: asyncpg.Connection, job_token: str) -> None:
         await er_store.stage_batch(
             conn, request.transactionId, request.erCollectionId, request.itemKind,
-            batch.items, job_token,
+            chunks, job_token,
         )  # fmt: skip
         await statuslog.insert_requested(
             conn, request.transactionId, request.correlationId, request.erCollectionId,
@@ -171,9 +188,27 @@ def accepted_json(public_url: str, job_token: str, transaction_id: str) -> dict[
 
 
 async def run_sync(services: Services, batch: Submission) -> dict[str, Any]:
-    """Run the batch as a job and wait for it: ``{message, responses: {success, failure}}``."""
+    """Run a small batch here, in one transaction that records its job, writes its items and
+    their whole status logs, and completes the job: ``{message, responses}``.
+
+    No staging, no queue, no worker: each item is still validated, written and logged exactly
+    as a batch job does, the job row still answers Idempotency-Key replays, and a failure
+    anywhere (an outage included) leaves nothing behind."""
     request = await _prepare(services, batch)
-    options = _submit_options(services, batch, request)
-    return await services.jobs.run_and_wait(  # type: ignore[no-any-return]
-        batch.kind.job_kind, batch.principal, asdict(request), **options
+    encode_storable(batch.items)
+    kind, public_url = batch.kind, services.settings.public_url
+
+    async def run(conn: asyncpg.Connection, job_token: str) -> dict[str, Any]:
+        outcomes = await writer_for(request, kind)(conn, batch.items)
+        await statuslog.insert_outcomes(
+            conn, request.transactionId, request.correlationId, request.erCollectionId,
+            kind.item_kind, outcomes,
+        )  # fmt: skip
+        return batch_result(kind, request, outcomes, public_url)
+
+    job = await services.jobs.run_here(
+        kind.job_kind, batch.principal, asdict(request), run, idempotency=batch.idempotency
     )
+    if job.state is not JobState.COMPLETE:
+        raise error_for_status(job.error_status or 500, job.error_message or "Job failed")
+    return job.result  # type: ignore[no-any-return]

@@ -1,24 +1,45 @@
-"""Entity and relationship rows as batch jobs read and write them: set-based, one statement per
-step for a whole chunk, never a round trip per item."""
+"""Entity and relationship rows, and staged batches, as batch jobs read and write them:
+set-based, one statement per step for a whole chunk, never a round trip per item.
+
+Look-ups join an ``unnest`` of the ids to a ``LATERAL ... LIMIT 1`` index probe, a plan that
+does not depend on statistics: a table that was never analysed cannot turn them into scans.
+"""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from typing import Any, TypeVar
 
 import asyncpg
+import orjson
 
 from shared.er.items import EntityRow, RelationshipRow
 from shared.er.validation import Stored
 
 Executor = asyncpg.Pool | asyncpg.Connection
 
-LOAD_BATCH = "SELECT items FROM er_batches WHERE transaction_id = $1"
-DELETE_BATCH = "DELETE FROM er_batches WHERE transaction_id = $1"
+CHUNK_SIZE = 1000
+
 INSERT_BATCH = """
 INSERT INTO er_batches (transaction_id, collection_id, item_kind, items, job_token)
-VALUES ($1, $2, $3, $4, $5)
+VALUES ($1, $2, $3, NULL, $4)
 """
+INSERT_CHUNKS = """
+INSERT INTO er_batch_chunks (transaction_id, chunk_no, item_count, items)
+SELECT $1, u.n - 1, u.item_count, u.items
+FROM unnest($2::int[], $3::text[]) WITH ORDINALITY AS u(item_count, items, n)
+"""
+# Batches staged before chunks existed keep their items in er_batches until a worker splits them.
+TAKE_UNSPLIT_ITEMS = """
+UPDATE er_batches AS b SET items = NULL
+FROM (SELECT transaction_id, items FROM er_batches
+      WHERE transaction_id = $1 AND items IS NOT NULL FOR UPDATE) AS old
+WHERE b.transaction_id = old.transaction_id
+RETURNING old.items::text
+"""
+BATCH_STAGED = "SELECT true FROM er_batches WHERE transaction_id = $1"
+DELETE_BATCH = "DELETE FROM er_batches WHERE transaction_id = $1"
 # Whatever ended a batch's job, its staged items go; rows staged before batches named their
 # job (job_token NULL) are left to their jobs.
 SWEEP_ENDED_BATCHES = """
@@ -26,26 +47,65 @@ DELETE FROM er_batches b
 WHERE b.job_token IS NOT NULL AND b.created_at < now() - make_interval(secs => $1)
   AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.token = b.job_token AND j.state = 'PROCESSING')
 """
+# The next chunk nobody holds, unless the batch's job has ended or is being cancelled. The claim
+# commits on its own, so an attempt is counted even if the worker dies during the chunk.
+CLAIM_CHUNK = """
+UPDATE er_batch_chunks AS c SET attempts = c.attempts + 1, claimed_at = now()
+WHERE (c.transaction_id, c.chunk_no) = (
+    SELECT transaction_id, chunk_no FROM er_batch_chunks
+    WHERE transaction_id = $1 AND NOT done
+      AND (claimed_at IS NULL OR claimed_at < now() - make_interval(secs => $2))
+    ORDER BY chunk_no LIMIT 1 FOR UPDATE SKIP LOCKED)
+  AND NOT EXISTS (
+    SELECT 1 FROM er_batches b JOIN jobs j ON j.token = b.job_token
+    WHERE b.transaction_id = $1 AND (j.state <> 'PROCESSING' OR j.cancel_requested))
+RETURNING c.chunk_no, c.attempts
+"""
+# The chunk's transaction holds its row until it commits: whoever removes the batch (a cancel,
+# a failure) waits for the chunk to finish, and then sees its items' final logs.
+LOCK_CHUNK = """
+SELECT items FROM er_batch_chunks
+WHERE transaction_id = $1 AND chunk_no = $2 AND NOT done
+FOR UPDATE
+"""
+FINISH_CHUNK = "UPDATE er_batch_chunks SET done = true WHERE transaction_id = $1 AND chunk_no = $2"
+# Waits for the chunks other workers are in the middle of; how many are still not done.
+AWAIT_CHUNKS = """
+SELECT count(*) FROM (
+    SELECT 1 FROM er_batch_chunks WHERE transaction_id = $1 AND NOT done FOR UPDATE
+) AS busy
+"""
+CHUNK_PROGRESS = """
+SELECT coalesce(sum(item_count) FILTER (WHERE done), 0) AS done,
+       coalesce(sum(item_count), 0) AS total,
+       count(*) FILTER (WHERE NOT done) AS chunks_left
+FROM er_batch_chunks WHERE transaction_id = $1
+"""
 STORED_ENTITIES = """
-SELECT id, entity_type AS type_id, derived FROM er_entities
-WHERE collection_id = $1 AND id = ANY($2::text[])
+SELECT s.id, s.type_id, s.derived
+FROM unnest($2::text[]) AS u(id),
+LATERAL (SELECT e.id, e.entity_type AS type_id, e.derived FROM er_entities e
+         WHERE e.collection_id = $1 AND e.id = u.id LIMIT 1) AS s
 """
 STORED_RELATIONSHIPS = """
-SELECT id, relationship_type AS type_id, derived FROM er_relationships
-WHERE collection_id = $1 AND id = ANY($2::text[])
+SELECT s.id, s.type_id, s.derived
+FROM unnest($2::text[]) AS u(id),
+LATERAL (SELECT r.id, r.relationship_type AS type_id, r.derived FROM er_relationships r
+         WHERE r.collection_id = $1 AND r.id = u.id LIMIT 1) AS s
 """
 ENTITY_TYPES_OF = """
-SELECT e.collection_id, e.id, e.entity_type
-FROM er_entities e
-JOIN unnest($1::text[], $2::text[]) AS r(collection_id, id)
-  ON e.collection_id = r.collection_id AND e.id = r.id
+SELECT u.collection_id, u.id, s.entity_type
+FROM unnest($1::text[], $2::text[]) AS u(collection_id, id),
+LATERAL (SELECT e.entity_type FROM er_entities e
+         WHERE e.collection_id = u.collection_id AND e.id = u.id LIMIT 1) AS s
 """
 # The WHERE of each upsert is the last guard of immutable fields: a row whose type or derived
 # fields differ (a concurrent batch created it differently) is left alone and not RETURNed.
+# Bodies and derived fields arrive as JSON text (encoded once, by orjson) and are cast here.
 UPSERT_ENTITIES = """
 INSERT INTO er_entities (collection_id, id, entity_type, derived, body, transaction_id)
-SELECT $1, u.id, u.entity_type, u.derived, u.body, $6
-FROM unnest($2::text[], $3::text[], $4::jsonb[], $5::json[]) AS u(id, entity_type, derived, body)
+SELECT $1, u.id, u.entity_type, u.derived::jsonb, u.body::json, $6
+FROM unnest($2::text[], $3::text[], $4::text[], $5::text[]) AS u(id, entity_type, derived, body)
 ON CONFLICT (collection_id, id) DO UPDATE
 SET body = EXCLUDED.body, transaction_id = EXCLUDED.transaction_id, updated_at = now()
 WHERE er_entities.entity_type = EXCLUDED.entity_type AND er_entities.derived = EXCLUDED.derived
@@ -56,8 +116,8 @@ INSERT INTO er_relationships
     (collection_id, id, relationship_type, source_entity_id, destination_collection_id,
      destination_entity_id, derived, body, transaction_id)
 SELECT $1, u.id, u.relationship_type, u.source_id, u.destination_collection_id,
-       u.destination_id, u.derived, u.body, $9
-FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::jsonb[], $8::json[])
+       u.destination_id, u.derived::jsonb, u.body::json, $9
+FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[])
      AS u(id, relationship_type, source_id, destination_collection_id, destination_id, derived,
           body)
 ON CONFLICT (collection_id, id) DO UPDATE
@@ -79,12 +139,16 @@ def by_id(rows: Sequence[RowT]) -> list[RowT]:
     return sorted(rows, key=lambda row: row.id)
 
 
-async def load_batch(db: Executor, transaction_id: str) -> list[dict[str, Any]] | None:
-    return await db.fetchval(LOAD_BATCH, transaction_id)
+def json_text(value: Any) -> str:
+    """Compact JSON. orjson refuses integers beyond 64 bits, which JSON and Python allow."""
+    try:
+        return orjson.dumps(value).decode()
+    except TypeError:
+        return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
-async def delete_batch(db: Executor, transaction_id: str) -> None:
-    await db.execute(DELETE_BATCH, transaction_id)
+def chunked(items: Sequence[Any], size: int = CHUNK_SIZE) -> list[Sequence[Any]]:
+    return [items[start : start + size] for start in range(0, len(items), size)]
 
 
 async def stage_batch(
@@ -92,16 +156,73 @@ async def stage_batch(
     transaction_id: str,
     collection_id: str,
     item_kind: str,
-    items: list[dict[str, Any]],
+    chunks: Sequence[tuple[int, str]],
     job_token: str,
 ) -> None:
-    await db.execute(INSERT_BATCH, transaction_id, collection_id, item_kind, items, job_token)
+    """The batch and its chunks: (item count, the items as one JSON array) each."""
+    await db.execute(INSERT_BATCH, transaction_id, collection_id, item_kind, job_token)
+    await _stage_chunks(db, transaction_id, chunks)
+
+
+def encode_chunks(items: Sequence[Any]) -> list[tuple[int, str]]:
+    return [(len(chunk), json_text(chunk)) for chunk in chunked(items)]
+
+
+async def _stage_chunks(
+    db: Executor, transaction_id: str, chunks: Sequence[tuple[int, str]]
+) -> None:
+    await db.execute(
+        INSERT_CHUNKS, transaction_id, [n for n, _ in chunks], [text for _, text in chunks]
+    )
+
+
+async def split_unsplit_batch(conn: asyncpg.Connection, transaction_id: str) -> bool:
+    """Whether the batch is staged; one staged before chunks existed is split into them."""
+    async with conn.transaction():
+        legacy = await conn.fetchval(TAKE_UNSPLIT_ITEMS, transaction_id)
+        if legacy is not None:
+            await _stage_chunks(conn, transaction_id, encode_chunks(orjson.loads(legacy)))
+            return True
+        return bool(await conn.fetchval(BATCH_STAGED, transaction_id))
+
+
+async def delete_batch(db: Executor, transaction_id: str) -> None:
+    await db.execute(DELETE_BATCH, transaction_id)
 
 
 async def sweep_ended_batches(db: Executor, grace_s: float) -> int:
     """Remove the staged items of every batch whose job has ended; how many were removed."""
     status = await db.execute(SWEEP_ENDED_BATCHES, grace_s)
     return int(status.split()[-1])
+
+
+async def claim_chunk(db: Executor, transaction_id: str, lease_s: float) -> tuple[int, int] | None:
+    """(chunk number, attempts) of the next chunk to process, or None when none is free."""
+    row = await db.fetchrow(CLAIM_CHUNK, transaction_id, lease_s)
+    return (row["chunk_no"], row["attempts"]) if row else None
+
+
+async def lock_chunk(
+    conn: asyncpg.Connection, transaction_id: str, chunk_no: int
+) -> list[dict[str, Any]] | None:
+    """The chunk's items, locked for this transaction; None if it is done or gone."""
+    items = await conn.fetchval(LOCK_CHUNK, transaction_id, chunk_no)
+    return None if items is None else orjson.loads(items)
+
+
+async def finish_chunk(conn: asyncpg.Connection, transaction_id: str, chunk_no: int) -> None:
+    await conn.execute(FINISH_CHUNK, transaction_id, chunk_no)
+
+
+async def await_chunks(db: Executor, transaction_id: str) -> int:
+    """Wait for the chunks others are processing; how many chunks are still not done."""
+    return int(await db.fetchval(AWAIT_CHUNKS, transaction_id))
+
+
+async def chunk_progress(db: Executor, transaction_id: str) -> tuple[int, int, int]:
+    """(items done, items in all, chunks not done)."""
+    row = await db.fetchrow(CHUNK_PROGRESS, transaction_id)
+    return row["done"], row["total"], row["chunks_left"]
 
 
 async def _stored(db: Executor, sql: str, collection_id: str, ids: list[str]) -> dict[str, Stored]:
@@ -140,8 +261,8 @@ async def upsert_entities(
         collection_id,
         [row.id for row in rows],
         [row.entity_type for row in rows],
-        [row.derived for row in rows],
-        [row.body for row in rows],
+        [json_text(row.derived) for row in rows],
+        [json_text(row.body) for row in rows],
         transaction_id,
     )
     return {record["id"] for record in written}
@@ -161,8 +282,8 @@ async def upsert_relationships(
         [row.source_entity_id for row in rows],
         [row.destination_collection_id for row in rows],
         [row.destination_entity_id for row in rows],
-        [row.derived for row in rows],
-        [row.body for row in rows],
+        [json_text(row.derived) for row in rows],
+        [json_text(row.body) for row in rows],
         transaction_id,
     )
     return {record["id"] for record in written}

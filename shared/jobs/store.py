@@ -45,9 +45,11 @@ WHERE token = ANY($1::text[]) AND state = 'PROCESSING'
 RETURNING *
 """
 # Why a token was not claimed: finished or unknown (drop it from the queue) or leased elsewhere.
+# A lease that ran out between the claim and this look-up counts too: the job is unfinished, so
+# it must stay queued (dropping it would leave it to the reconciler, seconds later).
 LEASED_ELSEWHERE = """
 SELECT token FROM jobs
-WHERE token = ANY($1::text[]) AND state = 'PROCESSING' AND lease_expires_at >= now()
+WHERE token = ANY($1::text[]) AND state = 'PROCESSING'
 """
 RENEW_LEASES = """
 UPDATE jobs SET lease_expires_at = now() + make_interval(secs => $3)

@@ -1,8 +1,11 @@
 """Writing status logs, set-based: one statement per step for a whole batch or chunk.
 
-Each step only moves records forward (Requested -> Processing -> Completed | Failed) and a
-final state is never written twice, so a job that runs again after a crash neither duplicates
-records (they are unique per transaction and item) nor their final history entry.
+Each item's record is written twice at most: ``Requested`` when an asynchronous batch is
+accepted, then its final state in the transaction that writes the item, with the
+``Processing`` entry (the moment that transaction began) and the final entry added together.
+A synchronous batch writes each record once, final, with its whole history. A final state is
+never written over another, so a chunk that runs again after a crash neither duplicates records
+(they are unique per transaction and item) nor their final history entry.
 """
 
 from __future__ import annotations
@@ -26,46 +29,62 @@ class State(StrEnum):
 FINAL_STATES = [State.COMPLETED.value, State.FAILED.value]
 
 
-def history_entry(state_sql: str) -> str:
-    """SQL for one ``stateHistory`` entry: the state and the moment it was reached."""
-    return (
-        f"jsonb_build_array(jsonb_build_object('state', {state_sql}, 'timestamp', "
-        "to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')))"
-    )
+def stamp(moment_sql: str) -> str:
+    """SQL for a ``stateHistory`` timestamp: UTC, milliseconds, ``Z``."""
+    return f"""to_char({moment_sql} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')"""
 
 
+def entry(state_sql: str, moment_sql: str) -> str:
+    """SQL for one ``stateHistory`` entry as a one-element jsonb array."""
+    return f"jsonb_build_array(jsonb_build_object('state', {state_sql}, 'timestamp', {stamp(moment_sql)}))"
+
+
+# The history entries are built once per statement (in h), not once per row. Transaction ids
+# are new per request (the gateway makes them), so no record can exist yet.
 INSERT_REQUESTED = f"""
 INSERT INTO status_logs
     (transaction_id, correlation_id, collection_id, item_kind, item_id, position, state,
      state_history)
-SELECT $1, $2, $3, $4, u.item_id, u.position - 1, 'Requested', {history_entry("'Requested'")}
-FROM unnest($5::text[]) WITH ORDINALITY AS u(item_id, position)
-ON CONFLICT (transaction_id, item_kind, item_id) DO NOTHING
+SELECT $1, $2, $3, $4, u.item_id, u.position - 1, 'Requested', h.requested
+FROM (SELECT {entry("'Requested'", "clock_timestamp()")} AS requested) AS h,
+     unnest($5::text[]) WITH ORDINALITY AS u(item_id, position)
 """
-# A record found already Processing belongs to an attempt that was interrupted: count a retry
-# rather than repeat the history entry.
-MARK_PROCESSING = f"""
-UPDATE status_logs
-SET retry_count = retry_count + CASE WHEN state = 'Processing' THEN 1 ELSE 0 END,
-    state_history = CASE WHEN state = 'Processing' THEN state_history
-                         ELSE state_history || {history_entry("'Processing'")} END,
-    state = 'Processing',
-    received_at = coalesce(received_at, clock_timestamp())
-WHERE transaction_id = $1 AND item_kind = $2 AND item_id = ANY($3::text[])
-  AND state IN ('Requested', 'Processing')
-"""
+# Processing began when the chunk's transaction did (now()); the final state is reached now.
+# Each record is found by a probe of its unique key (LATERAL ... LIMIT 1) and then updated by
+# its primary key: a plan statistics cannot turn into a scan of every batch's records.
 RECORD_OUTCOMES = f"""
 UPDATE status_logs AS l
-SET state = u.state, message = u.message,
-    state_history = l.state_history || {history_entry("u.state")},
-    received_at = coalesce(l.received_at, clock_timestamp())
-FROM unnest($3::text[], $4::text[], $5::text[]) AS u(item_id, state, message)
-WHERE l.transaction_id = $1 AND l.item_kind = $2 AND l.item_id = u.item_id
-  AND l.state NOT IN ('Completed', 'Failed')
+SET state = t.state, message = t.message, retry_count = $6,
+    state_history = l.state_history || h.processing
+                    || CASE t.state WHEN 'Completed' THEN h.completed ELSE h.failed END,
+    received_at = coalesce(l.received_at, now())
+FROM (SELECT {entry("'Processing'", "now()")} AS processing,
+             {entry("'Completed'", "clock_timestamp()")} AS completed,
+             {entry("'Failed'", "clock_timestamp()")} AS failed) AS h,
+     (SELECT s.seq, u.state, u.message
+      FROM unnest($3::text[], $4::text[], $5::text[]) AS u(item_id, state, message),
+      LATERAL (SELECT x.seq FROM status_logs x
+               WHERE x.transaction_id = $1 AND x.item_kind = $2 AND x.item_id = u.item_id
+               LIMIT 1) AS s) AS t
+WHERE l.seq = t.seq AND l.state NOT IN ('Completed', 'Failed')
+"""
+# A synchronous batch: requested, processed and finished in one transaction, written once.
+INSERT_OUTCOMES = f"""
+INSERT INTO status_logs
+    (transaction_id, correlation_id, collection_id, item_kind, item_id, position, state,
+     message, received_at, state_history)
+SELECT $1, $2, $3, $4, u.item_id, u.position - 1, u.state, u.message, now(),
+       h.started || CASE u.state WHEN 'Completed' THEN h.completed ELSE h.failed END
+FROM (SELECT {entry("'Requested'", "now()")} || {entry("'Processing'", "now()")} AS started,
+             {entry("'Completed'", "clock_timestamp()")} AS completed,
+             {entry("'Failed'", "clock_timestamp()")} AS failed) AS h,
+     unnest($5::text[], $6::text[], $7::text[]) WITH ORDINALITY
+         AS u(item_id, state, message, position)
 """
 FAIL_UNFINISHED = f"""
 UPDATE status_logs
-SET state = 'Failed', message = $3, state_history = state_history || {history_entry("'Failed'")}
+SET state = 'Failed', message = $3, state_history = state_history || h.failed
+FROM (SELECT {entry("'Failed'", "clock_timestamp()")} AS failed) AS h
 WHERE transaction_id = $1 AND item_kind = $2 AND state IN ('Requested', 'Processing')
 """
 FINAL_OUTCOMES = """
@@ -90,6 +109,14 @@ class Outcome:
         return self.state is State.COMPLETED
 
 
+def _columns(outcomes: Sequence[Outcome]) -> tuple[list[str], list[str], list[str]]:
+    return (
+        [outcome.item_id for outcome in outcomes],
+        [outcome.state.value for outcome in outcomes],
+        [outcome.message for outcome in outcomes],
+    )
+
+
 async def insert_requested(
     db: Executor,
     transaction_id: str,
@@ -99,31 +126,37 @@ async def insert_requested(
     item_ids: Sequence[str],
 ) -> None:
     await db.execute(
-        INSERT_REQUESTED,
+        INSERT_REQUESTED, transaction_id, correlation_id, collection_id, item_kind, list(item_ids)
+    )
+
+
+async def record_outcomes(
+    db: Executor,
+    transaction_id: str,
+    item_kind: str,
+    outcomes: Sequence[Outcome],
+    retry_count: int = 0,
+) -> None:
+    """Final states for Requested records, inside the transaction that wrote the items."""
+    await db.execute(RECORD_OUTCOMES, transaction_id, item_kind, *_columns(outcomes), retry_count)
+
+
+async def insert_outcomes(
+    db: Executor,
+    transaction_id: str,
+    correlation_id: str,
+    collection_id: str,
+    item_kind: str,
+    outcomes: Sequence[Outcome],
+) -> None:
+    """Whole records (Requested, Processing, final) for a batch run in one transaction."""
+    await db.execute(
+        INSERT_OUTCOMES,
         transaction_id,
         correlation_id,
         collection_id,
         item_kind,
-        list(item_ids),
-    )
-
-
-async def mark_processing(
-    db: Executor, transaction_id: str, item_kind: str, item_ids: Sequence[str]
-) -> None:
-    await db.execute(MARK_PROCESSING, transaction_id, item_kind, list(item_ids))
-
-
-async def record_outcomes(
-    db: Executor, transaction_id: str, item_kind: str, outcomes: Sequence[Outcome]
-) -> None:
-    await db.execute(
-        RECORD_OUTCOMES,
-        transaction_id,
-        item_kind,
-        [outcome.item_id for outcome in outcomes],
-        [outcome.state.value for outcome in outcomes],
-        [outcome.message for outcome in outcomes],
+        *_columns(outcomes),
     )
 
 
@@ -137,7 +170,7 @@ def _outcome(row: asyncpg.Record) -> Outcome:
 
 
 async def final_outcomes(db: Executor, transaction_id: str, item_kind: str) -> dict[str, Outcome]:
-    """Items a previous attempt already finished, by item id."""
+    """Items already finished, by item id."""
     rows = await db.fetch(FINAL_OUTCOMES, transaction_id, item_kind, FINAL_STATES)
     return {row["item_id"]: _outcome(row) for row in rows}
 
