@@ -250,6 +250,10 @@ async def test_get_all_schemas(client: TestClient, synced: dict[str, str]) -> No
         f"{API}/entitytypes?size=5", headers={**synced, "continuationToken": token}
     )
     assert len((await answer(rest, 200))["data"]) == 3
+    # The PageSize header (the ER and status pages' spelling) works here too.
+    sized = await client.get(f"{API}/entitytypes", headers={**synced, "PageSize": "2"})
+    assert len((await answer(sized, 200))["data"]) == 2
+    await answer(await client.get(f"{API}/entitytypes", headers={**synced, "PageSize": "+2"}), 400)
 
 
 async def test_get_all_schema_titles(client: TestClient, synced: dict[str, str]) -> None:
