@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import statistics
 import sys
 import time
 import traceback
@@ -26,13 +25,12 @@ from shared.auth import SCOPES, Principal
 from shared.embedded import services_for
 from shared.services import Services
 from shared.settings import Settings
-from tests import bench_jobs  # noqa: F401  (registers the job-core scenarios, first)
+from tests import bench_er  # noqa: F401  (registers the job-core, then the ER scenarios)
 from tests.bench_support import (
     SCENARIOS,
     Scenario,
     brickyard_workers,
     isolated,
-    percentile,
     scenario,
 )
 
@@ -102,87 +100,6 @@ async def schema_sync(services: Services, principal: Principal) -> dict[str, Any
                 )
                 figures[f"{label}_{schema_type}_s"] = timed(began)
                 figures[f"{label}_{schema_type}"] = reason
-    return figures
-
-
-@scenario("ER batches on Brick 1.4 schemas")
-async def er_batches(services: Services, principal: Principal) -> dict[str, Any]:
-    token = await services.auth.create_token("bench", sorted(SCOPES))
-    ns, side = "ERBENCH", 50
-    figures: dict[str, Any] = {}
-    async with live_system(services.settings, token) as api:
-        await api.call(
-            "POST",
-            "/apollo/schema/schemacollections",
-            {"schemaCollectionId": "ErBench", "release": "1.4"},
-        )
-        for schema_type in ("entitytypes", "relationshiptypes"):
-            await api.call(
-                "POST",
-                "/apollo/schema/sync",
-                {"schemaType": schema_type, "schemaCollectionId": "ErBench"},
-            )
-        await api.call(
-            "POST",
-            "/apollo/er/ercollections",
-            {"erCollectionId": "plant", "schemaCollectionId": "ErBench"},
-        )
-        entities = [
-            {
-                "id": f"{kind.lower()}-{i}",
-                "entityType": f"{ns}__{kind}",
-                "entityName": f"{kind} {i}",
-            }
-            for kind in ("AHU", "Fan")
-            for i in range(side)
-        ]
-        _, accepted = await api.call(
-            "POST", "/apollo/er/entities", entities, ercollectionid="plant", **{"async": "true"}
-        )
-        await api.finish(accepted["data"]["token"])
-
-        def feeds(start: int, count: int) -> list[dict[str, Any]]:
-            return [
-                {
-                    "id": f"rel-{k}",
-                    "sourceEntityId": f"ahu-{k % side}",
-                    "destinationEntityId": f"fan-{k // side % side}",
-                    "relationshipName": "feeds",
-                    "relationshipType": f"{ns}__feeds_Equipment_Equipment",
-                }
-                for k in range(start, start + count)
-            ]
-
-        began = time.perf_counter()
-        _, accepted = await api.call(
-            "POST",
-            "/apollo/er/relationships",
-            feeds(0, 10000),
-            ercollectionid="plant",
-            **{"async": "true"},
-        )
-        accepted_s = time.perf_counter() - began
-        result = await api.finish(accepted["data"]["token"])
-        elapsed = time.perf_counter() - began
-        successes = len(result["responses"]["success"])
-        figures["async_10000_accept_ms"] = round(accepted_s * 1000, 1)
-        figures["async_10000_total_s"] = round(elapsed, 2)
-        figures["async_items_per_s"] = round(10000 / elapsed)
-        figures["async_successes"] = successes
-
-        latencies = []
-        for call in range(30):
-            began = time.perf_counter()
-            await api.call(
-                "POST",
-                "/apollo/er/relationships",
-                feeds(20000 + call * 100, 100),
-                ercollectionid="plant",
-            )
-            latencies.append((time.perf_counter() - began) * 1000)
-        figures["sync_100_items_p50_ms"] = round(statistics.median(latencies), 1)
-        figures["sync_100_items_p95_ms"] = round(percentile(latencies, 0.95), 1)
-        figures["sync_items_per_s"] = round(100_000 / statistics.median(latencies))
     return figures
 
 
