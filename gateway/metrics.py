@@ -15,7 +15,7 @@ import structlog
 from aiohttp import web
 
 from gateway.keys import REDIS, SETTINGS
-from shared.observability.metrics import MetricsBuffer, metrics_key
+from shared.observability.metrics import MetricsBuffer, bind_metrics, metrics_key
 from shared.outages import is_outage
 
 log = structlog.get_logger(__name__)
@@ -23,6 +23,11 @@ log = structlog.get_logger(__name__)
 METRICS = web.AppKey("metrics", MetricsBuffer)
 FLUSH_INTERVAL_S = 2.0
 UNMATCHED = "unmatched"  # requests no route matched: one label, not one per path tried
+
+
+def bind_request(request: web.Request) -> None:
+    """What the request's own code counts (a job run in the gateway) goes to this app's buffer."""
+    bind_metrics(request.app.get(METRICS))
 
 
 def observe_request(request: web.Request, status: int, seconds: float) -> None:

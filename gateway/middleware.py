@@ -13,7 +13,7 @@ from aiohttp import web
 
 from gateway.http import is_apollo, json_response
 from gateway.keys import PRINCIPAL, REQUEST_ID, SERVICES, TRANSACTION_ID
-from gateway.metrics import observe_request
+from gateway.metrics import bind_request, observe_request
 from shared.errors import BrickyardError
 from shared.outages import outage_of
 
@@ -54,6 +54,7 @@ async def request_context(request: web.Request, handler: Handler) -> web.StreamR
     request[TRANSACTION_ID] = secrets.token_hex(16).upper()
     started = time.perf_counter()
     status = 500
+    bind_request(request)
     with structlog.contextvars.bound_contextvars(request_id=request_id):
         try:
             response = await handler(request)

@@ -118,7 +118,7 @@ async def test_several_worker_processes_add_up_and_are_live(
     assert total(samples, "brickyard_job_duration_seconds_count", kind="selftest") == 20
 
 
-async def test_er_items_processed_and_failed(
+async def test_er_items_processed_and_failed_by_workers_and_in_the_gateway(
     client: TestClient, make_token: TokenFactory, run_jobs: JobRunner
 ) -> None:
     token = await make_token("alice", *ALL_SCOPES)
@@ -131,3 +131,13 @@ async def test_er_items_processed_and_failed(
     samples = await scrape(client)
     assert value(samples, "brickyard_items_processed_total", item="entity") == 3
     assert value(samples, "brickyard_items_failed_total", item="entity") == 1
+
+    # A synchronous batch runs in the gateway, inside its request: counted there.
+    items = [entity(namespace, "ahu-2", "AHU"), entity(namespace, "bad-2", "NoSuchClass")]
+    response = await post_items(client, token, "entities", "august_14_81", items)
+    assert response.status == 207
+    samples = await scrape(client)
+    assert value(samples, "brickyard_items_processed_total", item="entity") == 5
+    assert value(samples, "brickyard_items_failed_total", item="entity") == 2
+    kind = {"kind": "er_upsert_entities", "state": "COMPLETE"}
+    assert value(samples, "brickyard_job_duration_seconds_count", **kind) == 2

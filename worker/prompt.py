@@ -38,7 +38,7 @@ from shared.jobs.recorder import OutcomeRecorder, forget_in_redis
 from shared.jobs.runner import JobContext, JobKind, retry_through_outages, run_claimed
 from shared.jobs.store import Outcome
 from shared.observability.heartbeats import Heartbeat
-from shared.observability.metrics import MetricsBuffer, bind_job_metrics
+from shared.observability.metrics import MetricsBuffer, bind_metrics
 from shared.outages import backoff_delays, is_outage
 from shared.services import Services
 
@@ -220,7 +220,7 @@ class PromptWorker(Worker):
         self._wake.set()
 
     async def _run(self, context: JobContext) -> None:
-        bind_job_metrics(self.metrics)  # this job's task only
+        bind_metrics(self.metrics)  # this job's task only
         began = time.monotonic()
         kind = self.job_kinds.get(context.job.kind)
         if kind is None:

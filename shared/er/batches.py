@@ -19,6 +19,7 @@ from shared.errors import BadRequest, PayloadTooLarge, error_for_status
 from shared.jobs import JobRecord
 from shared.jobs.model import JobState
 from shared.jobs.service import IdempotencyKey
+from shared.observability.metrics import count_items
 from shared.services import Services
 from shared.statuslog import store as statuslog
 from shared.statuslog.query import batch_tracker
@@ -198,8 +199,11 @@ async def run_sync(services: Services, batch: Submission) -> dict[str, Any]:
     encode_storable(batch.items)
     kind, public_url = batch.kind, services.settings.public_url
 
+    written: list[statuslog.Outcome] = []  # counted once committed; a replay writes nothing
+
     async def run(conn: asyncpg.Connection, job_token: str) -> dict[str, Any]:
         outcomes = await writer_for(request, kind)(conn, batch.items)
+        written[:] = outcomes
         await statuslog.insert_outcomes(
             conn, request.transactionId, request.correlationId, request.erCollectionId,
             kind.item_kind, outcomes,
@@ -211,4 +215,5 @@ async def run_sync(services: Services, batch: Submission) -> dict[str, Any]:
     )
     if job.state is not JobState.COMPLETE:
         raise error_for_status(job.error_status or 500, job.error_message or "Job failed")
+    count_items(kind.item_kind, len(written), sum(not outcome.ok for outcome in written))
     return job.result  # type: ignore[no-any-return]

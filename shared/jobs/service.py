@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import dataclasses
 import secrets
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -23,6 +24,7 @@ from shared.jobs import store
 from shared.jobs.model import JobRecord, JobState
 from shared.jobs.queue import enqueue
 from shared.jobs.waiter import JobWaiter
+from shared.observability.metrics import count_job
 from shared.outages import is_outage
 from shared.settings import Settings
 
@@ -107,6 +109,7 @@ class JobService:
         result inside the transaction that records the job, which commits COMPLETE or not at
         all, and is never queued. A key seen before answers with the first job."""
         done: dict[str, Any] = {}
+        began = time.monotonic()
 
         async def work(conn: asyncpg.Connection, token: str) -> None:
             done["result"] = await run(conn, token)
@@ -115,6 +118,7 @@ class JobService:
 
         job, is_new = await self._record(kind, principal, request, idempotency, work)
         if is_new:
+            count_job(kind, JobState.COMPLETE.value, time.monotonic() - began)
             return dataclasses.replace(job, state=JobState.COMPLETE, result=done["result"])
         log.info("idempotent replay", job_token=job.token, job_kind=kind)
         return job if job.done else await self.wait(job.token)

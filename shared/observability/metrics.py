@@ -113,20 +113,27 @@ class MetricsBuffer:
             raise
 
 
-# The running job's buffer, so that code deep in a job (an ER batch) can count without being
-# handed the worker.
-_JOB_BUFFER: ContextVar[MetricsBuffer | None] = ContextVar("brickyard_job_metrics", default=None)
+# The current task's buffer (a worker's job, a gateway's request), so that domain code (an ER
+# batch, a job run in the gateway) can count without being handed the process's buffer.
+_BUFFER: ContextVar[MetricsBuffer | None] = ContextVar("brickyard_metrics", default=None)
 
 
-def bind_job_metrics(buffer: MetricsBuffer) -> None:
-    """Count what the current task's job does into ``buffer``."""
-    _JOB_BUFFER.set(buffer)
+def bind_metrics(buffer: MetricsBuffer | None) -> None:
+    """Count what the current task does into ``buffer``."""
+    _BUFFER.set(buffer)
 
 
 def count_items(item: str, processed: int, failed: int) -> None:
-    buffer = _JOB_BUFFER.get()
+    buffer = _BUFFER.get()
     if buffer is not None:
         buffer.items_finished(item, processed, failed)
+
+
+def count_job(kind: str, state: str, seconds: float) -> None:
+    """A job run outside a worker (in the gateway, inside its caller's request)."""
+    buffer = _BUFFER.get()
+    if buffer is not None:
+        buffer.job_finished(kind, state, seconds)
 
 
 async def read_counters(redis: Redis, queue_name: str) -> dict[str, float]:
