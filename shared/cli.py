@@ -5,14 +5,19 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+from importlib import metadata
+from typing import Any
 
+import asyncpg
+import redis.exceptions
 import structlog
 
 from shared.db import connect
 from shared.logging import configure_logging
 from shared.migrations import apply_migrations
 from shared.observability.status_command import add_arguments as status_arguments
-from shared.settings import Settings
+from shared.outages import outage_of
+from shared.settings import Settings, SettingsError, settings_help
 
 log = structlog.get_logger("brickyard")
 
@@ -129,25 +134,46 @@ def cmd_status(settings: Settings, args: argparse.Namespace) -> int:
     return run_status(settings, args)
 
 
+def version() -> str:
+    try:
+        return metadata.version("brickyard")
+    except metadata.PackageNotFoundError:  # run from a source tree that was never installed
+        return "unknown"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="brickyard", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"brickyard {version()}")
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("run", help="embedded services if needed, migrations, gateway and workers")
-    commands.add_parser("gateway", help="the HTTP gateway alone")
-    commands.add_parser("worker", help="one arq worker")
-    commands.add_parser("migrate", help="apply database migrations")
-    token = commands.add_parser("token", help="create or revoke access tokens")
+
+    def command(name: str, help: str, parent: Any = commands) -> argparse.ArgumentParser:
+        # Each command's --help ends with the settings it reads, from their one declaration.
+        return parent.add_parser(  # type: ignore[no-any-return]
+            name,
+            help=help,
+            description=help,
+            epilog=settings_help(name if parent is commands else "token"),
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+
+    command("run", "embedded services if needed, migrations, gateway and workers")
+    command("gateway", "the HTTP gateway alone")
+    command("worker", "one arq worker")
+    command("migrate", "apply database migrations")
+    token = command("token", "create or revoke access tokens")
     token_commands = token.add_subparsers(dest="token_command", required=True)
-    create = token_commands.add_parser("create", help="print a new token on stdout")
+    create = command("create", "print a new token on stdout", token_commands)
     create.add_argument("--principal", required=True)
     create.add_argument("--scope", action="append", required=True, help="repeat for more scopes")
     create.add_argument("--expires-in", type=int, default=None, metavar="SECONDS")
-    revoke = token_commands.add_parser("revoke", help="revoke a token")
+    revoke = command("revoke", "revoke a token", token_commands)
     revoke.add_argument("token")
-    status = commands.add_parser("status", help="queue depth, jobs by state, live workers")
+    status = command("status", "queue depth, jobs by state, live workers")
     status_arguments(status)
     return parser
 
+
+_SERVER_ERRORS = {"asyncpg": "PostgreSQL", "redis": "Redis"}
 
 COMMANDS = {
     "run": cmd_run,
@@ -161,7 +187,21 @@ COMMANDS = {
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return COMMANDS[args.command](Settings.from_env(), args)
+    prog = f"brickyard {args.command}"
+    try:
+        settings = Settings.from_env()
+    except SettingsError as error:
+        # One line naming each bad variable: an operator's typo is not a crash.
+        print(f"{prog}: invalid settings: {error}", file=sys.stderr)
+        return 2
+    try:
+        return COMMANDS[args.command](settings, args)
+    except (OSError, asyncpg.PostgresError, redis.exceptions.RedisError) as error:
+        # A server that is down, refuses the login or lacks the database, at start-up.
+        server = outage_of(error) or _SERVER_ERRORS.get(type(error).__module__.partition(".")[0])
+        where = f"{server}: " if server else ""
+        print(f"{prog}: {where}{error or type(error).__name__}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

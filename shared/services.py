@@ -6,10 +6,11 @@ from dataclasses import dataclass
 
 import asyncpg
 from arq import create_pool as create_arq_pool
-from arq.connections import ArqRedis, RedisSettings
+from arq.connections import ArqRedis
 
 from shared.auth import AuthService
 from shared.jobs import JobService, JobWaiter
+from shared.redis_url import redis_settings
 from shared.settings import Settings
 
 
@@ -17,7 +18,7 @@ async def create_redis(settings: Settings) -> ArqRedis:
     if not settings.redis_url:
         raise RuntimeError("redis_url is not set; start the embedded services first")
     return await create_arq_pool(
-        RedisSettings.from_dsn(settings.redis_url), default_queue_name=settings.queue_name
+        redis_settings(settings.redis_url), default_queue_name=settings.queue_name
     )
 
 

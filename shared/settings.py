@@ -1,41 +1,228 @@
-"""One settings object, read from the environment once (prefix ``BRICKYARD_``) and passed down."""
+"""One settings object, read from the environment once (prefix ``BRICKYARD_``) and passed down.
+
+Each setting is declared once, below, with its variable, default, meaning, parser and the
+commands that read it; reading the environment, handing it to a child process, each command's
+``--help`` and the README's table are all derived from that declaration.
+"""
 
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+import re
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from shared.redis_url import check_redis_url
 
 PREFIX = "BRICKYARD_"
+COMMANDS = ("run", "gateway", "worker", "migrate", "token", "status")
+
+
+class SettingsError(ValueError):
+    """A bad value in the environment; its message is one line naming each variable."""
+
+
+# Parsers: text from the environment to a value, or a ValueError saying what is wrong.
+
+
+def whole(minimum: int, maximum: int | None = None) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise ValueError("is not a whole number") from None
+        if value < minimum or (maximum is not None and value > maximum):
+            span = f"between {minimum} and {maximum}" if maximum else f"at least {minimum}"
+            raise ValueError(f"must be {span}")
+        return value
+
+    return parse
+
+
+def seconds(*, zero_allowed: bool = False) -> Callable[[str], float]:
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise ValueError("is not a number of seconds") from None
+        if not math.isfinite(value) or value < 0 or (value == 0 and not zero_allowed):
+            raise ValueError("must be 0 or more" if zero_allowed else "must be more than 0")
+        return value
+
+    return parse
+
+
+def one_of(*choices: str) -> Callable[[str], str]:
+    def parse(text: str) -> str:
+        if text.lower() not in choices:
+            raise ValueError(f"must be one of {', '.join(choices)}")
+        return text.lower()
+
+    return parse
+
+
+def url(*schemes: str) -> Callable[[str], str]:
+    def parse(text: str) -> str:
+        parts = urlsplit(text)
+        if parts.scheme.lower() not in schemes:
+            raise ValueError(f"must be a {' or '.join(s + '://' for s in schemes)} URL")
+        try:
+            parts.port  # noqa: B018 - raises on a port that is not a number
+        except ValueError:
+            raise ValueError("has a port that is not a number") from None
+        return text
+
+    return parse
+
+
+def text(value: str) -> str:
+    return value
+
+
+def identifier(value: str) -> str:
+    # Unquoted in the connection's search_path, so PostgreSQL would fold any capital letter.
+    if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", value):
+        raise ValueError("must be a lower-case identifier (a-z, 0-9, _; at most 63 characters)")
+    return value
+
+
+def redis(value: str) -> str:
+    return check_redis_url(value)
+
+
+SERVE = ("run", "gateway")
+WORK = ("run", "worker")
+REDIS = ("run", "gateway", "worker", "status")
+
+
+def setting(
+    env: str,
+    default: Any,
+    meaning: str,
+    parse: Callable[[str], Any],
+    commands: tuple[str, ...] = COMMANDS,
+    shown_default: str | None = None,
+) -> Any:
+    """A field declared with everything the environment, ``--help`` and the README need."""
+    return dataclasses.field(
+        default=default,
+        metadata={
+            "env": PREFIX + env,
+            "meaning": meaning,
+            "parse": parse,
+            "commands": commands,
+            "shown_default": shown_default,
+        },
+    )
 
 
 @dataclass(frozen=True, slots=True)
 class Settings:
-    database_url: str | None = None
-    redis_url: str | None = None
-    host: str = "127.0.0.1"
-    port: int = 8080
-    workers: int = 2
-    public_url_override: str | None = None
-    data_dir: Path = field(default_factory=lambda: Path("./.brickyard"))
+    database_url: str | None = setting(
+        "DATABASE_URL",
+        None,
+        "PostgreSQL DSN",
+        url("postgresql", "postgres"),
+        shown_default="unset: embedded PostgreSQL",
+    )
+    redis_url: str | None = setting(
+        "REDIS_URL",
+        None,
+        "Redis DSN: `redis://`, `rediss://`, `unix://` or `redis+sentinel://` ([Past one Redis](#past-one-redis))",
+        redis,
+        REDIS,
+        shown_default="unset: embedded Valkey",
+    )
+    host: str = setting("HOST", "127.0.0.1", "gateway bind address", text, SERVE)
+    port: int = setting("PORT", 8080, "gateway port", whole(1, 65535), SERVE)
+    workers: int = setting(
+        "WORKERS", 2, "worker processes started by `brickyard run`", whole(0), ("run",)
+    )
+    public_url_override: str | None = setting(
+        "PUBLIC_URL",
+        None,
+        "base of tracker links",
+        url("http", "https"),
+        ("run", "gateway", "worker", "status"),
+        shown_default="`http://HOST:PORT`",
+    )
+    data_dir: Path = setting(  # noqa: RUF009 - setting() is a dataclasses.field
+        "DATA_DIR",
+        Path("./.brickyard"),
+        "where embedded servers and the Brick release cache keep their data",
+        Path,
+        ("run", "gateway", "worker", "migrate", "token"),
+        shown_default="`./.brickyard`",
+    )
     # Every table lives in this Postgres schema; tests give each test its own.
-    database_schema: str = "public"
-    queue_name: str = "brickyard:queue"
-    max_body_bytes: int = 10 * 1024 * 1024
-    job_timeout_s: float = 900.0
+    database_schema: str = setting(
+        "DATABASE_SCHEMA", "public", "PostgreSQL schema holding every table", identifier
+    )
+    queue_name: str = setting(
+        "QUEUE_NAME",
+        "brickyard:queue",
+        "arq queue (and the prefix of its wake/done channels)",
+        text,
+        REDIS,
+    )
+    max_body_bytes: int = setting(
+        "MAX_BODY_BYTES", 10 * 1024 * 1024, "request body limit (413 above)", whole(1), SERVE
+    )
+    job_timeout_s: float = setting(
+        "JOB_TIMEOUT", 900.0, "seconds a job may run before it fails with 504", seconds(), WORK
+    )
     # A running job's claim in Redis is renewed while its worker lives; a dead worker's job is
     # picked up again by another worker once this lease runs out.
-    job_lease_s: float = 10.0
-    job_max_tries: int = 5
-    # Seconds between reconciler passes (re-enqueue accepted jobs Redis lost); 0 turns it off.
-    reconcile_interval_s: float = 5.0
-    worker_max_jobs: int = 10
-    sync_wait_timeout_s: float = 120.0
-    db_pool_max: int = 10
-    log_level: str = "info"
-    log_format: str = "auto"
+    job_lease_s: float = setting(
+        "JOB_LEASE", 10.0, "seconds after which a dead worker's job is taken over", seconds(), WORK
+    )
+    job_max_tries: int = setting(
+        "JOB_MAX_TRIES", 5, "interrupted attempts of one job before it ends FAILED", whole(1), WORK
+    )
+    reconcile_interval_s: float = setting(
+        "RECONCILE_INTERVAL",
+        5.0,
+        "seconds between reconciler passes (0: off)",
+        seconds(zero_allowed=True),
+        WORK,
+    )
+    worker_max_jobs: int = setting(
+        "WORKER_MAX_JOBS", 10, "jobs one worker runs at once", whole(1), WORK
+    )
+    sync_wait_timeout_s: float = setting(
+        "SYNC_WAIT_TIMEOUT",
+        120.0,
+        "seconds a synchronous call waits for its job (then 504; the job goes on)",
+        seconds(),
+        SERVE,
+    )
+    db_pool_max: int = setting(
+        "DB_POOL_MAX", 10, "connections per process", whole(1), ("run", "gateway", "worker")
+    )
+    log_level: str = setting(
+        "LOG_LEVEL",
+        "info",
+        "`debug`, `info`, `warning`, `error` or `critical`",
+        one_of("debug", "info", "warning", "error", "critical"),
+    )
+    log_format: str = setting(
+        "LOG_FORMAT",
+        "auto",
+        "`json`, `console`, or `auto` (console on a terminal, JSON lines otherwise)",
+        one_of("json", "console", "auto"),
+    )
+    changefeed_retention_s: float = setting(
+        "CHANGEFEED_RETENTION",
+        7 * 24 * 3600.0,
+        "seconds an ER change-feed event is kept (reading from an older sequence id is a 410)",
+        seconds(),
+        SERVE,
+    )
 
     @property
     def public_url(self) -> str:
@@ -48,56 +235,62 @@ class Settings:
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """The settings in ``environ`` (the process's own by default); :class:`SettingsError`
+        names every variable whose value is wrong, and what is wrong with it."""
         env = os.environ if environ is None else environ
-
-        def get(name: str) -> str | None:
-            value = env.get(PREFIX + name)
-            return value if value not in (None, "") else None
-
-        defaults = cls()
-        return cls(
-            database_url=get("DATABASE_URL"),
-            redis_url=get("REDIS_URL"),
-            host=get("HOST") or defaults.host,
-            port=int(get("PORT") or defaults.port),
-            workers=int(get("WORKERS") or defaults.workers),
-            public_url_override=get("PUBLIC_URL"),
-            data_dir=Path(get("DATA_DIR") or defaults.data_dir),
-            database_schema=get("DATABASE_SCHEMA") or defaults.database_schema,
-            queue_name=get("QUEUE_NAME") or defaults.queue_name,
-            max_body_bytes=int(get("MAX_BODY_BYTES") or defaults.max_body_bytes),
-            job_timeout_s=float(get("JOB_TIMEOUT") or defaults.job_timeout_s),
-            job_lease_s=float(get("JOB_LEASE") or defaults.job_lease_s),
-            job_max_tries=int(get("JOB_MAX_TRIES") or defaults.job_max_tries),
-            reconcile_interval_s=float(get("RECONCILE_INTERVAL") or defaults.reconcile_interval_s),
-            worker_max_jobs=int(get("WORKER_MAX_JOBS") or defaults.worker_max_jobs),
-            sync_wait_timeout_s=float(get("SYNC_WAIT_TIMEOUT") or defaults.sync_wait_timeout_s),
-            db_pool_max=int(get("DB_POOL_MAX") or defaults.db_pool_max),
-            log_level=(get("LOG_LEVEL") or defaults.log_level).lower(),
-            log_format=(get("LOG_FORMAT") or defaults.log_format).lower(),
-        )
+        values: dict[str, Any] = {}
+        problems: list[str] = []
+        for item in declared():
+            raw = env.get(item.metadata["env"])
+            if raw in (None, ""):  # empty is unset, as in a compose file's `VAR=`
+                continue
+            try:
+                values[item.name] = item.metadata["parse"](raw.strip())
+            except ValueError as error:
+                problems.append(f"{item.metadata['env']}={raw!r} {error}")
+        if problems:
+            raise SettingsError("; ".join(problems))
+        return cls(**values)
 
     def to_env(self) -> dict[str, str]:
         """The environment that makes a child process read back these same settings."""
-        values: dict[str, object | None] = {
-            "DATABASE_URL": self.database_url,
-            "REDIS_URL": self.redis_url,
-            "HOST": self.host,
-            "PORT": self.port,
-            "WORKERS": self.workers,
-            "PUBLIC_URL": self.public_url_override,
-            "DATA_DIR": self.data_dir,
-            "DATABASE_SCHEMA": self.database_schema,
-            "QUEUE_NAME": self.queue_name,
-            "MAX_BODY_BYTES": self.max_body_bytes,
-            "JOB_TIMEOUT": self.job_timeout_s,
-            "JOB_LEASE": self.job_lease_s,
-            "JOB_MAX_TRIES": self.job_max_tries,
-            "RECONCILE_INTERVAL": self.reconcile_interval_s,
-            "WORKER_MAX_JOBS": self.worker_max_jobs,
-            "SYNC_WAIT_TIMEOUT": self.sync_wait_timeout_s,
-            "DB_POOL_MAX": self.db_pool_max,
-            "LOG_LEVEL": self.log_level,
-            "LOG_FORMAT": self.log_format,
+        return {
+            item.metadata["env"]: str(getattr(self, item.name))
+            for item in declared()
+            if getattr(self, item.name) is not None
         }
-        return {PREFIX + k: str(v) for k, v in values.items() if v is not None}
+
+
+def declared() -> Iterator[dataclasses.Field[Any]]:
+    return (item for item in dataclasses.fields(Settings) if "env" in item.metadata)
+
+
+def _shown_default(item: dataclasses.Field[Any]) -> str:
+    if item.metadata["shown_default"]:
+        return str(item.metadata["shown_default"])
+    value = item.default
+    return f"`{value:g}`" if isinstance(value, float) else f"`{value}`"
+
+
+def settings_help(command: str) -> str:
+    """The settings ``command`` reads, for the end of its ``--help``."""
+    lines = ["settings (environment variables) this command reads:"]
+    for item in declared():
+        if command in item.metadata["commands"]:
+            default = _shown_default(item).replace("`", "")
+            meaning = item.metadata["meaning"].replace("`", "").split(" ([")[0]
+            lines.append(f"  {item.metadata['env']:<30} {meaning} [default: {default}]")
+    return "\n".join(lines)
+
+
+def markdown_table() -> str:
+    """The README's settings table: `python -m shared.settings` prints it."""
+    lines = ["| Variable | Default | Meaning |", "|---|---|---|"]
+    for item in declared():
+        meaning = item.metadata["meaning"]
+        lines.append(f"| `{item.metadata['env']}` | {_shown_default(item)} | {meaning} |")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    print(markdown_table())

@@ -18,11 +18,12 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from arq import create_pool
-from arq.connections import ArqRedis, RedisSettings
+from arq.connections import ArqRedis
 from arq.jobs import Job
 from arq.utils import timestamp_ms
 
 from shared.auth import Principal
+from shared.redis_url import redis_settings
 from shared.services import Services
 from shared.settings import Settings
 from tests.bench_support import (
@@ -67,9 +68,7 @@ async def in_chunks(count: int, make: Callable[[], Awaitable[Any]]) -> list[Any]
 
 async def stock_pool(settings: Settings, queue_name: str) -> ArqRedis:
     assert settings.redis_url
-    return await create_pool(
-        RedisSettings.from_dsn(settings.redis_url), default_queue_name=queue_name
-    )
+    return await create_pool(redis_settings(settings.redis_url), default_queue_name=queue_name)
 
 
 def stock_workers(

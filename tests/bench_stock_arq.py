@@ -10,8 +10,9 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from arq.connections import RedisSettings
 from arq.worker import Worker
+
+from shared.redis_url import redis_settings
 
 
 async def noop(ctx: dict[str, Any]) -> None:
@@ -26,7 +27,7 @@ def main() -> None:
     args = parser.parse_args()
     Worker(
         functions=[noop],
-        redis_settings=RedisSettings.from_dsn(args.redis_url),
+        redis_settings=redis_settings(args.redis_url),
         queue_name=args.queue_name,
         burst=args.burst,
     ).run()

@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from arq import func
-from arq.connections import RedisSettings
 
 from shared.db import create_pool
 from shared.er.store import sweep_ended_batches
+from shared.redis_url import redis_settings
 from shared.services import Services
 from shared.settings import Settings
 from worker.prompt import PromptWorker
@@ -39,7 +39,7 @@ def worker_settings(settings: Settings) -> dict[str, Any]:
         # arq wants its functions listed; PromptWorker runs each kind through the job runner.
         "functions": [func(_runs_on_brickyard_workers, name=kind) for kind in ALL_KINDS],
         "job_kinds": ALL_KINDS,
-        "redis_settings": RedisSettings.from_dsn(settings.redis_url),
+        "redis_settings": redis_settings(settings.redis_url),
         "queue_name": settings.queue_name,
         "ctx": {"settings": settings},
         "on_startup": startup,
