@@ -135,13 +135,15 @@ class Heartbeat:
         await self.worker.metrics.flush(redis, metrics_key(queue_name))
 
     async def beat_forever(self) -> None:
+        # Never ends by itself: a worker that stopped beating would look dead while it works.
         while True:
             try:
                 await self.beat_once()
             except Exception as exc:
-                if not is_outage(exc):
-                    raise
-                log.warning("could not send the heartbeat", error=repr(exc))
+                if is_outage(exc):
+                    log.warning("could not send the heartbeat", error=repr(exc))
+                else:
+                    log.exception("could not send the heartbeat")
             await asyncio.sleep(BEAT_INTERVAL_S)
 
     async def farewell(self) -> None:
