@@ -9,7 +9,7 @@ from aiohttp import web
 from gateway.keys import POOL, REDIS, SERVICES, SETTINGS, WAITER
 from gateway.metrics import metrics_ctx
 from gateway.middleware import MIDDLEWARES
-from gateway.routes import ALL_ROUTES, operations
+from gateway.routes import ALL_ROUTES, ROUTE_CONTEXTS, operations
 from shared.db import create_pool
 from shared.jobs import JobWaiter
 from shared.migrations import apply_migrations
@@ -51,6 +51,7 @@ def create_app(settings: Settings) -> web.Application:
     app = web.Application(middlewares=MIDDLEWARES, client_max_size=settings.max_body_bytes)
     app[SETTINGS] = settings
     app.cleanup_ctx.extend([postgres_ctx, redis_ctx, waiter_ctx, services_ctx, metrics_ctx])
+    app.cleanup_ctx.extend(ROUTE_CONTEXTS)
     for routes in (*ALL_ROUTES, operations.routes):
         app.add_routes(routes)
     return app

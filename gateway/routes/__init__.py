@@ -1,7 +1,9 @@
 """Each API family's routes, in a module of its own."""
 
 from gateway.routes import (
+    apollo_changefeed,
     apollo_er,
+    apollo_er_delete,
     apollo_er_reads,
     apollo_schema,
     apollo_schema_rules,
@@ -19,5 +21,9 @@ ALL_ROUTES = [
     apollo_schema_rules.routes,
     apollo_er.routes,
     apollo_er_reads.routes,
+    apollo_er_delete.routes,
+    apollo_changefeed.routes,
     status_logs.routes,
 ]
+# Per-process state some route families keep (started after the services, stopped before).
+ROUTE_CONTEXTS = [apollo_changefeed.changefeed_ctx]

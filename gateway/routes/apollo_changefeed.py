@@ -1,0 +1,132 @@
+"""Apollo change feed: ``GET /apollo/changefeed/logs`` in pages, or as a live Server-Sent Events
+stream when the client accepts ``text/event-stream`` (resumable with ``Last-Event-ID``)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import structlog
+from aiohttp import web
+
+from gateway.http import apollo_response, page_asked, principal, requires_scope, services
+from gateway.keys import REDIS, SETTINGS
+from shared.changefeed import events, query, store
+from shared.changefeed.wake import FeedBridge, FeedWaker
+from shared.er.access import ErCollection, ErCollections, Role
+from shared.errors import BadRequest, NotFound
+from shared.outages import outage_of
+
+log = structlog.get_logger(__name__)
+routes = web.RouteTableDef()
+WAKER = web.AppKey("feed_waker", FeedWaker)
+BATCH = 500
+KEEP_ALIVE_S = 15
+EVENT_STREAM = "text/event-stream"
+
+
+async def changefeed_ctx(app: web.Application) -> AsyncIterator[None]:
+    settings = app[SETTINGS]
+    waker = FeedWaker(app[REDIS], settings.queue_name)
+    bridge = FeedBridge(settings, app[REDIS], settings.changefeed_retention_s)
+    await waker.start()
+    await bridge.start()
+    app[WAKER] = waker
+    yield
+    await bridge.stop()
+    await waker.stop()
+
+
+async def feed_collection(request: web.Request) -> ErCollection:
+    """The ``erCollectionId`` header (or query parameter), readable by the caller."""
+    name = request.headers.get("ercollectionid") or query.lowered(request.query).get(
+        "ercollectionid"
+    )
+    if not name:
+        raise BadRequest("erCollectionId header is required")
+    found = ErCollections(services(request).pool)
+    return await found.require(principal(request).id, name, Role.readonly)
+
+
+@routes.get("/apollo/changefeed/logs")
+@requires_scope("apollo_read")
+async def changefeed_logs(request: web.Request) -> web.StreamResponse:
+    """The change feed of an ER collection, from a sequence id, in pages
+
+    With `Accept: text/event-stream` the same route streams the events as Server-Sent Events
+    as they commit (event id = sequence id; send `Last-Event-ID` to resume)."""
+    target = await feed_collection(request)
+    if EVENT_STREAM in request.headers.get("Accept", ""):
+        return await stream(request, target)
+    bounds = query.bounds(request.query)
+    retention = services(request).settings.changefeed_retention_s
+    pool = services(request).pool
+    if bounds.start_sequence is not None:
+        await store.require_retained(pool, target.id, bounds.start_sequence, retention)
+    page = await page_asked(request, "changefeed", target.id, *bounds.args(), size_param="limit")
+    total, rows = await store.page(pool, target.id, bounds, page.after_as(int, 0), page.fetch)
+    if total == 0:
+        raise NotFound("No records found")
+    shown, paging = page.page(total, rows, lambda row: row["sequence_id"])
+    return apollo_response(
+        request, [events.log_record(row, target.id) for row in shown], paging=paging
+    )
+
+
+async def stream(request: web.Request, target: ErCollection) -> web.StreamResponse:
+    pool, settings = services(request).pool, services(request).settings
+    after = query.stream_start(request.headers.get("Last-Event-ID"), request.query)
+    if after is None:
+        after = (await store.counter(pool, target.id)).last_sequence
+    else:
+        await store.require_retained(pool, target.id, after + 1, settings.changefeed_retention_s)
+    response = web.StreamResponse(
+        headers={
+            "Content-Type": EVENT_STREAM,
+            "Cache-Control": "no-cache",
+            "X-Accel-Buffering": "no",  # proxies must not hold events back
+        }
+    )
+    # Watch before the first read: a change committed in between wakes the loop at once.
+    with request.app[WAKER].watch(target.id) as woken:
+        await response.prepare(request)
+        await response.write(b"retry: 2000\n\n")
+        try:
+            await _follow(request, response, target.id, after, woken)
+        except (ConnectionResetError, asyncio.CancelledError):
+            pass
+        except Exception as exc:  # headers are sent: end the stream, the client resumes
+            if outage_of(exc) is None:
+                log.exception("change feed stream failed", collection=target.id)
+            else:
+                log.warning("change feed stream ended by an outage", error=str(exc))
+    return response
+
+
+async def _follow(
+    request: web.Request,
+    response: web.StreamResponse,
+    collection_id: str,
+    after: int,
+    woken: asyncio.Event,
+) -> None:
+    pool = services(request).pool
+    while True:
+        woken.clear()
+        rows = await store.events_after(pool, collection_id, after, BATCH)
+        for row in rows:
+            await response.write(events.sse_frame(row, collection_id))
+            after = row["sequence_id"]
+        if len(rows) == BATCH:
+            continue
+        idle = 0
+        while not woken.is_set():
+            if request.transport is None or request.transport.is_closing():
+                return  # the client went away
+            try:
+                await asyncio.wait_for(woken.wait(), 1.0)
+            except TimeoutError:
+                idle += 1
+                if idle >= KEEP_ALIVE_S:  # a comment keeps proxies from closing the stream
+                    await response.write(b": keep-alive\n\n")
+                    idle = 0

@@ -1,0 +1,151 @@
+"""ER deletes: one entity (refused while relationships reference it, unless cascading) or one
+relationship, in one transaction with a ``Delete`` status-log record per deleted item.
+
+The change feed's ``Deleted`` events come from migration 013's triggers; this module only names
+its transaction for them (``brickyard.transaction_id``, local to the transaction).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import asyncpg
+
+from shared.er.access import ErCollection, ErCollections, Role
+from shared.errors import Conflict, NotFound
+
+NAME_TRANSACTION = "SELECT set_config('brickyard.transaction_id', $1, true)"
+LOCK_ENTITY = "SELECT id FROM er_entities WHERE collection_id = $1 AND id = $2 FOR UPDATE"
+LOCK_RELATIONSHIP = (
+    "SELECT id FROM er_relationships WHERE collection_id = $1 AND id = $2 FOR UPDATE"
+)
+# Relationships from the entity (its own collection) or to it (from any collection), locked in
+# one order so that two deletes cannot deadlock.
+LOCK_REFERENCES = """
+SELECT collection_id, id FROM er_relationships
+WHERE (collection_id = $1 AND source_entity_id = $2)
+   OR (destination_collection_id = $1 AND destination_entity_id = $2)
+ORDER BY collection_id, id
+FOR UPDATE
+"""
+DELETE_RELATIONSHIPS = """
+DELETE FROM er_relationships r
+USING unnest($1::text[], $2::text[]) AS d(collection_id, id)
+WHERE r.collection_id = d.collection_id AND r.id = d.id
+"""
+DELETE_ENTITY = "DELETE FROM er_entities WHERE collection_id = $1 AND id = $2"
+# Requested, Processing and Completed at once: the delete ran within the request.
+INSERT_LOGS = """
+INSERT INTO status_logs
+    (transaction_id, correlation_id, collection_id, item_kind, item_id, position,
+     request_action, state, message, received_at, state_history)
+SELECT $1, $2, d.collection_id, d.item_kind, d.item_id, d.position - 1, 'Delete', 'Completed',
+       'Deleted', now(), h.history
+FROM unnest($3::text[], $4::text[], $5::text[]) WITH ORDINALITY
+         AS d(collection_id, item_kind, item_id, position),
+     (SELECT jsonb_agg(jsonb_build_object('state', s, 'timestamp', t)) AS history
+      FROM (SELECT to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS t) AS m,
+           unnest(ARRAY['Requested', 'Processing', 'Completed']) AS s) AS h
+"""
+SHOWN_REFERENCES = 100
+
+
+@dataclass(frozen=True, slots=True)
+class Deletion:
+    """Who deletes what, under which transaction and correlation id."""
+
+    principal_id: int
+    collection: ErCollection
+    item_id: str
+    transaction_id: str
+    correlation_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class Deleted:
+    collection_id: str
+    item_kind: str
+    item_id: str
+
+
+def _missing(noun: str, deletion: Deletion) -> NotFound:
+    return NotFound(f"No {noun} '{deletion.item_id}' in ercollection '{deletion.collection.id}'")
+
+
+async def _log(conn: asyncpg.Connection, deletion: Deletion, deleted: list[Deleted]) -> None:
+    await conn.execute(
+        INSERT_LOGS,
+        deletion.transaction_id,
+        deletion.correlation_id,
+        [d.collection_id for d in deleted],
+        [d.item_kind for d in deleted],
+        [d.item_id for d in deleted],
+    )
+
+
+async def delete_relationship(pool: asyncpg.Pool, deletion: Deletion) -> list[Deleted]:
+    collection_id = deletion.collection.id
+    async with pool.acquire() as conn, conn.transaction():
+        await conn.execute(NAME_TRANSACTION, deletion.transaction_id)
+        if await conn.fetchval(LOCK_RELATIONSHIP, collection_id, deletion.item_id) is None:
+            raise _missing("relationship", deletion)
+        await conn.execute(DELETE_RELATIONSHIPS, [collection_id], [deletion.item_id])
+        deleted = [Deleted(collection_id, "relationship", deletion.item_id)]
+        await _log(conn, deletion, deleted)
+    return deleted
+
+
+async def delete_entity(pool: asyncpg.Pool, deletion: Deletion, cascade: bool) -> list[Deleted]:
+    """The entity, and with ``cascade`` every relationship that references it (the caller needs
+    readwrite on each collection they are in); without, 409 naming them."""
+    collection_id = deletion.collection.id
+    async with pool.acquire() as conn, conn.transaction():
+        await conn.execute(NAME_TRANSACTION, deletion.transaction_id)
+        if await conn.fetchval(LOCK_ENTITY, collection_id, deletion.item_id) is None:
+            raise _missing("entity", deletion)
+        references = await conn.fetch(LOCK_REFERENCES, collection_id, deletion.item_id)
+        if references and not cascade:
+            raise Conflict(_referenced(deletion, references))
+        others = {r["collection_id"] for r in references} - {collection_id}
+        if others:
+            await ErCollections(pool).require_each(deletion.principal_id, others, Role.readwrite)
+        deleted = [Deleted(r["collection_id"], "relationship", r["id"]) for r in references]
+        if deleted:
+            await conn.execute(
+                DELETE_RELATIONSHIPS,
+                [d.collection_id for d in deleted],
+                [d.item_id for d in deleted],
+            )
+        await conn.execute(DELETE_ENTITY, collection_id, deletion.item_id)
+        deleted.append(Deleted(collection_id, "entity", deletion.item_id))
+        await _log(conn, deletion, deleted)
+    return deleted
+
+
+def _referenced(deletion: Deletion, references: list[asyncpg.Record]) -> str:
+    shown = [
+        r["id"]
+        if r["collection_id"] == deletion.collection.id
+        else f"{r['collection_id']}/{r['id']}"
+        for r in references[:SHOWN_REFERENCES]
+    ]
+    more = (
+        f" and {len(references) - SHOWN_REFERENCES} more"
+        if len(references) > SHOWN_REFERENCES
+        else ""
+    )
+    return (
+        f"Entity '{deletion.item_id}' is referenced by {len(references)} relationship(s): "
+        f"{', '.join(shown)}{more}. Delete them first, or delete with ?cascade=true"
+    )
+
+
+def deleted_json(deleted: list[Deleted], tracker: str) -> dict[str, Any]:
+    """The 200's data, shaped like an upsert's: one success per deleted item."""
+    success = [
+        {"id": d.item_id, "erCollectionId": d.collection_id, "requestObject": d.item_kind.title(),
+         "message": "Deleted", "tracker": tracker}
+        for d in deleted
+    ]  # fmt: skip
+    return {"responses": {"success": success, "failure": []}}
