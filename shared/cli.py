@@ -13,6 +13,7 @@ import redis.exceptions
 import structlog
 
 from shared.db import connect
+from shared.importer.commands import register as client_commands
 from shared.logging import configure_logging
 from shared.migrations import apply_migrations
 from shared.observability.status_command import add_arguments as status_arguments
@@ -170,6 +171,7 @@ def build_parser() -> argparse.ArgumentParser:
     revoke.add_argument("token")
     status = command("status", "queue depth, jobs by state, live workers")
     status_arguments(status)
+    COMMANDS.update(client_commands(commands))  # import, export, retry: clients of the HTTP API
     return parser
 
 

@@ -1,0 +1,127 @@
+"""What each client command does, end to end, over the HTTP API."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from shared.importer.client import Api
+from shared.importer.errors import ImportStopped
+from shared.importer.run import FailureFile, Importer, Options, Summary
+from shared.importer.sources import read_items
+
+
+def journal_path(args: argparse.Namespace, suffix: str = "") -> Path | None:
+    if args.journal is not None:
+        return args.journal.with_name(args.journal.name + suffix) if suffix else args.journal
+    if args.file == "-":
+        return None  # stdin cannot be read again; --journal names where to keep progress
+    return Path(args.file + f".import-journal{suffix}")
+
+
+def options(args: argparse.Namespace, kind: str, suffix: str = "") -> Options:
+    if args.resume and journal_path(args, suffix) is None:
+        raise ImportStopped("--resume with stdin needs --journal FILE")
+    return Options(
+        collection=args.ercollection,
+        kind=kind,
+        batch_size=args.batch_size,
+        in_flight=args.in_flight,
+        journal_path=journal_path(args, suffix),
+        resume=args.resume,
+    )
+
+
+def report(summary: Summary, kind: str) -> None:
+    print(
+        f"{kind}: {summary.total} items, {summary.stored} stored, {summary.failed} failed"
+        + (f" ({summary.skipped} done in an earlier run)" if summary.skipped else "")
+        + f", {summary.seconds:.1f} s, {summary.rate:.0f} items/s",
+        flush=True,
+    )
+
+
+async def import_file(api: Api, args: argparse.Namespace) -> int:
+    items = read_items(args.file, args.format)
+    failures = FailureFile(args.failures, append=args.resume)
+    try:
+        async with api:
+            importer = Importer(api, options(args, args.import_kind), failures)
+            summary = await importer.run(items, f"{args.import_kind} -> {args.ercollection}")
+    finally:
+        failures.close()
+    report(summary, args.import_kind)
+    return 0
+
+
+async def import_brick(api: Api, args: argparse.Namespace) -> int:
+    from shared.importer.brick import read_model, to_items
+
+    graph = read_model(args.file)
+    failures = FailureFile(args.failures, append=args.resume)
+    try:
+        async with api:
+            catalog = await fetch_catalog(api, args.ercollection)
+            plan = to_items(graph, catalog)
+            for refused in [] if args.resume else plan.refused_entities:  # written the first time
+                failures.write(None, refused.id, refused.reason, kind="entity")
+            entities = await Importer(api, options(args, "entities", "-entities"), failures).run(
+                plan.entities, f"entities -> {args.ercollection}"
+            )
+            report(entities, "entities")
+            for item in [] if args.resume else plan.refused_relationships:
+                failures.write(None, item.id, item.reason, kind="relationship", triple=item.triple)
+            summary = await Importer(
+                api, options(args, "relationships", "-relationships"), failures
+            ).run(plan.relationships, f"relationships -> {args.ercollection}")
+            report(summary, "relationships")
+    finally:
+        failures.close()
+    print(
+        f"model: {len(plan.refused_entities)} nodes and "
+        f"{len(plan.refused_relationships)} triples refused before sending",
+        flush=True,
+    )
+    return 0
+
+
+async def fetch_catalog(api: Api, collection: str) -> dict:
+    _, body, _ = await api.call("GET", f"/apollo/er/ercollections/{collection}/brick/types")
+    return body["data"]
+
+
+async def export_brick(api: Api, args: argparse.Namespace) -> int:
+    async with api:
+        status, payload, _ = await api.raw(
+            "GET",
+            f"/apollo/er/ercollections/{args.ercollection}/brick",
+            headers={"Accept": "text/turtle"},
+        )
+    if status != 200:
+        from shared.importer.client import refusal
+
+        raise ImportStopped(refusal("GET", "the export", status, payload))
+    if args.output is not None:
+        args.output.write_bytes(payload)
+    else:
+        sys.stdout.buffer.write(payload)
+        sys.stdout.flush()
+    if args.validate:
+        from shared.importer.brick import validate
+
+        valid, text = validate(payload)
+        print(text, file=sys.stderr)
+        return 0 if valid else 3
+    return 0
+
+
+async def retry_failed(api: Api, args: argparse.Namespace) -> int:
+    async with api:
+        _, body, _ = await api.call("POST", f"/apollo/status/{args.transaction}/retry", ok=(202,))
+    data = body["data"]
+    print(
+        f"resubmitted {data['count']} failed items as transaction {data['transactionId']}: "
+        f"{data['tracker']} (job {data['token']})"
+    )
+    return 0

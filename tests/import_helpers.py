@@ -1,0 +1,71 @@
+"""Run the ``brickyard`` client commands as child processes against a test's live gateway."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import orjson
+from aiohttp.test_utils import TestClient
+
+from tests.conftest import bearer
+from tests.er_helpers import ALL_SCOPES, create_schema_collection, register
+
+BRICK_MODELS = Path(__file__).parent / "data" / "brick-models"
+
+
+@dataclass
+class Cli:
+    url: str
+    token: str
+
+    def env(self) -> dict[str, str]:
+        # The token travels in the environment, as a user would keep it out of shell history.
+        return {**os.environ, "BRICKYARD_URL": self.url, "BRICKYARD_TOKEN": self.token}
+
+    async def start(self, *args: str) -> asyncio.subprocess.Process:
+        return await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "shared.cli", *args,
+            env=self.env(), stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        )  # fmt: skip
+
+    async def run(self, *args: str, timeout_s: float = 180) -> tuple[int, str, str]:
+        """(exit code, stdout, stderr) of one command run to its end."""
+        process = await self.start(*args)
+        out, err = await asyncio.wait_for(process.communicate(), timeout_s)
+        return process.returncode or 0, out.decode(), err.decode()
+
+
+async def live_cli(client: TestClient, make_token: Any) -> Cli:
+    token = await make_token("alice", *ALL_SCOPES)
+    return Cli(str(client.make_url("")).rstrip("/"), token)
+
+
+async def small_collection(client: TestClient, pool: Any, token: str, name: str = "site") -> str:
+    """An ER collection bound to the hand-made schema collection; returns the type namespace."""
+    namespace = await create_schema_collection(pool, "Brick_0_4")
+    response = await register(client, token, name, "Brick_0_4")
+    assert response.status == 201, await response.text()
+    return namespace
+
+
+def write_ndjson(path: Path, items: list[dict[str, Any]]) -> Path:
+    path.write_bytes(b"".join(orjson.dumps(item) + b"\n" for item in items))
+    return path
+
+
+def read_ndjson(path: Path) -> list[dict[str, Any]]:
+    if not path.exists():
+        return []
+    return [orjson.loads(line) for line in path.read_bytes().splitlines() if line.strip()]
+
+
+async def count_rows(pool: Any, table: str, collection: str) -> int:
+    return await pool.fetchval(f"SELECT count(*) FROM {table} WHERE collection_id = $1", collection)
+
+
+__all__ = ["BRICK_MODELS", "Cli", "bearer", "count_rows", "live_cli", "read_ndjson"]
