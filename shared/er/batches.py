@@ -201,13 +201,15 @@ async def run_sync(services: Services, batch: Submission) -> dict[str, Any]:
 
     written: list[statuslog.Outcome] = []  # counted once committed; a replay writes nothing
 
-    async def run(conn: asyncpg.Connection, job_token: str) -> dict[str, Any]:
-        outcomes = await writer_for(request, kind)(conn, batch.items)
-        written[:] = outcomes
+    async def record(conn: asyncpg.Connection, outcomes: list[statuslog.Outcome]) -> None:
         await statuslog.insert_outcomes(
             conn, request.transactionId, request.correlationId, request.erCollectionId,
             kind.item_kind, outcomes,
         )  # fmt: skip
+
+    async def run(conn: asyncpg.Connection, job_token: str) -> dict[str, Any]:
+        outcomes = await writer_for(request, kind)(conn, batch.items, record)
+        written[:] = outcomes
         return batch_result(kind, request, outcomes, public_url)
 
     job = await services.jobs.run_here(

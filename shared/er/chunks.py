@@ -8,7 +8,7 @@ upsert. Everything else is in memory.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import TYPE_CHECKING, Any, Protocol
 
 import asyncpg
@@ -23,6 +23,7 @@ from shared.er.items import (
 )
 from shared.er.validation import ItemRejected
 from shared.schemas.catalog import TypeSchema, current_type_schemas
+from shared.statuslog import store as statuslog
 from shared.statuslog.query import batch_tracker, item_tracker
 from shared.statuslog.store import Outcome, State
 
@@ -34,8 +35,14 @@ CONCURRENT_CHANGE = "The stored item changed while this batch ran; send the item
 Item = dict[str, Any]
 
 
+# Records a chunk's outcomes in the status log, in the chunk's transaction.
+Record = Callable[[asyncpg.Connection, list[Outcome]], Awaitable[None]]
+
+
 class ChunkWriter(Protocol):
-    async def __call__(self, conn: asyncpg.Connection, chunk: list[Item]) -> list[Outcome]: ...
+    async def __call__(
+        self, conn: asyncpg.Connection, chunk: list[Item], record: Record
+    ) -> list[Outcome]: ...
 
 
 def judge(chunk: list[Item], check: Callable[[Item], Any]) -> tuple[list[Any], dict[str, Outcome]]:
@@ -49,20 +56,42 @@ def judge(chunk: list[Item], check: Callable[[Item], Any]) -> tuple[list[Any], d
     return rows, failures
 
 
-def outcomes_for(
-    kind: BatchKind, chunk: list[Item], written: set[str], failures: dict[str, Outcome]
+def outcomes_for(kind: BatchKind, chunk: list[Item], failures: dict[str, Outcome]) -> list[Outcome]:
+    """Every item of the chunk in order: its failure, or completed."""
+    completed = f"{kind.singular} upserted successfully"
+    return [
+        failures.get(item["id"]) or Outcome(item["id"], State.COMPLETED, completed)
+        for item in chunk
+    ]
+
+
+async def record_and_write(
+    conn: asyncpg.Connection,
+    kind: BatchKind,
+    transaction_id: str,
+    chunk: list[Item],
+    judged: tuple[list[Any], dict[str, Outcome]],
+    upsert: Callable[[list[Any]], Awaitable[set[str]]],
+    record: Record,
 ) -> list[Outcome]:
-    """Every item of the chunk in order: its failure, or whether the upsert wrote it."""
-    completed = Outcome("", State.COMPLETED, f"{kind.singular} upserted successfully")
-    outcomes = []
-    for item in chunk:
-        item_id = item["id"]
-        if item_id in failures:
-            outcomes.append(failures[item_id])
-        elif item_id in written:
-            outcomes.append(Outcome(item_id, completed.state, completed.message))
-        else:
-            outcomes.append(Outcome(item_id, State.FAILED, CONCURRENT_CHANGE))
+    """The logs first, then the rows: the upsert comes last in the transaction because the
+    change feed's triggers hold their collection's counter until commit, and other chunks of
+    the collection wait for it. A row the upsert's guard skipped (another batch created it
+    differently meanwhile) has its log corrected before anything commits."""
+    rows, failures = judged
+    outcomes = outcomes_for(kind, chunk, failures)
+    await record(conn, outcomes)
+    written = await upsert(rows)
+    skipped = [row.id for row in rows if row.id not in written]
+    if skipped:
+        await statuslog.correct_to_failed(
+            conn, transaction_id, kind.item_kind, skipped, CONCURRENT_CHANGE
+        )
+        lost = set(skipped)
+        outcomes = [
+            Outcome(o.item_id, State.FAILED, CONCURRENT_CHANGE) if o.item_id in lost else o
+            for o in outcomes
+        ]
     return outcomes
 
 
@@ -88,16 +117,21 @@ class TypeSchemas:
 def entity_writer(request: BatchRequest, kind: BatchKind) -> ChunkWriter:
     schemas = TypeSchemas(request.schemaCollectionId, "entitytypes", "entityType")
 
-    async def write(conn: asyncpg.Connection, chunk: list[Item]) -> list[Outcome]:
+    async def write(conn: asyncpg.Connection, chunk: list[Item], record: Record) -> list[Outcome]:
         types = await schemas.load(conn, chunk)
         ids = [item["id"] for item in chunk]
         stored = await store.stored_entities(conn, request.erCollectionId, ids)
         context = EntityContext(request.schemaCollectionId, types, stored)
-        rows, failures = judge(chunk, lambda item: check_entity(item, context))
-        written = await store.upsert_entities(
-            conn, request.erCollectionId, request.transactionId, rows
+        judged = judge(chunk, lambda item: check_entity(item, context))
+
+        async def upsert(rows: list[Any]) -> set[str]:
+            return await store.upsert_entities(
+                conn, request.erCollectionId, request.transactionId, rows
+            )
+
+        return await record_and_write(
+            conn, kind, request.transactionId, chunk, judged, upsert, record
         )
-        return outcomes_for(kind, chunk, written, failures)
 
     return write
 
@@ -106,22 +140,28 @@ def relationship_writer(request: BatchRequest, kind: BatchKind) -> ChunkWriter:
     schemas = TypeSchemas(request.schemaCollectionId, "relationshiptypes", "relationshipType")
     collections = {name: (ids[0], ids[1]) for name, ids in request.collections.items()}
     entity_schemas: dict[tuple[str, str], TypeSchema] = {}  # grows chunk by chunk
+    pairs: dict[tuple[str, int, int], dict[str, str] | str] = {}  # judged once per batch
 
-    async def write(conn: asyncpg.Connection, chunk: list[Item]) -> list[Outcome]:
+    async def write(conn: asyncpg.Connection, chunk: list[Item], record: Record) -> list[Outcome]:
         types = await schemas.load(conn, chunk)
         context = RelationshipContext(
-            request.erCollectionId, request.schemaCollectionId, collections, types
+            request.erCollectionId, request.schemaCollectionId, collections, types, pairs=pairs
         )
         context.entity_types = await store.entity_types_of(conn, entity_refs(chunk, context))
         await load_entity_schemas(conn, context, entity_schemas)
         context.entity_schemas = entity_schemas
         ids = [item["id"] for item in chunk]
         context.stored = await store.stored_relationships(conn, request.erCollectionId, ids)
-        rows, failures = judge(chunk, lambda item: check_relationship(item, context))
-        written = await store.upsert_relationships(
-            conn, request.erCollectionId, request.transactionId, rows
+        judged = judge(chunk, lambda item: check_relationship(item, context))
+
+        async def upsert(rows: list[Any]) -> set[str]:
+            return await store.upsert_relationships(
+                conn, request.erCollectionId, request.transactionId, rows
+            )
+
+        return await record_and_write(
+            conn, kind, request.transactionId, chunk, judged, upsert, record
         )
-        return outcomes_for(kind, chunk, written, failures)
 
     return write
 

@@ -59,6 +59,9 @@ class RelationshipContext:
     # (schema collection id, entity type id) -> its schema, for class lineages.
     entity_schemas: dict[tuple[str, str], TypeSchema] = field(default_factory=dict)
     stored: dict[str, Stored] = field(default_factory=dict)
+    # (relationship type, source schema, destination schema) -> derived fields, or the reason
+    # the pair is refused: the same few pairs recur across a batch, so each is judged once.
+    pairs: dict[tuple[str, int, int], dict[str, str] | str] = field(default_factory=dict)
 
     def schema_collection_of(self, collection_id: str) -> str:
         for named_id, schema_collection_id in self.collections.values():
@@ -130,6 +133,26 @@ def end_type(
     return entity_type, type_schema
 
 
+def judge_pair(
+    relationship_type: str,
+    type_schema: TypeSchema,
+    source_type: str,
+    source_schema: TypeSchema,
+    destination_type: str,
+    destination_schema: TypeSchema,
+) -> dict[str, str] | str:
+    """The derived fields of a relationship between entities of these types, or the reason
+    the relationship type refuses them."""
+    if not type_schema.allows(source_schema, destination_schema):
+        allowed = ", ".join(f"{s} -> {d}" for s, d in type_schema.pairs) or "none"
+        return (
+            f"relationshipType '{relationship_type}' does not allow source entity type "
+            f"'{source_type}' with destination entity type '{destination_type}' "
+            f"(allowed: {allowed})"
+        )
+    return relationship_derived(relationship_type, type_schema, source_schema, destination_schema)
+
+
 def check_relationship(item: dict[str, Any], context: RelationshipContext) -> RelationshipRow:
     relationship_type = required_string(item, "relationshipType")
     type_schema = context.types.get(relationship_type)
@@ -145,16 +168,17 @@ def check_relationship(item: dict[str, Any], context: RelationshipContext) -> Re
     destination_type, destination_schema = end_type(
         context, "destination", destination_collection_id, destination_id
     )
-    if not type_schema.allows(source_schema, destination_schema):
-        allowed = ", ".join(f"{s} -> {d}" for s, d in type_schema.pairs) or "none"
-        raise ItemRejected(
-            f"relationshipType '{relationship_type}' does not allow source entity type "
-            f"'{source_type}' with destination entity type '{destination_type}' "
-            f"(allowed: {allowed})"
-        )
-    derived = relationship_derived(
-        relationship_type, type_schema, source_schema, destination_schema
-    )
+    key = (relationship_type, id(source_schema), id(destination_schema))
+    verdict = context.pairs.get(key)
+    if verdict is None:
+        verdict = judge_pair(
+            relationship_type, type_schema, source_type, source_schema,
+            destination_type, destination_schema,
+        )  # fmt: skip
+        context.pairs[key] = verdict
+    if isinstance(verdict, str):
+        raise ItemRejected(verdict)
+    derived = verdict
     stored, subject = with_derived(item, derived, type_schema)
     check_unchanged(
         "relationship",

@@ -12,12 +12,14 @@ removes the batch, which waits for chunks in flight, and then fails every unfini
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict
 from typing import Any
 
+import asyncpg
 import structlog
 
 from shared.auth import Principal
@@ -29,6 +31,7 @@ from shared.jobs.runner import JobContext
 from shared.jobs.service import JobService
 from shared.observability.metrics import count_items
 from shared.statuslog import store as statuslog
+from shared.statuslog.store import Outcome
 
 HELPER_KIND = "help_er_batch"  # not er_*: only a batch's own job names its transaction
 HELPERS = 3
@@ -156,14 +159,26 @@ async def _claim_loop(
             items = await store.lock_chunk(conn, transaction_id, chunk_no)
             if items is None:
                 continue  # done meanwhile, or the batch ended
-            outcomes = await write(conn, items)
-            await statuslog.record_outcomes(
-                conn, transaction_id, kind.item_kind, outcomes, attempts - 1
-            )
             await store.finish_chunk(conn, transaction_id, chunk_no)
+
+            record = functools.partial(
+                _record, transaction_id=transaction_id, kind=kind, retry_count=attempts - 1
+            )
+            outcomes = await write(conn, items, record)
         count_items(kind.item_kind, len(outcomes), sum(not outcome.ok for outcome in outcomes))
         processed += 1
         await report()
+
+
+async def _record(
+    conn: asyncpg.Connection,
+    outcomes: list[Outcome],
+    *,
+    transaction_id: str,
+    kind: BatchKind,
+    retry_count: int,
+) -> None:
+    await statuslog.record_outcomes(conn, transaction_id, kind.item_kind, outcomes, retry_count)
 
 
 async def _together(loops: list[Awaitable[int]]) -> list[int]:

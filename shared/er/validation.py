@@ -210,7 +210,22 @@ def schema_default(type_schema: TypeSchema, field: str, fallback: str) -> str:
     return value if isinstance(value, str) and value else fallback
 
 
+_ENTITY_DERIVED: dict[tuple[str, str], dict[str, str]] = {}
+
+
 def entity_derived(type_schema: TypeSchema) -> dict[str, str]:
+    """Memoised per schema version (every item of a type derives the same), see _entity_derived.
+    Callers must not change the answer."""
+    key = (type_schema.type_id, type_schema.content_sha256)
+    derived = _ENTITY_DERIVED.get(key)
+    if derived is None:
+        if len(_ENTITY_DERIVED) > 4096:
+            _ENTITY_DERIVED.clear()
+        derived = _ENTITY_DERIVED[key] = _entity_derived(type_schema)
+    return derived
+
+
+def _entity_derived(type_schema: TypeSchema) -> dict[str, str]:
     """brickEntityType (top class), brickEntitySubType (the type) and brickEntityName, from the
     schema's defaults as the schema service generates them, else from its metadata."""
     namespace = type_schema.type_id.split("__", 1)[0]

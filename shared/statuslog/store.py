@@ -11,8 +11,8 @@ never written over another, so a chunk that runs again after a crash neither dup
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from enum import StrEnum
+from typing import NamedTuple
 
 import asyncpg
 
@@ -81,6 +81,14 @@ FROM (SELECT {entry("'Requested'", "now()")} || {entry("'Processing'", "now()")}
      unnest($5::text[], $6::text[], $7::text[]) WITH ORDINALITY
          AS u(item_id, state, message, position)
 """
+# Within the transaction that recorded them: records whose item the upsert did not write after
+# all. Their last history entry (Completed, not yet committed) becomes Failed.
+CORRECT_TO_FAILED = f"""
+UPDATE status_logs
+SET state = 'Failed', message = $4, state_history = (state_history - (-1)) || h.failed
+FROM (SELECT {entry("'Failed'", "clock_timestamp()")} AS failed) AS h
+WHERE transaction_id = $1 AND item_kind = $2 AND item_id = ANY($3::text[])
+"""
 FAIL_UNFINISHED = f"""
 UPDATE status_logs
 SET state = 'Failed', message = $3, state_history = state_history || h.failed
@@ -98,8 +106,7 @@ ORDER BY position
 """
 
 
-@dataclass(frozen=True, slots=True)
-class Outcome:
+class Outcome(NamedTuple):  # a tuple: tens of thousands are made per batch
     item_id: str
     state: State
     message: str
@@ -158,6 +165,12 @@ async def insert_outcomes(
         item_kind,
         *_columns(outcomes),
     )
+
+
+async def correct_to_failed(
+    db: Executor, transaction_id: str, item_kind: str, item_ids: Sequence[str], message: str
+) -> None:
+    await db.execute(CORRECT_TO_FAILED, transaction_id, item_kind, list(item_ids), message)
 
 
 async def fail_unfinished(db: Executor, transaction_id: str, item_kind: str, message: str) -> None:
