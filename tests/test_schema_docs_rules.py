@@ -268,9 +268,17 @@ async def test_invalidate_cache(client: TestClient, make_token: TokenFactory) ->
     await answer(await client.put(f"{API}/invalidate", headers=reader), 403)
 
 
-async def test_sync_schema_errors(
+async def test_sync_schema(
     client: TestClient, synced: dict[str, str], make_token: TokenFactory
 ) -> None:
+    body = {"schemaType": "relationshiptypes", "schemaCollectionId": "BRICK_0_4"}
+    response = await client.post(f"{API}/sync?v=1.0", json=body, headers=synced)
+    [entry] = (await answer(response, 200))["data"]["relationshiptypes"]
+    assert entry["collId"] == "BRICK_0_4"
+    assert entry["response"]["reason"] == (
+        "Attempted '3' schemas: inserted '0' schemas, updated '0' schemas, '0' failed"
+    )
+    assert entry["response"]["success"] == []
     # The page's own body has empty strings: a mandatory field is missing.
     empty = {"schemaType": "", "schemaCollectionId": ""}
     await answer(await client.post(f"{API}/sync", json=empty, headers=synced), 400)
