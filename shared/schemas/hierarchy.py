@@ -16,6 +16,7 @@ from typing import Any
 import asyncpg
 
 from shared.errors import BadRequest, PayloadTooLarge, Unprocessable
+from shared.schemas import store
 
 MAX_NODES = 10000
 STORED = """
@@ -120,10 +121,12 @@ async def hierarchy(db: asyncpg.Pool | asyncpg.Connection, collection_id: str) -
 
 
 async def merge(pool: asyncpg.Pool, collection_id: str, body: Any) -> list[Any]:
-    """Merge a posted hierarchy (the caller holds the collection's lock role-checked)."""
+    """Merge a posted hierarchy (the caller has checked the role)."""
     edges = parse_tree(body)
     ids = [child for child, _ in edges]
     async with pool.acquire() as conn, conn.transaction():
+        # Two merges at once could each close half a cycle: they take turns.
+        await conn.execute(store.LOCK_COLLECTION, collection_id)
         known = {r["type_id"] for r in await conn.fetch(ACTIVE_IDS, collection_id, ids)}
         unknown = [i for i in ids if i not in known]
         if unknown:
