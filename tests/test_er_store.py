@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import asyncio
 
+import asyncpg
+
 from shared.er import store
+from shared.er.batches import ENTITIES, BatchRequest
+from shared.er.chunks import writer_for
 from shared.er.items import EntityRow
 from shared.services import Services
+from shared.statuslog import store as statuslog
 from tests.conftest import TokenFactory
-from tests.er_helpers import ALL_SCOPES, create_schema_collection
+from tests.er_helpers import ALL_SCOPES, create_schema_collection, entity
 
 
 async def test_concurrent_upserts_of_the_same_rows_in_opposite_orders_do_not_deadlock(
@@ -35,3 +40,51 @@ async def test_concurrent_upserts_of_the_same_rows_in_opposite_orders_do_not_dea
         written = await asyncio.gather(write("T1", rows), write("T2", rows[::-1]))
         assert [len(ids) for ids in written] == [5000, 5000]
     assert await services.pool.fetchval("SELECT count(*) FROM er_entities") == 5000
+
+
+async def test_an_item_the_upsert_guard_skips_has_its_log_corrected_before_commit(
+    services: Services, make_token: TokenFactory
+) -> None:
+    """Logs are recorded before the rows (the upsert comes last in a chunk's transaction); an
+    item whose stored row turns out to have another type fails, with one final history entry."""
+    await make_token("alice", *ALL_SCOPES)
+    namespace = await create_schema_collection(services.pool, "Brick_0_4")
+    alice = await services.pool.fetchval("SELECT id FROM principals WHERE name = 'alice'")
+    await services.pool.execute(
+        "INSERT INTO er_collections (id, id_key, schema_collection_id, created_by)"
+        " VALUES ('c', 'c', 'Brick_0_4', $1)",
+        alice,
+    )
+    request = BatchRequest("T1", "corr", "entity", 2, "c", "Brick_0_4", {"c": ["c", "Brick_0_4"]})
+    items = [entity(namespace, "kept", "AHU"), entity(namespace, "taken", "AHU")]
+    await statuslog.insert_requested(services.pool, "T1", "corr", "c", "entity", ["kept", "taken"])
+    write = writer_for(request, ENTITIES)
+    async with services.pool.acquire() as conn, conn.transaction():
+
+        async def record(conn: asyncpg.Connection, outcomes: list[statuslog.Outcome]) -> None:
+            await statuslog.record_outcomes(conn, "T1", "entity", outcomes)
+            # As if another batch had created 'taken' as a Fan between the look-up and now.
+            await conn.execute(
+                "INSERT INTO er_entities (collection_id, id, entity_type, derived, body,"
+                " transaction_id) VALUES ('c', 'taken', $1, '{}', '{}', 'T0')",
+                f"{namespace}__Fan",
+            )
+
+        outcomes = await write(conn, items, record)
+    assert [(o.item_id, o.state.value) for o in outcomes] == [
+        ("kept", "Completed"),
+        ("taken", "Failed"),
+    ]
+    logs = await services.pool.fetch(
+        "SELECT item_id, state, message, state_history FROM status_logs ORDER BY item_id"
+    )
+    assert [(log["item_id"], log["state"]) for log in logs] == [
+        ("kept", "Completed"),
+        ("taken", "Failed"),
+    ]
+    assert "send the item again" in logs[1]["message"]
+    for log in logs:
+        states = [entry["state"] for entry in log["state_history"]]
+        assert states == ["Requested", "Processing", log["state"]]
+    stored = await services.pool.fetchval("SELECT entity_type FROM er_entities WHERE id = 'taken'")
+    assert stored == f"{namespace}__Fan"
