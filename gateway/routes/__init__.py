@@ -5,10 +5,12 @@ from gateway.routes import (
     apollo_er,
     apollo_er_delete,
     apollo_er_reads,
+    apollo_graph,
     apollo_schema,
     apollo_schema_rules,
     apollo_schema_types,
     core,
+    export,
     status_logs,
     synapse,
 )
@@ -23,7 +25,9 @@ ALL_ROUTES = [
     apollo_er_reads.routes,
     apollo_er_delete.routes,
     apollo_changefeed.routes,
+    apollo_graph.routes,
     status_logs.routes,
+    export.routes,
 ]
 # Per-process state some route families keep (started after the services, stopped before).
 ROUTE_CONTEXTS = [apollo_changefeed.changefeed_ctx]

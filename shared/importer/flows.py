@@ -108,9 +108,9 @@ async def export_brick(api: Api, args: argparse.Namespace) -> int:
         sys.stdout.buffer.write(payload)
         sys.stdout.flush()
     if args.validate:
-        from shared.importer.brick import validate
+        from shared.importer.brick import release_of, validate
 
-        valid, text = validate(payload)
+        valid, text = validate(payload, release_of(payload))
         print(text, file=sys.stderr)
         return 0 if valid else 3
     return 0

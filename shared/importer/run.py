@@ -58,7 +58,8 @@ class FailureFile:
             return
         line = {"id": item_id, "reason": reason, **where}
         if item is not None:
-            line = {"line": item.line, **line, "item": item.body}
+            line = {"line": item.line, **line} if item.line is not None else line
+            line["item"] = item.body
         self._out.write(orjson.dumps(line).decode() + "\n")
         self._out.flush()
 

@@ -25,7 +25,7 @@ MAX_ID_LENGTH = 512
 
 @dataclass(frozen=True, slots=True)
 class Item:
-    line: int  # 1-based line (NDJSON) or row (CSV) of the input
+    line: int | None  # 1-based line (NDJSON) or row (CSV); None for an item made from a model
     body: dict[str, Any]
 
     @property

@@ -1,0 +1,154 @@
+"""An ER collection as a Brick model: the class and relation of each of its types (what an
+importer needs to map a Brick graph onto them), and the collection written back as Turtle.
+
+Export streams: entities and relationships are read in pages of ``PAGE`` by id and written
+as they come, so a collection of any size costs one page of memory."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+import asyncpg
+
+from shared.er.access import ErCollection
+
+BRICK = "https://brickschema.org/schema/Brick#"
+PAGE = 1000
+
+COLLECTION_RELEASE = """
+SELECT coalesce(synced_versions->>'entitytypes', release_version, pinned_version) AS release
+FROM schema_collections WHERE id = $1
+"""
+TYPES = """
+SELECT type_id, schema_type, metadata FROM type_schemas
+WHERE collection_id = $1 AND is_current AND active
+ORDER BY type_id
+"""
+ENTITY_PAGE = """
+SELECT id, entity_type, body->>'entityName' AS name FROM er_entities
+WHERE collection_id = $1 AND id > $2 ORDER BY id LIMIT $3
+"""
+RELATIONSHIP_PAGE = """
+SELECT id, relationship_type, source_entity_id, destination_collection_id, destination_entity_id
+FROM er_relationships
+WHERE collection_id = $1 AND id > $2 ORDER BY id LIMIT $3
+"""
+
+# An absolute IRI that Turtle can write between angle brackets as it is.
+_IRI = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:[^\s<>\"{}|\\^`]+")
+_LOCAL_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
+
+
+@dataclass(frozen=True, slots=True)
+class BrickTypes:
+    """The collection's current types: entity type -> Brick class, relationship type ->
+    relation and allowed pairs, with the class ancestry the pairs are checked against."""
+
+    schema_collection_id: str
+    release: str | None
+    entity_types: list[dict[str, Any]]
+    relationship_types: list[dict[str, Any]]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "schemaCollectionId": self.schema_collection_id,
+            "release": self.release,
+            "namespace": BRICK,
+            "entityTypes": self.entity_types,
+            "relationshipTypes": self.relationship_types,
+        }
+
+    def class_of(self) -> dict[str, str]:
+        return {t["typeId"]: t["class"] for t in self.entity_types}
+
+    def relation_of(self) -> dict[str, str]:
+        return {t["typeId"]: t["relation"] for t in self.relationship_types}
+
+
+async def brick_types(db: asyncpg.Pool, collection: ErCollection) -> BrickTypes:
+    schema_collection = collection.schema_collection_id
+    release = await db.fetchval(COLLECTION_RELEASE, schema_collection)
+    entities, relationships = [], []
+    for row in await db.fetch(TYPES, schema_collection):
+        meta, type_id = row["metadata"] or {}, row["type_id"]
+        local = type_id.split("__", 1)[-1]
+        if row["schema_type"] == "entitytypes":
+            entities.append(
+                {
+                    "typeId": type_id,
+                    "class": meta.get("class") or local,
+                    "ancestors": meta.get("ancestors") or [],
+                }
+            )
+        else:
+            relationships.append(
+                {
+                    "typeId": type_id,
+                    "relation": meta.get("relation") or local.split("_", 1)[0],
+                    "pairs": [[p["source"], p["destination"]] for p in meta.get("pairs", [])],
+                }
+            )
+    return BrickTypes(schema_collection, release, entities, relationships)
+
+
+def iri(collection_id: str, item_id: str) -> str:
+    """The node of an entity: its id when that is an IRI (an imported Brick node), else a URN
+    naming the collection and the id."""
+    if _IRI.fullmatch(item_id):
+        return f"<{item_id}>"
+    return f"<urn:brickyard:{quote(collection_id, safe='')}:{quote(item_id, safe='')}>"
+
+
+def brick_term(name: str) -> str:
+    return f"brick:{name}" if _LOCAL_NAME.fullmatch(name) else f"<{BRICK}{quote(name)}>"
+
+
+def literal(text: str) -> str:
+    escaped = (
+        text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r")
+    )
+    return f'"{escaped}"'
+
+
+async def _pages(db: asyncpg.Pool, sql: str, collection_id: str) -> AsyncIterator[list[Any]]:
+    after = ""
+    while True:
+        rows = await db.fetch(sql, collection_id, after, PAGE)
+        if not rows:
+            return
+        yield rows
+        after = rows[-1]["id"]
+
+
+async def turtle(db: asyncpg.Pool, collection: ErCollection) -> AsyncIterator[str]:
+    """The collection as Turtle, in pieces: a header, then entities, then relationships."""
+    types = await brick_types(db, collection)
+    class_of, relation_of = types.class_of(), types.relation_of()
+    yield (
+        f"# ER collection {collection.id}, schema collection {types.schema_collection_id}"
+        f" (Brick {types.release or 'unknown release'})\n"
+        f"@prefix brick: <{BRICK}> .\n"
+        "@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .\n\n"
+    )
+    name = collection.id
+    async for rows in _pages(db, ENTITY_PAGE, name):
+        lines = []
+        for row in rows:
+            kind = class_of.get(row["entity_type"]) or row["entity_type"].split("__", 1)[-1]
+            label = f" ;\n    rdfs:label {literal(row['name'])}" if row["name"] else ""
+            lines.append(f"{iri(name, row['id'])} a {brick_term(kind)}{label} .\n")
+        yield "".join(lines)
+    async for rows in _pages(db, RELATIONSHIP_PAGE, name):
+        lines = []
+        for row in rows:
+            relation = relation_of.get(row["relationship_type"])
+            if relation is None:  # its type left the schema collection: nothing to call it
+                continue
+            source = iri(name, row["source_entity_id"])
+            target = iri(row["destination_collection_id"], row["destination_entity_id"])
+            lines.append(f"{source} {brick_term(relation)} {target} .\n")
+        yield "".join(lines)
