@@ -25,6 +25,8 @@ TAGS = {
     "apollo_schema": "Apollo schema service",
     "schema_common": "Apollo schema service",
     "apollo_er": "Apollo ER service",
+    "apollo_graph": "Apollo graph service",
+    "apollo_changefeed": "Apollo change feed",
     "status_logs": "Apollo status logs",
     "operations": "Operations",
 }
@@ -32,6 +34,8 @@ ERROR_SCHEMAS = {
     "Synapse schema registry": "SynapseError",
     "Apollo schema service": "ApolloEnvelope",
     "Apollo ER service": "ApolloEnvelope",
+    "Apollo graph service": "ApolloEnvelope",
+    "Apollo change feed": "ApolloEnvelope",
     "Apollo status logs": "ApolloEnvelope",
 }
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})

@@ -5,6 +5,7 @@ from gateway.routes import (
     apollo_er,
     apollo_er_delete,
     apollo_er_reads,
+    apollo_graph,
     apollo_schema,
     apollo_schema_rules,
     apollo_schema_types,
@@ -24,6 +25,7 @@ ALL_ROUTES = [
     apollo_er_reads.routes,
     apollo_er_delete.routes,
     apollo_changefeed.routes,
+    apollo_graph.routes,
     status_logs.routes,
     export.routes,
 ]
