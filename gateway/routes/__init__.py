@@ -11,6 +11,8 @@ from gateway.routes import (
     apollo_schema_types,
     core,
     export,
+    failed_items,
+    jobs_list,
     status_logs,
     synapse,
 )
@@ -28,6 +30,8 @@ ALL_ROUTES = [
     apollo_graph.routes,
     status_logs.routes,
     export.routes,
+    failed_items.routes,
+    jobs_list.routes,
 ]
 # Per-process state some route families keep (started after the services, stopped before).
 ROUTE_CONTEXTS = [apollo_changefeed.changefeed_ctx]

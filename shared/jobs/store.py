@@ -23,6 +23,13 @@ VALUES ($1, $2, $3, $4, 'Queued', $5, $6)
 RETURNING *
 """
 GET_JOB = "SELECT * FROM jobs WHERE token = $1"
+# A principal's jobs, newest first, optionally of one state and kind (the dashboard's list).
+LIST_FOR_PRINCIPAL = """
+SELECT * FROM jobs
+WHERE principal_id = $1 AND ($2::text IS NULL OR state = $2) AND ($3::text IS NULL OR kind = $3)
+ORDER BY created_at DESC, token
+LIMIT $4
+"""
 # A key is honoured for 24 hours; an older job gives its key up to the new one.
 FIND_BY_IDEMPOTENCY_KEY = """
 SELECT * FROM jobs
@@ -151,6 +158,13 @@ async def insert(
 async def get(db: Executor, token: str) -> JobRecord | None:
     row = await db.fetchrow(GET_JOB, token)
     return JobRecord.from_row(row) if row else None
+
+
+async def list_for_principal(
+    db: Executor, principal_id: int, state: str | None, kind: str | None, limit: int
+) -> list[JobRecord]:
+    rows = await db.fetch(LIST_FOR_PRINCIPAL, principal_id, state, kind, limit)
+    return [JobRecord.from_row(row) for row in rows]
 
 
 async def find_by_idempotency_key(db: Executor, principal_id: int, key: str) -> JobRecord | None:
