@@ -10,6 +10,8 @@ from gateway.routes import (
     apollo_schema_rules,
     apollo_schema_types,
     core,
+    dashboard,
+    dashboard_apollo,
     export,
     failed_items,
     jobs_list,
@@ -32,6 +34,8 @@ ALL_ROUTES = [
     export.routes,
     failed_items.routes,
     jobs_list.routes,
+    dashboard.routes,
+    dashboard_apollo.routes,
 ]
 # Per-process state some route families keep (started after the services, stopped before).
 ROUTE_CONTEXTS = [apollo_changefeed.changefeed_ctx]

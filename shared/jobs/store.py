@@ -30,6 +30,15 @@ WHERE principal_id = $1 AND ($2::text IS NULL OR state = $2) AND ($3::text IS NU
 ORDER BY created_at DESC, token
 LIMIT $4
 """
+# How many of a principal's recent jobs finished in each of the last N minutes (0: this one).
+# Bounded by created_at too, so the (principal_id, created_at) index does the work.
+FINISHED_PER_MINUTE = """
+SELECT floor(extract(epoch FROM now() - finished_at) / 60)::int AS minutes_ago, count(*) AS n
+FROM jobs
+WHERE principal_id = $1 AND created_at > now() - make_interval(mins => $2 + 60)
+  AND finished_at > now() - make_interval(mins => $2)
+GROUP BY 1
+"""
 # A key is honoured for 24 hours; an older job gives its key up to the new one.
 FIND_BY_IDEMPOTENCY_KEY = """
 SELECT * FROM jobs
@@ -165,6 +174,15 @@ async def list_for_principal(
 ) -> list[JobRecord]:
     rows = await db.fetch(LIST_FOR_PRINCIPAL, principal_id, state, kind, limit)
     return [JobRecord.from_row(row) for row in rows]
+
+
+async def finished_per_minute(db: Executor, principal_id: int, minutes: int) -> list[int]:
+    """Jobs finished in each of the last ``minutes`` minutes, oldest first."""
+    counts = [0] * minutes
+    for row in await db.fetch(FINISHED_PER_MINUTE, principal_id, minutes):
+        if 0 <= row["minutes_ago"] < minutes:
+            counts[minutes - 1 - row["minutes_ago"]] = row["n"]
+    return counts
 
 
 async def find_by_idempotency_key(db: Executor, principal_id: int, key: str) -> JobRecord | None:

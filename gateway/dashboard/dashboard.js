@@ -1,0 +1,120 @@
+// The dashboard's only script: sign-in (the token stays in this tab's sessionStorage), loading
+// server-rendered fragments with the token as a Bearer header, and a few buttons that POST.
+"use strict";
+
+const KEY = "brickyard-token";
+const token = () => sessionStorage.getItem(KEY);
+const content = () => document.getElementById("content");
+let refreshTimer = null;
+
+function showSignIn(message) {
+  document.getElementById("signin").hidden = false;
+  document.getElementById("signout").hidden = true;
+  document.getElementById("who").textContent = "";
+  document.getElementById("signin-error").textContent = message || "";
+  content().hidden = true;
+}
+
+async function call(method, url) {
+  return fetch(url, {
+    method,
+    headers: { Authorization: "Bearer " + token(), Accept: "text/html, application/json" },
+  });
+}
+
+async function errorText(response) {
+  try {
+    const body = await response.json();
+    return (body.error && body.error.message) || (body.status && body.status.message) || response.statusText;
+  } catch (_) {
+    return response.statusText;
+  }
+}
+
+async function load() {
+  clearTimeout(refreshTimer);
+  const main = content();
+  const response = await call("GET", main.dataset.fragment);
+  if (response.status === 401) {
+    sessionStorage.removeItem(KEY);
+    showSignIn("That token was refused: " + (await errorText(response)));
+    return;
+  }
+  if (!response.ok) {
+    main.innerHTML = "";
+    const p = document.createElement("p");
+    p.className = "error";
+    p.textContent = response.status + ": " + (await errorText(response));
+    main.appendChild(p);
+    return;
+  }
+  const notice = document.getElementById("notice");
+  main.innerHTML = await response.text();
+  if (notice) main.prepend(notice);
+  wire(main);
+  const refresh = main.querySelector("[data-refresh]");
+  if (refresh) refreshTimer = setTimeout(load, Number(refresh.dataset.refresh));
+}
+
+function wire(root) {
+  for (const button of root.querySelectorAll("[data-post]")) {
+    button.addEventListener("click", async () => {
+      if (button.dataset.confirm && !window.confirm(button.dataset.confirm)) return;
+      button.disabled = true;
+      const response = await call("POST", button.dataset.post);
+      let text = response.ok ? "Done." : response.status + ": " + (await errorText(response.clone()));
+      if (response.ok) {
+        const body = await response.json();
+        const data = body.data || body;
+        if (data.tracker) text = body.status.message + ". Follow it: ";
+        else if (data.jobState) text = "Job " + data.jobState + (data.jobCanceling ? " (cancelling)" : "");
+        showNotice(text, data.tracker);
+      } else {
+        showNotice(text);
+      }
+      await load();
+    });
+  }
+}
+
+function showNotice(text, link) {
+  let notice = document.getElementById("notice");
+  if (!notice) {
+    notice = document.createElement("p");
+    notice.id = "notice";
+    notice.setAttribute("role", "status");
+  }
+  notice.textContent = text;
+  if (link) {
+    const a = document.createElement("a");
+    const url = new URL(link, location.href);
+    a.href = "/dashboard/logs" + url.search;
+    a.textContent = "status logs";
+    notice.appendChild(a);
+  }
+  content().prepend(notice);
+}
+
+async function signedIn() {
+  document.getElementById("signin").hidden = true;
+  document.getElementById("signout").hidden = false;
+  content().hidden = false;
+  const who = await call("GET", "/dashboard/fragments/whoami");
+  if (who.ok) document.getElementById("who").textContent = await who.text();
+  await load();
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  document.getElementById("signin").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    sessionStorage.setItem(KEY, document.getElementById("token").value.trim());
+    document.getElementById("token").value = "";
+    await signedIn();
+  });
+  document.getElementById("signout").addEventListener("click", () => {
+    sessionStorage.removeItem(KEY);
+    showSignIn("Signed out.");
+  });
+  if (token()) signedIn();
+  else showSignIn();
+});
