@@ -23,6 +23,7 @@ run: $(INSTALLED)
 	$(BIN)/brickyard run
 
 test: $(INSTALLED)
+	@sh tests/ensure_chromium.sh
 	$(BIN)/python -m pytest
 
 lint: $(INSTALLED)
