@@ -178,8 +178,11 @@ async def fail_unfinished(db: Executor, transaction_id: str, item_kind: str, mes
     await db.execute(FAIL_UNFINISHED, transaction_id, item_kind, message)
 
 
+_STATES = {state.value: state for state in State}  # a dict look-up, not an Enum call per row
+
+
 def _outcome(row: asyncpg.Record) -> Outcome:
-    return Outcome(row["item_id"], State(row["state"]), row["message"])
+    return Outcome(row["item_id"], _STATES[row["state"]], row["message"])
 
 
 async def final_outcomes(db: Executor, transaction_id: str, item_kind: str) -> dict[str, Outcome]:
