@@ -5,6 +5,7 @@ from gateway.routes import (
     apollo_er,
     apollo_er_delete,
     apollo_er_reads,
+    apollo_er_sparql,
     apollo_graph,
     apollo_schema,
     apollo_schema_rules,
@@ -30,6 +31,7 @@ ALL_ROUTES = [
     apollo_er_delete.routes,
     apollo_changefeed.routes,
     apollo_graph.routes,
+    apollo_er_sparql.routes,
     status_logs.routes,
     export.routes,
     failed_items.routes,
@@ -38,4 +40,4 @@ ALL_ROUTES = [
     dashboard_apollo.routes,
 ]
 # Per-process state some route families keep (started after the services, stopped before).
-ROUTE_CONTEXTS = [apollo_changefeed.changefeed_ctx]
+ROUTE_CONTEXTS = [apollo_changefeed.changefeed_ctx, apollo_er_sparql.sparql_ctx]
