@@ -25,19 +25,17 @@ TAGS = {
     "apollo_schema": "Apollo schema service",
     "schema_common": "Apollo schema service",
     "apollo_er": "Apollo ER service",
+    "export": "Apollo ER service",
+    "failed_items": "Apollo ER service",
     "apollo_graph": "Apollo graph service",
     "apollo_changefeed": "Apollo change feed",
     "status_logs": "Apollo status logs",
+    "jobs_list": "Jobs",
+    "dashboard": "Dashboard",
     "operations": "Operations",
 }
-ERROR_SCHEMAS = {
-    "Synapse schema registry": "SynapseError",
-    "Apollo schema service": "ApolloEnvelope",
-    "Apollo ER service": "ApolloEnvelope",
-    "Apollo graph service": "ApolloEnvelope",
-    "Apollo change feed": "ApolloEnvelope",
-    "Apollo status logs": "ApolloEnvelope",
-}
+ERROR_SCHEMAS = {tag: "ApolloEnvelope" for tag in TAGS.values() if tag.startswith("Apollo")}
+ERROR_SCHEMAS["Synapse schema registry"] = "SynapseError"
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 # {name} or {name:regex} in an aiohttp path, as its compiled pattern spells it.
 _VARIABLE = re.compile(r"\(\?P<(\w+)>(.*?)\)")
