@@ -13,6 +13,7 @@ from gateway.routes import (
     core,
     dashboard,
     dashboard_apollo,
+    er_files,
     export,
     failed_items,
     jobs_list,
@@ -38,6 +39,7 @@ ALL_ROUTES = [
     jobs_list.routes,
     dashboard.routes,
     dashboard_apollo.routes,
+    er_files.routes,
 ]
 # Per-process state some route families keep (started after the services, stopped before).
 ROUTE_CONTEXTS = [apollo_changefeed.changefeed_ctx, apollo_er_sparql.sparql_ctx]

@@ -15,6 +15,7 @@ from gateway.http import (
     transaction_id,
 )
 from gateway.keys import REQUEST_ID
+from gateway.routes.er_files import batch_body
 from shared.er import acl, reads
 from shared.er.access import ErCollection, ErCollections, Role
 from shared.er.batches import (
@@ -116,7 +117,7 @@ def batch_items(body: object) -> object:
 async def upsert(request: web.Request, kind: BatchKind) -> web.Response:
     """207 with every item's outcome, or with ``async: true`` 202 and the job's token."""
     name, is_async = header_collection(request), async_header(request)
-    items = parse_items(batch_items(await read_json(request)), kind, is_async)
+    items = parse_items(batch_items(await batch_body(request)), kind, is_async)
     transaction = transaction_id(request)
     batch = Submission(
         principal(request), kind, name, items, transaction, correlation_id(request),

@@ -1,0 +1,46 @@
+"""Uploads for the Apollo file-import calls, and the body of a batch that names a file."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from gateway.http import apollo_response, principal, read_json, requires_scope, services
+from shared.er.files import file_content, file_name, items_of, save_file
+from shared.errors import PayloadTooLarge
+
+routes = web.RouteTableDef()
+FILE_HEADER = "fileName"
+
+
+async def raw_body(request: web.Request) -> bytes:
+    limit = services(request).settings.max_body_bytes
+    try:
+        return await request.read()
+    except web.HTTPRequestEntityTooLarge as exc:
+        raise PayloadTooLarge(f"The request body is over the {limit} byte limit") from exc
+
+
+async def batch_body(request: web.Request) -> Any:
+    """A batch's items: the JSON body, or with a ``fileName`` header the file's."""
+    name = request.headers.get(FILE_HEADER)
+    if name is None:
+        return await read_json(request)
+    name = file_name(name)
+    content = await file_content(
+        services(request).pool, principal(request).id, name, await raw_body(request)
+    )
+    return items_of(name, content, csv=request.query.get("v") == "1.1")
+
+
+@routes.put("/apollo/er/files/{name}")
+@requires_scope("apollo_write")
+async def upload(request: web.Request) -> web.Response:
+    """Keep a file for a later import call naming it (201); a second upload replaces it."""
+    name = file_name(request.match_info["name"])
+    content = await raw_body(request)
+    await save_file(services(request).pool, principal(request).id, name, content)
+    return apollo_response(
+        request, {"fileName": name, "size": len(content)}, status=201, message="Uploaded"
+    )
