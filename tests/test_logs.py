@@ -15,8 +15,10 @@ import structlog
 from aiohttp.test_utils import TestClient
 from structlog.testing import capture_logs
 
+from gateway.keys import SERVICES
 from shared.settings import Settings
 from tests.conftest import TokenFactory, bearer
+from tests.er_helpers import ALL_SCOPES, entity, two_collections, upsert_ok
 from tests.faults import free_port
 from tests.processes import command_env
 
@@ -47,6 +49,7 @@ async def test_each_job_outcome_is_one_line(
 ARQ_LINE = """
 import logging, sys
 from shared.logging import configure_logging
+from gateway.keys import SERVICES
 from shared.settings import Settings
 configure_logging(Settings(log_format="json"), process="worker")
 logging.getLogger("arq.worker").info("%6.2fs → %s(%s)%s", 0.01, "{token}:selftest", "", "")
@@ -100,3 +103,16 @@ async def test_brickyard_run_says_it_is_up_only_once_the_gateway_is_ready(
     finally:
         process.send_signal(signal.SIGTERM)
         await asyncio.to_thread(process.wait, 15)
+
+
+async def test_a_job_run_in_the_gateway_has_its_one_outcome_line_too(
+    client: TestClient, make_token: TokenFactory
+) -> None:
+    token = await make_token("alice", *ALL_SCOPES)
+    namespace = await two_collections(client, client.app[SERVICES].pool, token)
+    with capture_logs(processors=[structlog.contextvars.merge_contextvars]) as lines:
+        await upsert_ok(client, token, "entities", "august_14_81", [entity(namespace, "a", "AHU")])
+    [outcome] = [line for line in lines if line["event"] in OUTCOME_EVENTS]
+    assert outcome["event"] == "job complete"
+    assert outcome["job_kind"] == "er_upsert_entities"
+    assert len(outcome["job_token"]) == 32

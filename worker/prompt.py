@@ -231,6 +231,14 @@ class PromptWorker(Worker):
                 500,
                 f"No worker runs jobs of kind '{context.job.kind}'",
             )
+            log.error(
+                "job ended",
+                job_token=context.token,
+                job_kind=context.job.kind,
+                state=outcome.state.value,
+                status=outcome.error_status,
+                reason=outcome.error_message,
+            )
         else:
             outcome = await run_claimed(context, kind)
         # The handler is done: from here on only the outcome's write holds the job.

@@ -119,6 +119,7 @@ class JobService:
         job, is_new = await self._record(kind, principal, request, idempotency, work)
         if is_new:
             count_job(kind, JobState.COMPLETE.value, time.monotonic() - began)
+            log.info("job complete", job_token=job.token, job_kind=kind, ran_in="gateway")
             return dataclasses.replace(job, state=JobState.COMPLETE, result=done["result"])
         log.info("idempotent replay", job_token=job.token, job_kind=kind)
         return job if job.done else await self.wait(job.token)
