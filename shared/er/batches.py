@@ -116,7 +116,8 @@ async def _prepare(services: Services, batch: Submission) -> BatchRequest:
     named = {batch.collection_name: collection}
     if batch.kind is RELATIONSHIPS:
         destinations = destination_names(batch.items, collection)
-        named |= await collections.require_each(principal_id, destinations, Role.readonly)
+        if destinations:  # most batches stay in one collection: no query for none
+            named |= await collections.require_each(principal_id, destinations, Role.readonly)
     return BatchRequest(
         transactionId=batch.transaction_id,
         correlationId=batch.correlation_id,
