@@ -1,0 +1,65 @@
+"""Synchronous batches run in the gateway: one transaction, whole status logs, a job row."""
+
+from __future__ import annotations
+
+from aiohttp.test_utils import TestClient
+
+from shared.services import Services
+from tests.conftest import TokenFactory, bearer
+from tests.er_helpers import ALL_SCOPES, entity, two_collections
+
+HERE = "august_14_81"
+
+
+async def test_a_synchronous_batch_is_written_logged_and_recorded_as_a_complete_job(
+    client: TestClient, services: Services, make_token: TokenFactory
+) -> None:
+    """No worker runs here: the 207 comes from the gateway alone."""
+    token = await make_token("alice", *ALL_SCOPES)
+    ns = await two_collections(client, services.pool, token)
+    items = [entity(ns, "a", "AHU"), entity(ns, "b", "Nothing"), entity(ns, "c", "Fan")]
+    headers = {**bearer(token), "ercollectionid": HERE, "async": "false"}
+    response = await client.post("/apollo/er/entities", json=items, headers=headers)
+    body = await response.json()
+    assert response.status == 207, body
+    responses = body["data"]["responses"]
+    assert [s["id"] for s in responses["success"]] == ["a", "c"]
+    assert [f["id"] for f in responses["failure"]] == ["b"]
+    logs = await services.pool.fetch(
+        "SELECT item_id, state, position, state_history FROM status_logs ORDER BY position"
+    )
+    assert [(log["item_id"], log["state"], log["position"]) for log in logs] == [
+        ("a", "Completed", 0), ("b", "Failed", 1), ("c", "Completed", 2),
+    ]  # fmt: skip
+    for log in logs:
+        assert [e["state"] for e in log["state_history"]] == [
+            "Requested",
+            "Processing",
+            log["state"],
+        ]
+    job = await services.pool.fetchrow("SELECT kind, state, request, result FROM jobs")
+    assert (job["kind"], job["state"]) == ("er_upsert_entities", "COMPLETE")
+    assert job["request"]["transactionId"] == body["transactionId"]
+    assert job["result"]["responses"] == responses
+    assert await services.pool.fetchval("SELECT count(*) FROM er_batches") == 0
+    assert await services.redis.zcard(services.settings.queue_name) == 0  # nothing queued
+
+
+async def test_a_replayed_idempotency_key_answers_the_first_synchronous_batch_again(
+    client: TestClient, services: Services, make_token: TokenFactory
+) -> None:
+    token = await make_token("alice", *ALL_SCOPES)
+    ns = await two_collections(client, services.pool, token)
+    items = [entity(ns, "a", "AHU")]
+    headers = {**bearer(token), "ercollectionid": HERE, "Idempotency-Key": "load-a"}
+    answers = []
+    for _ in range(2):
+        response = await client.post("/apollo/er/entities", json=items, headers=headers)
+        assert response.status == 207
+        answers.append(await response.json())
+    assert answers[0]["data"] == answers[1]["data"]
+    assert await services.pool.fetchval("SELECT count(*) FROM jobs") == 1
+    assert await services.pool.fetchval("SELECT count(*) FROM status_logs") == 1
+    changed = [entity(ns, "a", "AHU", entityName="other")]
+    response = await client.post("/apollo/er/entities", json=changed, headers=headers)
+    assert response.status == 422
