@@ -6,12 +6,16 @@ import asyncio
 import signal
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import asdict
 from typing import Any
 
+import asyncpg
 from aiohttp.test_utils import TestClient
 
 from gateway.keys import SERVICES
+from shared.er.batches import ENTITIES, BatchRequest
 from shared.services import Services
+from shared.statuslog import store as statuslog
 from tests.conftest import TokenFactory, bearer
 from tests.er_helpers import (
     ALL_SCOPES,
@@ -346,3 +350,44 @@ async def test_a_batch_given_up_after_interrupted_attempts_fails_every_item(
     assert [r["state"] for r in logs] == ["Failed"] * 3
     assert all("interrupted" in r["message"] for r in logs)
     assert await services.pool.fetchval("SELECT count(*) FROM er_entities") == 0
+
+
+async def test_a_batch_staged_before_chunks_existed_is_split_and_completes(
+    client: TestClient,
+    services: Services,
+    make_token: TokenFactory,
+    run_jobs: Callable[[], Awaitable[None]],
+) -> None:
+    """A batch accepted by a gateway of before migration 007 (items in er_batches.items)."""
+    token = await make_token("alice", *ALL_SCOPES)
+    ns = await two_collections(client, services.pool, token)
+    principal = await services.auth.authenticate(token)
+    items = [entity(ns, f"e{i:04}", "AHU") for i in range(2500)]
+    request = BatchRequest(
+        "LEGACY", "corr", "entity", len(items), HERE, "Brick_0_4",
+        {HERE: [HERE, "Brick_0_4"]},
+    )  # fmt: skip
+
+    async def stage_as_before(conn: asyncpg.Connection, job_token: str) -> None:
+        await conn.execute(
+            "INSERT INTO er_batches (transaction_id, collection_id, item_kind, items, job_token)"
+            " VALUES ('LEGACY', $1, 'entity', $2, $3)",
+            HERE, items, job_token,
+        )  # fmt: skip
+        await statuslog.insert_requested(
+            conn, "LEGACY", "corr", HERE, "entity", [i["id"] for i in items]
+        )
+
+    job = await services.jobs.submit(
+        ENTITIES.job_kind, principal, asdict(request), stage=stage_as_before
+    )
+    await run_jobs()
+    done = await services.pool.fetchrow(
+        "SELECT state, result FROM jobs WHERE token = $1", job.token
+    )
+    assert done["state"] == "COMPLETE"
+    assert len(done["result"]["responses"]["success"]) == 2500
+    logs = await services.pool.fetchrow(ONE_FINAL_ENTRY_EACH, "LEGACY")
+    assert (logs["total"], logs["completed"], logs["one_final"]) == (2500, 2500, 2500)
+    assert await services.pool.fetchval("SELECT count(*) FROM er_entities") == 2500
+    assert await services.pool.fetchval("SELECT count(*) FROM er_batch_chunks") == 0
