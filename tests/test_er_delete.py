@@ -76,6 +76,8 @@ async def test_cascade_deletes_the_relationships_and_logs_each_item(
     assert {(r["requestAction"], r["state"]) for r in records} == {("Delete", "Completed")}
     assert sorted(r["serviceData"].get("entityId") or r["serviceData"]["relationshipId"]
                   for r in records) == ["a", "b", "fan"]  # fmt: skip
+    summary = await client.get(f"/apollo/status/{body['transactionId']}", headers=bearer(token))
+    assert (await summary.json())["data"]["requestAction"] == "Delete"
     feed = await client.get("/apollo/changefeed/logs", headers=headers(token, "c1"))
     deleted = [e for e in (await feed.json())["data"] if e["notificationType"] == "Deleted"]
     assert {(e["entityId"], e["relationshipId"]) for e in deleted} == {

@@ -30,7 +30,7 @@ END
 RECORD_COLUMNS = f"l.*, ({PAYLOAD}) AS payload"
 TRANSACTION = """
 SELECT l.item_kind, l.state, l.message, l.retry_count, l.correlation_id, l.collection_id,
-       l.enqueued_at, l.received_at
+       l.enqueued_at, l.received_at, l.request_action
 FROM status_logs l
 WHERE l.transaction_id = $2
   AND l.collection_id IN (SELECT collection_id FROM er_collection_grants WHERE principal_id = $1)
@@ -110,7 +110,7 @@ async def transaction_summary(
         "enqueuedTimestamp": iso(min(row["enqueued_at"] for row in rows)),
         "receivedTimestamp": iso(min(received)) if received else None,
         "messageType": "Request",
-        "requestAction": "Upsert",
+        "requestAction": rows[0]["request_action"],  # Upsert, or Delete (shared/er/delete.py)
         "state": overall_state(states),
         "requestObject": REQUEST_OBJECTS[kind],
         "transactionIDList": [transaction_id],
