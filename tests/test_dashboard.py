@@ -95,6 +95,9 @@ async def test_a_tracker_url_is_a_page_in_a_browser_and_failed_items_can_be_retr
     await page.locator("#logs tr", has_text="r1").filter(has_text="Failed").wait_for()
     await page.locator("#logs tr", has_text="r0").filter(has_text="Completed").wait_for()
     await page.screenshot(path=browser.screenshot_path("tracker"), full_page=True)
+    await page.set_viewport_size({"width": 1000, "height": 360})  # the README's picture
+    await page.screenshot(path=browser.screenshot_path("tracker-small"))
+    await page.set_viewport_size({"width": 1366, "height": 800})
 
     # Search by entity id from the form.
     await page.get_by_role("link", name="Status logs").click()
