@@ -1,0 +1,56 @@
+"""The dashboard's pages over plain HTTP (these run without a browser): shells are public,
+fragments need a token, and a tracker URL is a page only for a browser that sends no token."""
+
+from __future__ import annotations
+
+from aiohttp.test_utils import TestClient
+
+from shared.services import Services
+from tests.conftest import bearer
+from tests.er_helpers import ALL_SCOPES, entity, post_items
+from tests.import_helpers import small_collection
+
+BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+
+
+async def test_shells_are_public_and_fragments_need_a_token(client: TestClient, make_token) -> None:
+    for path in ("/dashboard/", "/dashboard/jobs?state=FAILED", "/dashboard/logs"):
+        page = await client.get(path)
+        assert page.status == 200 and page.content_type == "text/html"
+        text = await page.text()
+        assert 'for="token">Token</label>' in text and "https://" not in text  # nothing from a CDN
+    script = await client.get("/dashboard/static/dashboard.js")
+    assert script.status == 200 and "sessionStorage" in await script.text()
+    assert (await client.get("/dashboard/fragments/overview")).status == 401
+    token = await make_token("alice", "view")
+    overview = await client.get("/dashboard/fragments/overview", headers=bearer(token))
+    assert overview.status == 200 and "queue depth" in await overview.text()
+    jobs = await client.get("/dashboard/fragments/jobs?state=bogus", headers=bearer(token))
+    assert jobs.status == 400
+
+
+async def test_a_tracker_url_is_a_page_for_browsers_and_json_for_everyone_else(
+    client: TestClient, services: Services, make_token
+) -> None:
+    token = await make_token("alice", *ALL_SCOPES)
+    ns = await small_collection(client, services.pool, token)
+    answer = await post_items(client, token, "entities", "site", [entity(ns, "ahu-1", "AHU")])
+    tracker = (await answer.json())["data"]["responses"]["success"][0]["tracker"]
+    path = "/" + tracker.split("://", 1)[1].split("/", 1)[1]
+
+    page = await client.get(path, headers={"Accept": BROWSER_ACCEPT})
+    assert page.status == 200 and page.content_type == "text/html"
+    assert "/dashboard/fragments/logs?entityid=ahu-1&amp;transactionid=" in await page.text()
+    # The docs' path form, too.
+    page = await client.get("/apollo/status/entity/ahu-1/logs", headers={"Accept": BROWSER_ACCEPT})
+    assert "/dashboard/fragments/logs?entityid=ahu-1" in await page.text()
+
+    for headers in ({}, {"Accept": "*/*"}, {"Accept": "application/json"}):
+        refused = await client.get(path, headers=headers)  # an API client without a token
+        assert refused.status == 401 and refused.content_type == "application/json"
+    with_token = await client.get(path, headers={**bearer(token), "Accept": BROWSER_ACCEPT})
+    assert with_token.content_type == "application/json"
+    assert (await with_token.json())["data"][0]["state"] == "Completed"
+
+    fragment = await client.get("/dashboard/fragments/logs?entityid=ahu-1", headers=bearer(token))
+    assert "Completed" in await fragment.text()
