@@ -52,6 +52,16 @@ JOB_STATUS = {
     "504": "The job timed out",
 }
 ER_ITEMS = {"type": "array", "items": OBJECT}
+# The graph pages page with `first` (size) and `after` (the last continuationToken).
+GRAPH_PAGE = [
+    ER_COLLECTION,
+    header("first", {"type": "integer", "minimum": 1}, "Page size"),
+    header("after", TEXT, "The previous page's continuationToken (0 or empty: the first page)"),
+]
+GRAPH_READ = [*GRAPH_PAGE, SYSTEM_DATA]
+EXPAND = query("$expand", TEXT, "rType:{type|ALL}($expand=eType:{type|ALL}(...))")
+GRAPH_READS = ("graph_relationships", "graph_relationships_of_type", "graph_relationships_query")
+GRAPH_EXPANDS = ("graph_entities", "graph_entities_of_type", "graph_entities_query")
 
 PARAMETERS: dict[str, list[Parameter]] = {
     "core.start_selftest": [query("wait", FLAG, "Wait for the job's outcome"), IDEMPOTENCY],
@@ -67,6 +77,38 @@ PARAMETERS: dict[str, list[Parameter]] = {
     "apollo_er_reads.item_handler": [ER_COLLECTION, SYSTEM_DATA],
     "apollo_er_reads.versions_handler": [ER_COLLECTION, SYSTEM_DATA, *PAGE],
     "status_logs.get_logs": [ER_COLLECTION, *PAGE],
+    "apollo_er_delete.delete_entity_route": [
+        ER_COLLECTION,
+        query("cascade", FLAG, "Also delete the relationships that reference the entity"),
+    ],
+    "apollo_er_delete.delete_relationship_route": [ER_COLLECTION],
+    "apollo_changefeed.changefeed_logs": [
+        header("erCollectionId", TEXT, "The ER collection whose feed to read"),
+        query("startSequenceId", {"type": "integer", "minimum": 0}, "From this sequence id"),
+        query("endSequenceId", {"type": "integer", "minimum": 0}, "Up to this sequence id"),
+        query("startTime", TEXT, "ISO-8601; no offset means UTC"),
+        query("endTime", TEXT, "ISO-8601; no offset means UTC"),
+        query("limit", {"type": "integer", "minimum": 1}, "Page size"),
+        header("continuationToken", TEXT, "The previous page's continuationToken"),
+        header("Last-Event-ID", TEXT, "With Accept: text/event-stream, resume after this id"),
+    ],
+    **{f"apollo_graph.{name}": GRAPH_READ for name in GRAPH_READS},
+    **{f"apollo_graph.{name}": [*GRAPH_READ, EXPAND] for name in GRAPH_EXPANDS},
+    "apollo_graph.graph_reachable": [
+        *GRAPH_READ,
+        query("relationshipType", TEXT, "Comma-separated type ids, NS__relation or relations"),
+        query("direction", {"type": "string", "enum": ["out", "in"]}, "Default out"),
+        query("maxDepth", {"type": "integer", "minimum": 1, "maximum": 100}, "Default 10"),
+    ],
+    "apollo_graph.graph_search_entities": GRAPH_PAGE,
+    "apollo_graph.graph_search_relationships": GRAPH_PAGE,
+    "apollo_er_sparql.sparql_get": [
+        query("query", TEXT, "A SPARQL 1.1 query (read-only)"),
+        query("timeout", {"type": "number", "exclusiveMinimum": 0, "maximum": 10}, "Seconds"),
+    ],
+    "apollo_er_sparql.sparql_post": [
+        query("timeout", {"type": "number", "exclusiveMinimum": 0, "maximum": 10}, "Seconds"),
+    ],
 }
 
 BODIES: dict[str, Body] = {
@@ -109,6 +151,10 @@ BODIES: dict[str, Body] = {
     ),
     "apollo_er.upsert_entities": Body(ER_ITEMS),
     "apollo_er.upsert_relationships": Body(ER_ITEMS),
+    "apollo_graph.graph_search_entities": Body({"type": "object", "properties": {"query": OBJECT}}),
+    "apollo_graph.graph_search_relationships": Body(
+        {"type": "object", "properties": {"query": OBJECT}}
+    ),
 }
 
 SUCCESS: dict[str, dict[str, str]] = {
