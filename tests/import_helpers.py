@@ -27,16 +27,20 @@ class Cli:
         # The token travels in the environment, as a user would keep it out of shell history.
         return {**os.environ, "BRICKYARD_URL": self.url, "BRICKYARD_TOKEN": self.token}
 
-    async def start(self, *args: str) -> asyncio.subprocess.Process:
+    async def start(self, *args: str, stdin: int | None = None) -> asyncio.subprocess.Process:
         return await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "shared.cli", *args,
+            sys.executable, "-m", "shared.cli", *args, stdin=stdin,
             env=self.env(), stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
         )  # fmt: skip
 
-    async def run(self, *args: str, timeout_s: float = 180) -> tuple[int, str, str]:
+    async def run(
+        self, *args: str, timeout_s: float = 180, stdin: bytes | None = None
+    ) -> tuple[int, str, str]:
         """(exit code, stdout, stderr) of one command run to its end."""
-        process = await self.start(*args)
-        out, err = await asyncio.wait_for(process.communicate(), timeout_s)
+        process = await self.start(
+            *args, stdin=asyncio.subprocess.PIPE if stdin is not None else None
+        )
+        out, err = await asyncio.wait_for(process.communicate(stdin), timeout_s)
         return process.returncode or 0, out.decode(), err.decode()
 
 

@@ -6,6 +6,7 @@ import asyncio
 import signal
 from pathlib import Path
 
+import orjson
 from aiohttp.test_utils import TestClient
 
 from shared.services import Services
@@ -71,6 +72,28 @@ async def test_failed_items_go_to_the_failures_file_with_their_reason(
     assert failed["id"] == "ahu-2" and failed["line"] == 4
     assert "Spaceship" in failed["reason"]
     assert failed["item"] == items[2]
+
+
+async def test_relationships_from_stdin(
+    client: TestClient, services: Services, make_token, background_worker, tmp_path: Path
+) -> None:
+    cli = await live_cli(client, make_token)
+    namespace = await small_collection(client, services.pool, cli.token)
+    source = write_ndjson(tmp_path / "ahus.ndjson", ahus(namespace, 3))
+    assert (await cli.run("import", "entities", str(source), "--ercollection", "site"))[0] == 0
+    links = [
+        {
+            "id": f"feeds-{n}", "sourceEntityId": f"ahu-{n}", "destinationEntityId": f"ahu-{n + 1}",
+            "relationshipType": f"{namespace}__feeds_Equipment_Equipment",
+        }
+        for n in range(2)
+    ]  # fmt: skip
+    lines = b"".join(orjson.dumps(link) + b"\n" for link in links)
+    code, out, err = await cli.run(
+        "import", "relationships", "-", "--ercollection", "site", stdin=lines
+    )
+    assert code == 0 and "2 items, 2 stored, 0 failed" in out, err
+    assert await count_rows(services.pool, "er_relationships", "site") == 2
 
 
 async def test_an_interrupted_import_resumes(
