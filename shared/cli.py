@@ -199,7 +199,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return COMMANDS[args.command](settings, args)
     except (OSError, asyncpg.PostgresError, redis.exceptions.RedisError) as error:
-        # A server that is down, refuses the login or lacks the database, at start-up.
+        # A server that is down, refuses the login or lacks the database, at start-up: one
+        # line for the operator; BRICKYARD_LOG_LEVEL=debug shows the traceback as well.
+        if settings.log_level == "debug":
+            raise
         server = outage_of(error) or _SERVER_ERRORS.get(type(error).__module__.partition(".")[0])
         where = f"{server}: " if server else ""
         print(f"{prog}: {where}{error or type(error).__name__}", file=sys.stderr)
