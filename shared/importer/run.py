@@ -19,6 +19,9 @@ from shared.importer.progress import ProgressView
 from shared.importer.sources import Item
 
 MAX_BATCH = 10_000  # the gateway's limit for async: true
+# Below the gateway's default body limit (BRICKYARD_MAX_BODY_BYTES, 10 MiB): items of 1 KiB or
+# more would make a batch of 10000 a 413.
+MAX_BATCH_BYTES = 8 * 1024 * 1024
 POLL_S = 0.2
 FINAL_STATES = {"Completed", "Failed"}
 
@@ -68,9 +71,22 @@ class FailureFile:
             self._out.close()
 
 
-def batches_of(items: list[Item], size: int) -> list[list[Item]]:
+def batches_of(items: list[Item], size: int, max_bytes: int = MAX_BATCH_BYTES) -> list[list[Item]]:
+    """Consecutive batches of at most ``size`` items and about ``max_bytes`` of JSON each."""
     size = max(1, min(size, MAX_BATCH))
-    return [items[start : start + size] for start in range(0, len(items), size)]
+    batches: list[list[Item]] = []
+    current: list[Item] = []
+    weight = 0
+    for item in items:
+        item_bytes = len(orjson.dumps(item.body)) + 1
+        if current and (len(current) == size or weight + item_bytes > max_bytes):
+            batches.append(current)
+            current, weight = [], 0
+        current.append(item)
+        weight += item_bytes
+    if current:
+        batches.append(current)
+    return batches
 
 
 class Importer:
