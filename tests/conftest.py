@@ -9,6 +9,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import secrets
+import shutil
+import tempfile
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 
@@ -28,11 +30,27 @@ TokenFactory = Callable[..., Awaitable[str]]
 
 
 @pytest.fixture(scope="session")
-def service_settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
+def service_settings() -> Iterator[Settings]:
     environment = Settings.from_env()
-    base = environment.replace(data_dir=Path(tmp_path_factory.mktemp("brickyard-data")))
-    with services_for(base) as resolved:
-        yield resolved
+    # Not under pytest's basetemp: each pytest session resets its root to 0700, and the
+    # embedded PostgreSQL runs as a user of its own that must still enter its data dir.
+    data_dir = Path(tempfile.mkdtemp(prefix="brickyard-test-data-"))
+    try:
+        with services_for(environment.replace(data_dir=data_dir)) as resolved:
+            yield resolved
+    finally:
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+
+@pytest.fixture
+def server_dir() -> Iterator[Path]:
+    """A directory for an embedded server of a test's own, outside pytest's basetemp (see
+    ``service_settings``)."""
+    directory = Path(tempfile.mkdtemp(prefix="brickyard-test-server-"))
+    try:
+        yield directory
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
 
 
 @pytest.fixture

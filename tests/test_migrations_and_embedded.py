@@ -33,11 +33,11 @@ async def test_migrations_run_once_from_several_processes_at_once(
             await conn.close()
 
 
-async def test_embedded_postgres_keeps_data_across_restarts(tmp_path: Path) -> None:
-    settings = Settings(data_dir=tmp_path / "data")
+async def test_embedded_postgres_keeps_data_across_restarts(server_dir: Path) -> None:
+    settings = Settings(data_dir=server_dir / "data")
     for round_number in (1, 2):
         with services_for(settings, redis=False) as resolved:
-            assert resolved.database_url and str(tmp_path) in resolved.database_url
+            assert resolved.database_url and str(server_dir) in resolved.database_url
             conn = await asyncpg.connect(resolved.database_url)
             try:
                 if round_number == 1:
