@@ -391,3 +391,20 @@ async def test_a_batch_staged_before_chunks_existed_is_split_and_completes(
     assert (logs["total"], logs["completed"], logs["one_final"]) == (2500, 2500, 2500)
     assert await services.pool.fetchval("SELECT count(*) FROM er_entities") == 2500
     assert await services.pool.fetchval("SELECT count(*) FROM er_batch_chunks") == 0
+
+
+async def test_an_integer_beyond_64_bits_survives_staging_exactly(
+    client: TestClient,
+    services: Services,
+    make_token: TokenFactory,
+    run_jobs: Callable[[], Awaitable[None]],
+) -> None:
+    token = await make_token("alice", *ALL_SCOPES)
+    ns = await two_collections(client, services.pool, token)
+    big = 123456789012345678901234567890
+    items = [entity(ns, "big", "AHU", customData={"n": big}), entity(ns, "small", "AHU")]
+    response = await post_items(client, token, "entities", HERE, items, is_async=True)
+    assert response.status == 202, await response.text()
+    await run_jobs()
+    body = await services.pool.fetchval("SELECT body FROM er_entities WHERE id = 'big'")
+    assert body["customData"] == {"n": big}

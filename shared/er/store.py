@@ -8,6 +8,7 @@ does not depend on statistics: a table that was never analysed cannot turn them 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Sequence
 from typing import Any, TypeVar
 
@@ -147,6 +148,15 @@ def json_text(value: Any) -> str:
         return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
+# orjson reads an integer beyond 64 bits as a float, silently: text that may hold one (a run of
+# 19 or more digits, inside a string or not) is read by the json module instead.
+_LONG_DIGITS = re.compile(r"\d{19}")
+
+
+def json_value(text: str) -> Any:
+    return json.loads(text) if _LONG_DIGITS.search(text) else orjson.loads(text)
+
+
 def chunked(items: Sequence[Any], size: int = CHUNK_SIZE) -> list[Sequence[Any]]:
     return [items[start : start + size] for start in range(0, len(items), size)]
 
@@ -181,7 +191,7 @@ async def split_unsplit_batch(conn: asyncpg.Connection, transaction_id: str) -> 
     async with conn.transaction():
         legacy = await conn.fetchval(TAKE_UNSPLIT_ITEMS, transaction_id)
         if legacy is not None:
-            await _stage_chunks(conn, transaction_id, encode_chunks(orjson.loads(legacy)))
+            await _stage_chunks(conn, transaction_id, encode_chunks(json_value(legacy)))
             return True
         return bool(await conn.fetchval(BATCH_STAGED, transaction_id))
 
@@ -207,7 +217,7 @@ async def lock_chunk(
 ) -> list[dict[str, Any]] | None:
     """The chunk's items, locked for this transaction; None if it is done or gone."""
     items = await conn.fetchval(LOCK_CHUNK, transaction_id, chunk_no)
-    return None if items is None else orjson.loads(items)
+    return None if items is None else json_value(items)
 
 
 async def finish_chunk(conn: asyncpg.Connection, transaction_id: str, chunk_no: int) -> None:
