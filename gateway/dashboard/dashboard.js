@@ -67,7 +67,8 @@ function wire(root) {
         const body = await response.json();
         const data = body.data || body;
         if (data.tracker) text = body.status.message + ". Follow it: ";
-        else if (data.jobState) text = "Job " + data.jobState + (data.jobCanceling ? " (cancelling)" : "");
+        else if (data.jobCanceling) text = "Cancel asked: the job stops at its next step.";
+        else if (data.jobState) text = "Job " + data.jobState + ".";
         showNotice(text, data.tracker);
       } else {
         showNotice(text);
