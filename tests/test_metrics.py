@@ -7,8 +7,11 @@ import signal
 from collections.abc import Awaitable, Callable
 
 from aiohttp.test_utils import TestClient
+from prometheus_client.parser import text_string_to_metric_families
 
 from gateway.keys import SERVICES
+from shared.observability.exposition import render
+from shared.observability.status import ClusterStatus
 from shared.settings import Settings
 from tests.conftest import TokenFactory, bearer
 from tests.er_helpers import ALL_SCOPES, entity, post_items, two_collections
@@ -141,3 +144,16 @@ async def test_er_items_processed_and_failed_by_workers_and_in_the_gateway(
     assert value(samples, "brickyard_items_failed_total", item="entity") == 2
     kind = {"kind": "er_upsert_entities", "state": "COMPLETE"}
     assert value(samples, "brickyard_job_duration_seconds_count", **kind) == 2
+
+
+def test_a_dependency_that_is_down_leaves_its_figures_out_instead_of_failing() -> None:
+    status = ClusterStatus("q", jobs={("selftest", "COMPLETE"): 2}, unavailable={"Redis": "down"})
+    samples = {
+        (sample.name, frozenset(sample.labels.items())): sample.value
+        for family in text_string_to_metric_families(render(status, {}).decode())
+        for sample in family.samples
+    }
+    assert value(samples, "brickyard_dependency_up", dependency="Redis") == 0
+    assert value(samples, "brickyard_dependency_up", dependency="PostgreSQL") == 1
+    assert value(samples, "brickyard_jobs", kind="selftest", state="COMPLETE") == 2
+    assert value(samples, "brickyard_queue_depth") is None
