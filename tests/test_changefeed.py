@@ -108,6 +108,11 @@ async def test_an_sse_subscriber_receives_an_upsert_made_after_it_connected(
 ) -> None:
     token = await make_token("alice", *ALL_SCOPES)
     ns = await five_entities(client, services, token)
+    bad = await client.get(
+        "/apollo/changefeed/logs",
+        headers=headers(token, Accept="text/event-stream", **{"Last-Event-ID": "six"}),
+    )
+    assert bad.status == 400
     live = await client.get(
         "/apollo/changefeed/logs", headers=headers(token, Accept="text/event-stream")
     )
@@ -133,3 +138,23 @@ async def test_an_sse_subscriber_receives_an_upsert_made_after_it_connected(
         ("8", "later"),
     ]
     again.close()
+
+
+async def test_a_change_that_did_not_commit_is_no_event_and_takes_no_sequence_id(
+    client: TestClient, services: Services, make_token: TokenFactory, background_worker: None
+) -> None:
+    token = await make_token("alice", *ALL_SCOPES)
+    ns = await five_entities(client, services, token)
+    async with services.pool.acquire() as conn:
+        transaction = conn.transaction()
+        await transaction.start()
+        await conn.execute(
+            "INSERT INTO er_entities (collection_id, id, entity_type, derived, body, "
+            "transaction_id) VALUES ('c1', 'ghost', $1, '{}', '{}', 'T')",
+            f"{ns}__AHU",
+        )
+        await transaction.rollback()
+    await upsert_ok(client, token, "entities", "c1", [entity(ns, "real", "AHU")])
+    response = await client.get("/apollo/changefeed/logs?startSequenceId=6", headers=headers(token))
+    (event,) = (await response.json())["data"]
+    assert (event["sequenceId"], event["entityId"]) == (6, "real")

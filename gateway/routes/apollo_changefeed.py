@@ -93,8 +93,8 @@ async def stream(request: web.Request, target: ErCollection) -> web.StreamRespon
         await response.write(b"retry: 2000\n\n")
         try:
             await _follow(request, response, target.id, after, woken)
-        except (ConnectionResetError, asyncio.CancelledError):
-            pass
+        except ConnectionResetError:
+            pass  # the client went away mid-write
         except Exception as exc:  # headers are sent: end the stream, the client resumes
             if outage_of(exc) is None:
                 log.exception("change feed stream failed", collection=target.id)

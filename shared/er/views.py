@@ -124,7 +124,7 @@ class ItemView:
             body.setdefault("sourceERCollectionId", self.collection.id)
             destination = row["destination_collection_id"] or self.collection.id
             body.setdefault("destinationERCollectionId", destination)
-        body.setdefault("isActive", True)  # Brickyard deletes nothing: every item is active
+        body.setdefault("isActive", True)  # deletes are not soft: every item read is active
         if system is not None:
             body["sysData"] = system
         return body
