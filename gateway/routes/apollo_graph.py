@@ -64,7 +64,7 @@ async def answer(
     page = await graph_page(
         request, "graph", table.table, graph.collection.id, selection, request.query.get("$expand")
     )
-    data, paging, _ = await reads.items(graph, table, selection, page)
+    data, paging = await reads.items(graph, table, selection, page)
     first_level = await reads.expand(graph, data, levels)
     if selection.single and levels == (forms.Level(None, False, None),):
         paging = {**paging, "totalCount": first_level}  # the page's own example counts these

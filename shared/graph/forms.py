@@ -65,7 +65,10 @@ def selection(spec: str, kind: str) -> Selection:
             raise BadRequest(f"Unsupported graph query '{kind}({spec})': {kind} takes {forms}")
         return Selection(type_id=_name(rest[len(prefix) :], "The type"))
     if spec.startswith("$filter="):
-        return Selection(ids=(storable(spec[len("$filter=") :], "The id"),), single=True)
+        wanted = storable(spec[len("$filter=") :], "The id")
+        if not wanted:
+            raise BadRequest(f"{kind}($filter=...) names no id")
+        return Selection(ids=(wanted,), single=True)
     if spec.startswith("$"):
         raise BadRequest(f"Unsupported graph query '{kind}({spec})': {kind} takes {forms}")
     ids = tuple(storable(part.strip(), "The id") for part in spec.split(","))

@@ -61,7 +61,7 @@ def _ids(selection: Selection) -> list[str] | None:
 
 async def items(
     graph: Graph, table: ItemTable, selection: Selection, page: PageRequest
-) -> tuple[list[dict[str, Any]], dict[str, Any], list[asyncpg.Record]]:
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """One page of the collection's entities or relationships that ``selection`` names."""
     entities = table is ENTITIES
     count_sql = store.COUNT_ENTITIES if entities else store.COUNT_RELATIONSHIPS
@@ -73,7 +73,7 @@ async def items(
         noun = table.noun
         raise NotFound(f"No {noun} '{selection.ids[0]}' in ercollection '{graph.collection.id}'")
     shown, paging = page.page(total, rows, lambda row: str(row["id"]))
-    return await graph.render(table, shown), paging, shown
+    return await graph.render(table, shown), paging
 
 
 async def expand(graph: Graph, roots: list[dict[str, Any]], levels: tuple[Level, ...]) -> int:
