@@ -1,0 +1,43 @@
+"""Two gateways on one cluster: one holds the bridge from PostgreSQL to Redis, and a stream on
+the other is woken through Redis; when the holder stops, the other takes the bridge over."""
+
+from __future__ import annotations
+
+import asyncio
+
+from aiohttp.test_utils import TestClient, TestServer
+
+from gateway.app import create_app
+from shared.services import Services
+from shared.settings import Settings
+from tests.conftest import TokenFactory
+from tests.er_helpers import ALL_SCOPES, entity, upsert_ok
+from tests.test_changefeed import five_entities, headers, next_events
+
+
+async def test_a_stream_on_another_gateway_is_woken_and_the_bridge_is_taken_over(
+    client: TestClient,
+    services: Services,
+    settings: Settings,
+    make_token: TokenFactory,
+    background_worker: None,
+) -> None:
+    token = await make_token("alice", *ALL_SCOPES)
+    ns = await five_entities(client, services, token)
+    await asyncio.sleep(0.3)  # the first gateway's bridge holds the lock by now
+    async with TestClient(TestServer(create_app(settings))) as other:
+        live = await other.get(
+            "/apollo/changefeed/logs", headers=headers(token, Accept="text/event-stream")
+        )
+        assert live.status == 200
+        await asyncio.sleep(0.2)
+        await upsert_ok(client, token, "entities", "c1", [entity(ns, "first", "Fan")])
+        (event,) = await next_events(live, 1)
+        assert event["data"]["data"]["entityId"] == "first"
+        # The holder goes away: the other gateway's bridge takes over and wakes its stream.
+        await client.close()
+        await asyncio.sleep(0.5)
+        await upsert_ok(other, token, "entities", "c1", [entity(ns, "second", "Fan")])
+        (event,) = await next_events(live, 1)
+        assert event["data"]["data"]["entityId"] == "second"
+        live.close()
