@@ -105,14 +105,16 @@ async def expand(graph: Graph, roots: list[dict[str, Any]], levels: tuple[Level,
     by_root = {root["id"]: root for root in roots}
     for row in sorted(rows, key=lambda r: (r["depth"], r["path"])):
         path = tuple(row["path"])
-        relationship = dict(relationships[(row["collection_id"], row["id"])])
-        if row["depth"] == 1:
-            parent = by_root[relationship["sourceEntityId"]]
-        else:
-            parent = nodes[path[:-1]]
+        found = relationships.get((row["collection_id"], row["id"]))
+        parent = by_root.get(row["source_id"]) if row["depth"] == 1 else nodes.get(path[:-1])
+        destination = entities.get((row["to_collection"], row["to_id"]))
+        embed = levels[row["depth"] - 1].embed
+        if found is None or parent is None or (embed and destination is None):
+            continue  # deleted between the walk and the read: left out, as after the delete
+        relationship = dict(found)
         parent.setdefault(relationship["relationshipType"], []).append(relationship)
-        if levels[row["depth"] - 1].embed:
-            entity = dict(entities[(row["to_collection"], row["to_id"])])
+        if embed and destination is not None:
+            entity = dict(destination)
             relationship[entity["entityType"]] = entity
             nodes[path] = entity
     return sum(1 for row in rows if row["depth"] == 1)

@@ -49,20 +49,21 @@ AND (NOT ($4::boolean[])[{k}] OR (r.destination_collection_id = ANY($6::text[]) 
 EXPAND = f"""
 WITH RECURSIVE walk AS (
     SELECT 1 AS depth, ARRAY[r.collection_id || ' ' || r.id] AS path,
-           r.collection_id, r.id, r.destination_collection_id AS to_collection,
-           r.destination_entity_id AS to_id
+           r.collection_id, r.id, r.source_entity_id AS source_id,
+           r.destination_collection_id AS to_collection, r.destination_entity_id AS to_id
     FROM er_relationships r
     WHERE r.collection_id = $1 AND r.source_entity_id = ANY($2::text[])
       AND {_LEVEL.format(k="1")}
     UNION ALL
     SELECT w.depth + 1, w.path || (r.collection_id || ' ' || r.id),
-           r.collection_id, r.id, r.destination_collection_id, r.destination_entity_id
+           r.collection_id, r.id, r.source_entity_id, r.destination_collection_id,
+           r.destination_entity_id
     FROM walk w
     JOIN er_relationships r ON r.collection_id = w.to_collection AND r.source_entity_id = w.to_id
     WHERE w.depth < $7 AND ($4::boolean[])[w.depth]
       AND {_LEVEL.format(k="w.depth + 1")}
 )
-SELECT depth, path, collection_id, id, to_collection, to_id FROM walk LIMIT $8
+SELECT depth, path, collection_id, id, source_id, to_collection, to_id FROM walk LIMIT $8
 """
 
 # One level of a walk for reachability: from the frontier (collections $1, ids $2) along
