@@ -51,12 +51,22 @@ class Answer:
     boolean: bool | None = None
 
 
+# pyoxigraph would answer SERVICE by calling the URL it names: a query must not make the
+# gateway fetch arbitrary URLs.
+_SERVICE = re.compile(
+    r"(?<![?$\w:])SERVICE\s+(?:SILENT\s+)?(?:[<?$]|[A-Za-z_][\w.-]*:)", re.IGNORECASE
+)
+
+
 def refuse_updates(text: str) -> None:
+    """Updates and federated queries (SERVICE) are refused before evaluation."""
     match = _UPDATE.match(text)
     if match:
         raise BadRequest(
             f"This endpoint is read-only: SPARQL update ({match.group(1).upper()}) is refused"
         )
+    if _SERVICE.search(text):
+        raise BadRequest("SERVICE (a federated query) is not supported by this endpoint")
 
 
 def _evaluate(
@@ -67,6 +77,8 @@ def _evaluate(
         result = store.query(text, default_graph=dataset, named_graphs=[], prefixes=prefixes)
     except SyntaxError as exc:
         raise BadRequest(f"The SPARQL query does not parse: {exc}") from exc
+    except ValueError as exc:  # e.g. a lone surrogate, which is not UTF-8
+        raise BadRequest(f"The SPARQL query cannot be read: {exc}") from exc
     except OSError as exc:  # an evaluation error pyoxigraph reports (e.g. a bad regex)
         raise BadRequest(f"The SPARQL query failed: {exc}") from exc
     if isinstance(result, ox.QueryBoolean):
