@@ -108,8 +108,9 @@ async def test_sparql_over_a_real_brick_model_with_subclass_reasoning(
     response = await client.post(ENDPOINT, data={"update": "CLEAR ALL"}, headers=bearer(token))
     assert response.status == 400
     assert "does not parse" in await refused(client, token, "SELEKT * { ?s ?p ?o }")
-    federated = "SELECT * { SERVICE <http://127.0.0.1:1/sparql> { ?s ?p ?o } }"
+    federated = "SELECT * { SERVICE # a comment hides nothing\n<http://127.0.0.1:1/> { ?s ?p ?o } }"
     assert "SERVICE" in await refused(client, token, federated)
+    assert await select(client, token, 'SELECT ?s { ?s rdfs:label "service desk" }') == []
     assert "default-graph-uri" in await refused(
         client, token, "SELECT * { ?s ?p ?o }", **{"default-graph-uri": "urn:x"}
     )

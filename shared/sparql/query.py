@@ -52,10 +52,13 @@ class Answer:
 
 
 # pyoxigraph would answer SERVICE by calling the URL it names: a query must not make the
-# gateway fetch arbitrary URLs.
-_SERVICE = re.compile(
-    r"(?<![?$\w:])SERVICE\s+(?:SILENT\s+)?(?:[<?$]|[A-Za-z_][\w.-]*:)", re.IGNORECASE
+# gateway fetch arbitrary URLs. The keyword is looked for outside comments, strings and IRIs,
+# so that neither a comment can hide it nor a string holding the word refuse a query.
+_SCRUB = re.compile(
+    r'"""[\s\S]*?"""|\'\'\'[\s\S]*?\'\'\'|"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\''
+    r"|<[^<>\"{}|^`\\\s]*>|#[^\n]*"
 )
+_SERVICE = re.compile(r"(?<![?$\w:])SERVICE(?![\w:-])", re.IGNORECASE)
 
 
 def refuse_updates(text: str) -> None:
@@ -65,7 +68,7 @@ def refuse_updates(text: str) -> None:
         raise BadRequest(
             f"This endpoint is read-only: SPARQL update ({match.group(1).upper()}) is refused"
         )
-    if _SERVICE.search(text):
+    if _SERVICE.search(_SCRUB.sub(" ", text)):
         raise BadRequest("SERVICE (a federated query) is not supported by this endpoint")
 
 
