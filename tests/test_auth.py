@@ -48,7 +48,7 @@ async def test_tokens_are_stored_only_as_hashes(
 ) -> None:
     token = await make_token("alice", "view")
     stored = await services.pool.fetch("SELECT token_sha256 FROM access_tokens")
-    assert len(token) >= 43  # 32 random bytes, url-safe base64
+    assert token.startswith("bky_") and len(token) >= 4 + 43  # 32 random bytes, url-safe base64
     assert [r["token_sha256"] for r in stored] != [token]
     assert all(token not in r["token_sha256"] for r in stored)
 

@@ -9,6 +9,7 @@ import asyncpg
 
 from shared.errors import BadRequest, Forbidden, NotFound, Unauthorized
 
+TOKEN_PREFIX = "bky_"
 SCOPES = frozenset({"apollo_read", "apollo_write", "apollo_admin", "view", "modify", "operator"})
 
 UPSERT_PRINCIPAL = """
@@ -69,7 +70,9 @@ class AuthService:
             )
         if expires_in_s is not None and expires_in_s <= 0:
             raise BadRequest("expires-in must be a positive number of seconds")
-        token = secrets.token_urlsafe(32)
+        # The prefix names what the secret is (for secret scanners and people) and keeps it from
+        # starting with '-', which a command line would take for an option.
+        token = TOKEN_PREFIX + secrets.token_urlsafe(32)
         principal_id = await self.ensure_principal(principal)
         expiry = timedelta(seconds=expires_in_s) if expires_in_s is not None else None
         await self._pool.execute(
