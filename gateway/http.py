@@ -193,6 +193,7 @@ async def idempotency_key(request: web.Request) -> IdempotencyKey | None:
         )
     digest = hashlib.sha256(f"{request.method} {request.path}\n".encode())
     digest.update(await request.read())
-    for name in ("ercollectionid", "async"):  # headers that change what an ER call does
+    # Headers that change what an ER call does (fileName: which uploaded file an import reads).
+    for name in ("ercollectionid", "async", "fileName"):
         digest.update(f"\n{name}: {request.headers.get(name, '')}".encode())
     return IdempotencyKey(key, digest.hexdigest())
