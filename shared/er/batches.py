@@ -91,7 +91,8 @@ def parse_items(body: Any, kind: BatchKind, is_async: bool) -> list[dict[str, An
 
 def destination_names(items: list[dict[str, Any]], collection: ErCollection) -> set[str]:
     """Other collections the relationships point into (the caller must be able to read them)."""
-    named = {item.get("destinationERCollectionId") for item in items}
+    # Not a set of every value: a list or an object there is unhashable, and fails its item alone.
+    named = (item.get("destinationERCollectionId") for item in items)
     return {n for n in named if isinstance(n, str) and n.lower() != collection.id.lower()}
 
 

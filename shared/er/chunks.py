@@ -104,8 +104,9 @@ class TypeSchemas:
         self._missing: set[str] = set()
 
     async def load(self, conn: asyncpg.Connection, chunk: Iterable[Item]) -> dict[str, TypeSchema]:
-        named = {item.get(self._field) for item in chunk}
-        new = [n for n in named if isinstance(n, str) and n not in self.known]
+        # Strings only: a list or an object there is unhashable, and its item fails alone later.
+        named = {n for item in chunk if isinstance(n := item.get(self._field), str)}
+        new = [n for n in named if n not in self.known]
         new = [n for n in new if n not in self._missing]
         if new:
             found = await current_type_schemas(conn, self._collection, self._type, new)
