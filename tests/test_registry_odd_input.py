@@ -100,3 +100,23 @@ async def test_deeply_nested_schemas_are_refused_not_crashed(
     await register(client, token, run_jobs, referring)
     status, body = await validation_schema(client, token, run_jobs, "my.organization-Top")
     assert status == 201, body
+
+
+async def test_a_local_ref_to_no_array_element_fails_the_job_with_a_400(
+    client: TestClient, make_token: TokenFactory, run_jobs: RunJobs
+) -> None:
+    token = await make_token("alice", "view", "modify")
+    await create_org(client, token, "my.organization")
+    # One past the end, a digit int() cannot read, and a leading zero (RFC 6901 has none).
+    for ref in ("#/allOf/1", "#/allOf/²", "#/allOf/00"):
+        schema = {
+            "$id": "my.organization-Pointer",
+            "allOf": [{"type": "string"}],
+            "properties": {"x": {"$ref": ref}},
+        }
+        status, body = await create_schema(client, token, run_jobs, schema)
+        reason = failure_reason(status, body, 400)
+        assert reason == f"The $ref '{ref}' at /properties/x points to nothing in this schema"
+    schema = {"$id": "my.organization-Pointer", "allOf": [{"type": "string"}]}
+    schema["properties"] = {"x": {"$ref": "#/allOf/0"}}
+    await register(client, token, run_jobs, schema)

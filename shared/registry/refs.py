@@ -8,6 +8,7 @@ object there with a ``"$ref"`` key is data and is left alone.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -41,6 +42,11 @@ class ExternalRef:
     def key(self) -> str:
         """The definitions key of the bundled target: its $id as the $ref spells it."""
         return relative_id(self.site.ref)
+
+
+# An array index as RFC 6901 spells it: ASCII digits without a leading zero. str.isdigit()
+# also admits '²', which int() refuses (a 500 instead of the $ref's 400).
+_ARRAY_INDEX = re.compile(r"0|[1-9][0-9]*")
 
 
 def _escape(token: str) -> str:
@@ -98,7 +104,7 @@ def resolves_locally(schema: Any, ref: str) -> bool:
         token = raw.replace("%25", "%").replace("~1", "/").replace("~0", "~")
         if isinstance(node, dict) and token in node:
             node = node[token]
-        elif isinstance(node, list) and token.isdigit() and int(token) < len(node):
+        elif isinstance(node, list) and _ARRAY_INDEX.fullmatch(token) and int(token) < len(node):
             node = node[int(token)]
         else:
             return False
