@@ -25,7 +25,8 @@ _BUILD_ID = r"[0-9A-Za-z-]+"
 SEMVER = re.compile(
     rf"^(?:{_NUMERIC})\.(?:{_NUMERIC})\.(?:{_NUMERIC})"
     rf"(?:-{_PRE_RELEASE_ID}(?:\.{_PRE_RELEASE_ID})*)?"
-    rf"(?:\+{_BUILD_ID}(?:\.{_BUILD_ID})*)?$"
+    rf"(?:\+{_BUILD_ID}(?:\.{_BUILD_ID})*)?$",
+    re.ASCII,  # \d is 0-9 only: a full-width digit makes no version
 )
 
 
@@ -65,7 +66,7 @@ def dotted_name_problem(value: str, what: str) -> str | None:
 
 def semver_problem(version: str) -> str | None:
     """Why ``version`` is not a semantic version, or None when it is one."""
-    if SEMVER.match(version):
+    if SEMVER.fullmatch(version):  # not match(): '$' would let a trailing newline through
         return None
     core = re.split(r"[-+]", version, maxsplit=1)[0]
     numbers = core.split(".")

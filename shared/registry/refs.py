@@ -41,7 +41,7 @@ class ExternalRef:
     @property
     def key(self) -> str:
         """The definitions key of the bundled target: its $id as the $ref spells it."""
-        return relative_id(self.site.ref)
+        return relative_id(self.site.ref.strip())
 
 
 # An array index as RFC 6901 spells it: ASCII digits without a leading zero. str.isdigit()
