@@ -408,3 +408,76 @@ async def test_an_integer_beyond_64_bits_survives_staging_exactly(
     await run_jobs()
     body = await services.pool.fetchval("SELECT body FROM er_entities WHERE id = 'big'")
     assert body["customData"] == {"n": big}
+
+
+async def test_a_cancelled_fanned_out_batch_stops_claiming_and_ends_every_item_once(
+    client: TestClient,
+    services: Services,
+    make_token: TokenFactory,
+    run_jobs: Callable[[], Awaitable[None]],
+) -> None:
+    token = await make_token("alice", *ALL_SCOPES)
+    ns = await two_collections(client, services.pool, token)
+    await equipment(client, token, ns, run_jobs)
+    items = feeds(ns, 10_000)
+    # The 3rd chunk waits on an uncommitted row, so the batch is still running when cancelled.
+    blocker = await services.pool.acquire()
+    held = blocker.transaction()
+    await held.start()
+    await blocker.execute("SET LOCAL session_replication_role = replica")
+    await blocker.execute(
+        "INSERT INTO er_relationships (collection_id, id, relationship_type, source_entity_id,"
+        " destination_collection_id, destination_entity_id, derived, body, transaction_id)"
+        " VALUES ($1, $2, $3, 'ahu-0', $1, 'fan-0', '{}', '{}', 'held')",
+        HERE, items[2500]["id"], items[2500]["relationshipType"],
+    )  # fmt: skip
+    workers = [start(services.settings, "worker") for _ in range(2)]
+    released = False
+    try:
+        body = await accept(client, token, items)
+        job_token, transaction = body["data"]["token"], body["transactionId"]
+
+        async def some_chunks_done() -> bool:
+            done = await services.pool.fetchval(
+                "SELECT count(*) FROM er_batch_chunks WHERE transaction_id = $1 AND done",
+                transaction,
+            )
+            return done >= 2
+
+        await wait_for(some_chunks_done, timeout_s=60, step_s=0.02)
+        cancel = await client.post(f"/async/cancel/{job_token}", headers=bearer(token))
+        assert cancel.status == 202
+        await asyncio.sleep(0.3)
+        await held.rollback()
+        released = True
+
+        async def ended() -> bool:
+            state = await services.pool.fetchval(
+                "SELECT state FROM jobs WHERE token = $1", job_token
+            )
+            return state != "PROCESSING"
+
+        await wait_for(ended, timeout_s=60, step_s=0.05)
+    finally:
+        if not released:
+            await held.rollback()
+        await services.pool.release(blocker)
+        for worker in workers:
+            worker.kill()
+            worker.wait(timeout=5)
+    assert (
+        await services.pool.fetchval("SELECT state FROM jobs WHERE token = $1", job_token)
+        == "CANCELLED"
+    )
+    logs = await services.pool.fetchrow(ONE_FINAL_ENTRY_EACH, transaction)
+    assert (logs["total"], logs["one_final"]) == (10_000, 10_000)
+    cancelled = await services.pool.fetchval(
+        "SELECT count(*) FROM status_logs WHERE transaction_id = $1 AND state = 'Failed'"
+        " AND message = 'cancelled'",
+        transaction,
+    )
+    assert cancelled > 0 and logs["completed"] + cancelled == 10_000
+    assert (
+        await services.pool.fetchval("SELECT count(*) FROM er_relationships") == logs["completed"]
+    )
+    assert await services.pool.fetchval("SELECT count(*) FROM er_batches") == 0
