@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: run test lint format bench install clean
+.PHONY: run test test-unit mutation lint format bench install clean
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is required"'
@@ -26,6 +26,18 @@ test: $(INSTALLED)
 	@sh tests/ensure_chromium.sh
 	$(BIN)/python -m pytest
 
+# The unit tier alone: pure code, no servers, a few seconds.
+test-unit: $(INSTALLED)
+	$(BIN)/python -m pytest tests/unit -q
+
+# Mutation testing of the five core modules against the unit tier (outside CI: a few minutes).
+# Fresh each time (mutants/ holds mutmut's copy and cache); the score per module comes last.
+mutation: $(INSTALLED)
+	$(BIN)/python -m pip install --quiet -e '.[test,mutation]'
+	rm -rf mutants
+	$(BIN)/mutmut run
+	$(BIN)/python -m tests.mutation_score
+
 lint: $(INSTALLED)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -39,4 +51,4 @@ bench: $(INSTALLED)
 	$(BIN)/python -m tests.bench $(ONLY)
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .ruff_cache mutants

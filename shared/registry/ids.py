@@ -43,7 +43,7 @@ class SchemaId:
 
 def relative_id(text: str) -> str:
     """Clients may send ``<base>/schema/type/registered/<id>``: the id is the last segment."""
-    return text.rsplit("/", 1)[-1]
+    return text.rpartition("/")[2]
 
 
 def dotted_name_problem(value: str, what: str) -> str | None:
@@ -68,7 +68,7 @@ def semver_problem(version: str) -> str | None:
     """Why ``version`` is not a semantic version, or None when it is one."""
     if SEMVER.fullmatch(version):  # not match(): '$' would let a trailing newline through
         return None
-    core = re.split(r"[-+]", version, maxsplit=1)[0]
+    core = re.split(r"[-+]", version)[0]
     numbers = core.split(".")
     if len(numbers) != 3 or not all(n.isascii() and n.isdigit() for n in numbers):
         return (

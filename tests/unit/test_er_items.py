@@ -83,6 +83,16 @@ def test_a_stored_entity_keeps_its_type() -> None:
     assert check_entity(entity("a1", f"{NS}__AHU"), other).id == "a1"
 
 
+def test_a_stored_entity_keeps_its_derived_fields() -> None:
+    row = check_entity(entity("a1", f"{NS}__AHU"), entity_context())
+    same = entity_context(a1=Stored(f"{NS}__AHU", row.derived))
+    assert check_entity(entity("a1", f"{NS}__AHU"), same) == row
+    older = entity_context(a1=Stored(f"{NS}__AHU", {**row.derived, "brickEntityName": "Old"}))
+    assert reason(check_entity, entity("a1", f"{NS}__AHU"), older) == (
+        "brickEntityName cannot change after creation: it is 'Old', this item would make it 'AHU'"
+    )
+
+
 def test_an_entity_with_bad_v12_fields_or_schema_fails() -> None:
     context = entity_context()
     bad_labels = entity("a1", f"{NS}__AHU", labels="x")
@@ -221,6 +231,11 @@ def test_a_pair_the_type_does_not_allow_lists_the_allowed_ones() -> None:
         f"with destination entity type '{NS}__Sensor' (allowed: Equipment -> Equipment)"
     )
     assert check_relationship(rel("a1", "s1", HAS_POINT.type_id), context).id == "r1"
+    two = relationship_type("two", [("Point", "Equipment"), ("Location", "Point")])
+    assert judge_pair("two", two, "A", AHU, "F", FAN) == (
+        "relationshipType 'two' does not allow source entity type 'A' with destination "
+        "entity type 'F' (allowed: Point -> Equipment, Location -> Point)"
+    )
     none_allowed = relationship_type("odd", [])
     verdict = judge_pair("odd", none_allowed, "A", AHU, "F", FAN)
     assert verdict == (
@@ -231,8 +246,8 @@ def test_a_pair_the_type_does_not_allow_lists_the_allowed_ones() -> None:
 
 def test_pair_verdicts_are_judged_once_and_reused() -> None:
     context = relationship_context()
-    check_relationship(rel("a1", "f1"), context)
-    assert list(context.pairs) == [(FEEDS.type_id, id(AHU), id(FAN))]
+    first = check_relationship(rel("a1", "f1"), context)
+    assert context.pairs == {(FEEDS.type_id, id(AHU), id(FAN)): first.derived}
     context.pairs[(FEEDS.type_id, id(AHU), id(FAN))] = "remembered refusal"
     assert reason(check_relationship, rel("a1", "f1"), context) == "remembered refusal"
     check_relationship(rel("f1", "a1"), context)

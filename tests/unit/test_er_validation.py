@@ -137,6 +137,29 @@ def test_a_closed_schema_is_validated_without_undeclared_derived_fields() -> Non
     assert subject == item  # "extra" stays: only derived names are dropped
 
 
+def test_a_closed_schema_without_properties_drops_every_derived_field() -> None:
+    closed = type_schema("ACME__Thing", {"type": "object", "additionalProperties": False}, {})
+    derived = entity_derived(closed)
+    stored, subject = with_derived({"id": "t"}, derived, closed)
+    assert stored == {"id": "t", **derived}
+    assert subject == {"id": "t"}
+
+
+def test_a_boolean_schema_is_validated_with_every_field() -> None:
+    anything = type_schema("ACME__Any", True, {})  # type: ignore[arg-type]
+    stored, subject = with_derived({"id": "t"}, {"brickEntityName": "Any"}, anything)
+    assert stored == subject == {"id": "t", "brickEntityName": "Any"}
+
+
+def test_the_namespace_is_what_comes_before_the_first_separator() -> None:
+    odd = type_schema(
+        "ACME__Odd__Thing", {"type": "object"}, {"class": "Odd__Thing", "topClass": "Top"}
+    )
+    derived = entity_derived(odd)
+    assert derived["brickEntityType"] == "ACME__Top"
+    assert derived["brickEntityName"] == "Odd  Thing"
+
+
 def test_an_open_schema_is_validated_with_every_derived_field() -> None:
     open_type = entity_type("Fan", "Equipment", [], defaults=False, closed=False)
     item = {"id": "f"}
@@ -219,6 +242,38 @@ def test_a_schema_that_cannot_be_applied_fails_its_items() -> None:
     assert message.startswith("The schema of 'Dangling' cannot be applied: ")
 
 
+def test_what_the_fast_validator_cannot_read_is_left_to_the_reference() -> None:
+    compiled = validation._compile({"type": "object"})
+    assert compiled.fast is not None
+    assert compiled.is_valid_fast({"a": 1}) is True
+    assert compiled.is_valid_fast({1: "a"}) is False  # it raises on a non-string key
+
+
+def test_a_valid_item_never_reaches_the_reference_validator(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    class Untouchable:
+        def iter_errors(self, instance: Any) -> Any:
+            raise AssertionError("the reference ran")
+
+    fast = validation._compile(AHU.schema).fast
+    compiled = validation.Compiled(Untouchable(), fast)  # type: ignore[arg-type]
+    monkeypatch.setattr(validation.VALIDATORS, "get", lambda type_schema: compiled)
+    check_schema(AHU, valid_ahu())
+    assert "cannot be applied: the reference ran" in rejection(check_schema, AHU, {"id": 1})
+
+
+def test_a_nested_error_says_its_path() -> None:
+    nested = type_schema(
+        "Nested",
+        {"type": "object", "properties": {"a": {"type": "array", "items": {"type": "string"}}}},
+        {},
+    )
+    assert rejection(check_schema, nested, {"a": ["x", 2]}).endswith(
+        "2 is not of type 'string' (at a/1)"
+    )
+
+
 def test_fast_and_reference_paths_agree_on_big_integers() -> None:
     counted = type_schema("Counted", {"type": "object", "properties": {"n": {"maximum": 10}}}, {})
     compiled = validation.VALIDATORS.get(counted)
@@ -258,6 +313,10 @@ def test_fast_and_reference_paths_agree_on_big_integers() -> None:
         ({"exclusiveMinimum": 0, "exclusiveMaximum": 1, "required": []}, True),
         (["not", "a", "schema"], False),
         ({"properties": {"a": 1}}, False),
+        ({"allOf": [{"pattern": "x"}, True]}, False),  # a boolean subschema does not end the walk
+        ({"const": ["a"]}, False),  # a list is one const value, not a list of values
+        ({"required": ["a"]}, True),  # names, not subschemas
+        ({"allOf": {"pattern": "x"}}, True),  # malformed: check_schema refuses it later
     ],
 )
 def test_only_plain_schemas_get_the_fast_path(schema: Any, plain: bool) -> None:

@@ -181,6 +181,20 @@ def test_refs_and_ids_with_surrounding_spaces() -> None:
     assert message.startswith("The $ref ' #/definitions/a' at /properties/a has a fragment")
 
 
+def test_a_registered_ref_with_a_fragment_is_refused() -> None:
+    assert refused(external_refs, {"items": {"$ref": "my.org-A#/definitions/x"}}) == (
+        "The $ref 'my.org-A#/definitions/x' at /items has a fragment: a $ref to a registered "
+        "schema must be its $id alone"
+    )
+
+
+def test_an_id_ending_with_a_dash_is_refused() -> None:
+    assert refused(parse_schema_id, "my.org-A-") == (
+        "Invalid $id 'my.org-A-': it ends with '-' but no semantic version follows. "
+        "Expected <organization name>-<schema name>[-<semantic version>]"
+    )
+
+
 def test_the_key_of_a_registered_url_ref_is_its_id() -> None:
     url = "https://repo-prod.prod.sagebase.org/repo/v1/schema/type/registered/my.org-A"
     ref = ExternalRef(RefSite(url, "/p"), SchemaId("my.org", "A"))
