@@ -1,12 +1,17 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from aiohttp.test_utils import TestClient
 
+from shared.jobs.runner import JobContext, JobKind
 from shared.services import Services
 from tests.conftest import TokenFactory, bearer
+from worker.settings import make_worker
+from worker.tasks import ALL_KINDS
 
 SELFTEST = "/selftest/async/start"
 
@@ -83,22 +88,48 @@ async def test_finished_job_is_not_run_again(
     token = await make_token("alice", "view")
     job_token = await start(client, token, {"message": "once"})
     await run_jobs()
-    # A duplicate delivery of a finished job changes nothing.
+    finished = await services.pool.fetchrow("SELECT * FROM jobs WHERE token = $1", job_token)
+    assert (finished["attempts"], finished["state"]) == (1, "COMPLETE")
+
+    # A duplicate delivery of a finished job changes nothing, and its handler never runs.
+    ran: list[str] = []
+
+    async def spy(job: JobContext) -> Any:
+        ran.append(job.token)
+        return {"ran": "again"}
+
+    kinds = {**ALL_KINDS, "selftest": JobKind("selftest", spy)}
     await services.redis.enqueue_job("selftest", job_token, _job_id=f"{job_token}-again")
-    await run_jobs()
-    row = await services.pool.fetchrow("SELECT attempts, state FROM jobs WHERE token=$1", job_token)
-    assert (row["attempts"], row["state"]) == (1, "COMPLETE")
+    worker = make_worker(services.settings, burst=True, poll_delay=0.01, job_kinds=kinds)
+    try:
+        await worker.main()
+    finally:
+        await worker.close()
+    assert ran == []
+    assert await services.redis.zcard(services.settings.queue_name) == 0  # it was delivered
+    row = await services.pool.fetchrow("SELECT * FROM jobs WHERE token = $1", job_token)
+    assert dict(row) == dict(finished)
+    response = await client.get(f"/async/get/{job_token}", headers=bearer(token))
+    assert await response.json() == {"echo": "once", "attempts": 1}
 
 
 async def test_waiting_call_returns_result_without_polling(
     client: TestClient, make_token: TokenFactory, background_worker: None
 ) -> None:
     token = await make_token("alice", "view")
-    response = await client.post(
-        SELFTEST + "?wait=true", json={"message": "now", "sleepSeconds": 0.2}, headers=bearer(token)
-    )
+    # The worker's completion message wakes the call: without it, the call would wait out the
+    # whole sync wait (30 s here) before looking at the job again, so a few seconds is the bound.
+    began = time.monotonic()
+    async with asyncio.timeout(8):
+        response = await client.post(
+            SELFTEST + "?wait=true",
+            json={"message": "now", "sleepSeconds": 0.2},
+            headers=bearer(token),
+        )
+        body = await response.json()
     assert response.status == 200
-    assert (await response.json())["echo"] == "now"
+    assert body == {"echo": "now", "attempts": 1}
+    assert time.monotonic() - began >= 0.2
 
 
 async def test_waiting_call_times_out_with_a_clear_error(

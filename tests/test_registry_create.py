@@ -236,7 +236,12 @@ async def test_dry_run_validates_and_keeps_nothing(
     assert status == 201  # nothing was kept, so the same semantic version is free again
     bad = {"$id": f"{ORG}-Dry", "type": "nope"}
     status, body = await create_schema(client, alice, run_jobs, bad, dry_run=True)
-    assert failure_reason(status, body, 400)
+    assert failure_reason(status, body, 400) == (
+        "The schema is not a valid JSON Schema (draft-07): 'nope' is not valid under any of "
+        "the given schemas (at /type)"
+    )
+    for table in ("registry_schemas", "registry_schema_versions", "registry_dependencies"):
+        assert await services.pool.fetchval(f"SELECT count(*) FROM {table}") == 0, table
 
 
 async def test_a_job_delivered_again_registers_one_version(
