@@ -27,7 +27,8 @@ from typing import Any
 from shared.errors import BadRequest
 
 TOP_CLASSES = ("Point", "Equipment", "Location", "System", "Collection", "Measurable")
-# Brick class names hold dots and dashes too (PM2.5_Sensor, Pre-Cooling_Air_Unit).
+# Brick class names hold dots and dashes too (PM2.5_Sensor, Pre-Cooling_Air_Unit). Each pattern
+# is used with fullmatch: with match, '$' would let a trailing newline through.
 NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{0,199}$")
 LINE = re.compile(r"^[a-z][a-z0-9_-]{0,63}$")
 VERSION = re.compile(r"^[0-9A-Za-z][0-9A-Za-z._-]{0,63}$")
@@ -63,7 +64,7 @@ def check_shape(bundle: Any) -> None:
     if not isinstance(bundle, dict):
         raise BadRequest("A release bundle must be a JSON object")
     for key, pattern in (("releaseLine", LINE), ("version", VERSION)):
-        if not isinstance(bundle.get(key), str) or not pattern.match(bundle[key]):
+        if not isinstance(bundle.get(key), str) or not pattern.fullmatch(bundle[key]):
             raise BadRequest(f"'{key}' is required and must match {pattern.pattern}")
     for key in ("entitytypes", "relationshiptypes"):
         entries = bundle.get(key, [])
@@ -100,7 +101,7 @@ def normalise(bundle: dict[str, Any]) -> dict[str, Any]:
 
 
 def _entity_error(entry: dict[str, Any]) -> str | None:
-    if not NAME.match(entry["name"]):
+    if not NAME.fullmatch(entry["name"]):
         return f"entity type name '{entry['name']}' must match {NAME.pattern}"
     if _names(entry.get("parents")) is None or _names(entry.get("tags")) is None:
         return "'parents' and 'tags' must be lists of strings"
@@ -278,7 +279,7 @@ def _group_relations(
 
 
 def _relation_error(relation: str, pairs: Any, entities: dict[str, dict[str, Any]]) -> str | None:
-    if not NAME.match(relation):
+    if not NAME.fullmatch(relation):
         return f"relation name '{relation}' must match {NAME.pattern}"
     if not isinstance(pairs, list) or not pairs:
         return "'pairs' must be a non-empty list of {source, destination} objects"

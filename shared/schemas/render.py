@@ -188,7 +188,8 @@ def check_posted(namespace: str, schema_type: str, tid: str, schema: dict[str, A
     prefix = f"{namespace}__"
     # '__' marks the namespaced form a sync writes: only the collection's own namespace may use
     # it, so no one can take a type id a later sync of another collection will need.
-    if not TYPE_ID.match(tid) or ("__" in tid and not tid.startswith(prefix)):
+    # fullmatch: with match, '$' would let a trailing newline through.
+    if not TYPE_ID.fullmatch(tid) or ("__" in tid and not tid.startswith(prefix)):
         return Rendered(
             tid,
             error=f"the type id must match {TYPE_ID.pattern}, and one with '__' must start "
