@@ -38,6 +38,8 @@ class JobContext:
     cancel_requested: bool = field(default=False)
     # Set when the handler recorded its result itself, atomically with its own writes.
     recorded: bool = field(default=False)
+    # Re-runs spent on errors a lost connection leaves behind once the server is back.
+    reruns_after_broken_connections: int = field(default=0)
 
     @property
     def token(self) -> str:
@@ -95,8 +97,9 @@ async def run_claimed(context: JobContext, kind: JobKind) -> Outcome:
         if not isinstance(result, BrickyardError):
             log.info("job complete", attempt=context.job.attempts)
             return Outcome(context.token, JobState.COMPLETE, result=result)
-        if kind.on_failure is not None:
-            await retry_through_outages(lambda: kind.on_failure(context, result), "failure hook")
+        hook = kind.on_failure
+        if hook is not None:
+            await retry_through_outages(lambda: hook(context, result), "failure hook")
         state = JobState.CANCELLED if isinstance(result, JobCancelled) else JobState.FAILED
         # The outcome's one line: a 5xx is an error, and a crash's traceback rides on it.
         end = log.error if result.status >= 500 and state is JobState.FAILED else log.info
@@ -119,6 +122,23 @@ async def _postgres_is_down(pool: asyncpg.Pool) -> bool:
     except Exception as exc:
         return is_outage(exc) or isinstance(exc, TimeoutError)
     return False
+
+
+MAX_RERUNS_AFTER_BROKEN_CONNECTIONS = 3
+
+
+def _broken_connection_rerun(context: JobContext, exc: Exception) -> bool:
+    """Whether to run the handler again after an asyncpg client-state error.
+
+    A connection killed mid-operation can leave asyncpg's protocol in a state it reports as
+    "cannot switch to state ..." even after the server is back; handlers are safe to re-run,
+    so a few re-runs settle it, and a real bug still fails the job after them."""
+    if not isinstance(exc, asyncpg.InternalClientError | asyncpg.InterfaceError):
+        return False
+    if context.reruns_after_broken_connections >= MAX_RERUNS_AFTER_BROKEN_CONNECTIONS:
+        return False
+    context.reruns_after_broken_connections += 1
+    return True
 
 
 def _crashed(exc: Exception) -> BrickyardError:
@@ -185,6 +205,6 @@ async def _attempt(context: JobContext, handler: Handler) -> Any:
     except Exception as exc:
         if is_outage(exc):
             raise
-        if await _postgres_is_down(context.pool):
+        if await _postgres_is_down(context.pool) or _broken_connection_rerun(context, exc):
             raise DependencyDown("PostgreSQL") from exc
         return _crashed(exc)

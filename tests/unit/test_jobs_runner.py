@@ -372,3 +372,22 @@ async def test_complete_in_is_fenced_by_the_lease() -> None:
 async def test_service_unavailable_from_a_handler_is_its_own_failure() -> None:
     outcome = await run_claimed(context(), kind(failing(ServiceUnavailable("busy"))))
     assert (outcome.state, outcome.error_status) == (JobState.FAILED, 503)
+
+
+BROKEN = asyncpg.InternalClientError(
+    "cannot switch to state 12; another operation (2) is in progress"
+)
+
+
+async def test_a_connection_left_broken_by_an_outage_runs_the_handler_again() -> None:
+    handler = failing(BROKEN, times=2)  # the server is up again, the old connection is not
+    outcome = await run_claimed(context(FakePool(1)), kind(handler))
+    assert outcome.state is JobState.COMPLETE and outcome.result == "done"
+    assert len(handler.calls) == 3
+
+
+async def test_a_client_state_error_that_persists_is_a_crash_after_three_reruns() -> None:
+    handler = failing(BROKEN)
+    outcome = await run_claimed(context(FakePool(1)), kind(handler))
+    assert (outcome.state, outcome.error_status) == (JobState.FAILED, 500)
+    assert len(handler.calls) == 1 + runner.MAX_RERUNS_AFTER_BROKEN_CONNECTIONS
