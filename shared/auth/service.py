@@ -58,7 +58,8 @@ class AuthService:
     async def ensure_principal(self, name: str) -> int:
         if not name or len(name) > 200:
             raise BadRequest("A principal name must be 1 to 200 characters")
-        return await self._pool.fetchval(UPSERT_PRINCIPAL, name)
+        principal_id: int = await self._pool.fetchval(UPSERT_PRINCIPAL, name)
+        return principal_id
 
     async def create_token(
         self, principal: str, scopes: list[str], expires_in_s: int | None = None

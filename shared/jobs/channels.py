@@ -49,4 +49,4 @@ async def listen_forever(
             await asyncio.sleep(0.5)
         finally:
             with contextlib.suppress(Exception):
-                await pubsub.aclose()
+                await pubsub.aclose()  # type: ignore[no-untyped-call]  # redis-py leaves it unannotated

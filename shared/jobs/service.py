@@ -12,6 +12,7 @@ import structlog
 from arq.connections import ArqRedis
 
 from shared.auth import Principal
+from shared.db import Executor
 from shared.errors import (
     Conflict,
     Forbidden,
@@ -161,7 +162,7 @@ class JobService:
             return earlier, False
 
     async def _earlier(
-        self, db: store.Executor, principal: Principal, idempotency: IdempotencyKey
+        self, db: Executor, principal: Principal, idempotency: IdempotencyKey
     ) -> JobRecord | None:
         earlier = await store.find_by_idempotency_key(db, principal.id, idempotency.key)
         if earlier is None:

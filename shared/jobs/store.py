@@ -10,11 +10,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-import asyncpg
-
+from shared.db import Executor
 from shared.jobs.model import JobRecord, JobState
-
-Executor = asyncpg.Pool | asyncpg.Connection
 
 INSERT_JOB = """
 INSERT INTO jobs (token, kind, principal_id, request, progress_message, idempotency_key,
@@ -241,7 +238,7 @@ async def finish(db: Executor, outcomes: list[Outcome], owner: str | None) -> se
 
 
 async def fail_unqueued(db: Executor, token: str, status: int, message: str) -> bool:
-    return await db.execute(FAIL_UNQUEUED, token, status, message) != "UPDATE 0"
+    return bool(await db.execute(FAIL_UNQUEUED, token, status, message) != "UPDATE 0")
 
 
 async def still_unleased(db: Executor, tokens: list[str]) -> set[str]:

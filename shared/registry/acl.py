@@ -6,9 +6,10 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from shared.db import Executor
 from shared.errors import BadRequest, Forbidden
 from shared.registry import store
-from shared.registry.store import AUTHENTICATED_USERS_GROUP, PUBLIC_GROUP, Executor
+from shared.registry.store import AUTHENTICATED_USERS_GROUP, PUBLIC_GROUP
 from shared.registry.wire import MAX_BIGINT
 
 

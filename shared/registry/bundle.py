@@ -38,7 +38,8 @@ class _Bundler:
                 return site.ref if local_prefix is None else local_prefix + site.ref[1:]
             return f"#/{DEFINITIONS}/{site.ref.strip().rsplit('/', 1)[-1]}"
 
-        return map_refs(body, replace)
+        rewritten: dict[str, Any] = map_refs(body, replace)
+        return rewritten
 
     async def _embed(self, ref: ExternalRef, stack: list[tuple[int, str]]) -> None:
         key = ref.key.strip()

@@ -7,6 +7,7 @@ from typing import Any
 import asyncpg
 
 from shared.auth import Principal
+from shared.db import Executor
 from shared.errors import BadRequest, NotFound, PreconditionFailed
 from shared.registry import store, wire
 from shared.registry.acl import (
@@ -31,7 +32,7 @@ def _organization_pk(text: str) -> int:
 
 
 async def find_organization(
-    db: store.Executor, organization_id: str, lock: store.Lock = ""
+    db: Executor, organization_id: str, lock: store.Lock = ""
 ) -> asyncpg.Record:
     row = await store.organization_by_id(db, _organization_pk(organization_id), lock)
     if row is None:

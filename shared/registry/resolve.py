@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from shared.db import Executor
 from shared.errors import NotFound
 from shared.registry import store
 from shared.registry.ids import SchemaId
@@ -20,7 +21,7 @@ class ResolvedVersion:
 
 
 async def resolve(
-    db: store.Executor, target: SchemaId, label: str, lock: store.Lock = ""
+    db: Executor, target: SchemaId, label: str, lock: store.Lock = ""
 ) -> ResolvedVersion:
     """The version ``target`` names, or a 404 that says which part was not found.
 

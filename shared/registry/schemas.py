@@ -7,6 +7,7 @@ from typing import Any
 import asyncpg
 
 from shared.auth import Principal
+from shared.db import Executor
 from shared.errors import BadRequest, NotFound
 from shared.jobs.runner import JobContext
 from shared.registry import store, wire
@@ -17,7 +18,7 @@ from shared.registry.organizations import organization_not_found
 from shared.registry.resolve import ResolvedVersion, resolve
 
 
-def plain_loader(db: store.Executor) -> Loader:
+def plain_loader(db: Executor) -> Loader:
     async def load(target: SchemaId, label: str) -> ResolvedVersion:
         return await resolve(db, target, label)
 
@@ -72,6 +73,7 @@ class SchemaService:
     ) -> None:
         version = await resolve(conn, sid, f"$id '{sid}'")
         latest = await store.version_of(conn, schema["id"], None)
+        assert latest is not None  # the version being deleted exists, so a latest one does
         is_latest = latest["id"] == version.version_id
         dependents = await conn.fetch(
             store.VERSION_DEPENDENTS, version.version_id, schema["id"], is_latest

@@ -11,7 +11,8 @@ from typing import Any, Literal
 
 import asyncpg
 
-Executor = asyncpg.Pool | asyncpg.Connection
+from shared.db import Executor
+
 Lock = Literal["", "FOR SHARE", "FOR UPDATE"]
 
 # Synapse's group principals: every authenticated caller belongs to both.
@@ -146,11 +147,12 @@ async def organization_by_id(db: Executor, org_id: int, lock: Lock = "") -> asyn
 
 async def has_access(db: Executor, org_id: int, principal_id: int, access_type: str) -> bool:
     principals = [principal_id, AUTHENTICATED_USERS_GROUP, PUBLIC_GROUP]
-    return await db.fetchval(HAS_ACCESS, org_id, principals, access_type)
+    return bool(await db.fetchval(HAS_ACCESS, org_id, principals, access_type))
 
 
 async def acl_entries(db: Executor, org_id: int) -> list[asyncpg.Record]:
-    return await db.fetch(ACL_ENTRIES, org_id)
+    entries: list[asyncpg.Record] = await db.fetch(ACL_ENTRIES, org_id)
+    return entries
 
 
 async def replace_acl(
@@ -192,9 +194,10 @@ async def insert_version(
     created_by: int,
     job_token: str | None,
 ) -> int:
-    return await conn.fetchval(
+    version_id: int = await conn.fetchval(
         INSERT_VERSION, schema_pk, semantic_version, body, sha256_hex, created_by, job_token
     )
+    return version_id
 
 
 async def insert_dependencies(

@@ -16,6 +16,7 @@ from typing import Any
 import rdflib
 from rdflib import OWL, RDF, RDFS, SKOS, BNode, Graph, URIRef
 from rdflib.collection import Collection as RdfList
+from rdflib.term import Node
 
 from shared.releases.bundle import TOP_CLASSES
 
@@ -132,7 +133,8 @@ class BrickReader:
             yield entry
 
     def tags_of(self, cls: URIRef) -> set[str]:
-        return {local_name(t) for t in self.graph.objects(cls, self.brick("hasAssociatedTag"))}
+        tags = self.graph.objects(cls, self.brick("hasAssociatedTag"))
+        return {local_name(t) for t in tags if isinstance(t, URIRef)}
 
     def equivalents(self, cls: URIRef) -> list[URIRef]:
         g = self.graph
@@ -141,8 +143,11 @@ class BrickReader:
         return sorted(c for c in found if isinstance(c, URIRef) and c != cls)
 
     def tag_vocabulary(self) -> list[str]:
-        tags = {local_name(t) for t in self.graph.subjects(RDF.type, self.brick("Tag"))}
-        tags |= {local_name(t) for t in self.graph.objects(None, self.brick("hasAssociatedTag"))}
+        g = self.graph
+        declared = g.subjects(RDF.type, self.brick("Tag"))
+        tags = {local_name(t) for t in declared if isinstance(t, URIRef)}
+        used = g.objects(None, self.brick("hasAssociatedTag"))
+        tags |= {local_name(t) for t in used if isinstance(t, URIRef)}
         return sorted(t for t in tags if t)
 
     # Relations ------------------------------------------------------------------------------
@@ -157,9 +162,11 @@ class BrickReader:
             and local_name(p) not in META_RELATIONS
         }
         for a, b in self.graph.subject_objects(OWL.equivalentProperty):
-            if a in named and isinstance(b, URIRef) and b not in named:
+            if not (isinstance(a, URIRef) and isinstance(b, URIRef)):
+                continue
+            if a in named and b not in named:
                 named[b] = named[a]
-            elif b in named and isinstance(a, URIRef) and a not in named:
+            elif b in named and a not in named:
                 named[a] = named[b]
         return named
 
@@ -201,7 +208,7 @@ class BrickReader:
     def raw_facts(self, relations: dict[URIRef, str]) -> set[tuple[URIRef, URIRef, URIRef]]:
         g = self.graph
         facts: set[tuple[URIRef, URIRef, URIRef]] = set()
-        owners: set[tuple[Any, URIRef]] = {(s, s) for s in g.subjects(SH.property, None)}
+        owners: set[tuple[Node, Node]] = {(s, s) for s in g.subjects(SH.property, None)}
         owners |= {(s, c) for s, c in g.subject_objects(SH.targetClass) if isinstance(c, URIRef)}
         for shape, cls in owners:
             if not isinstance(cls, URIRef):
@@ -214,7 +221,7 @@ class BrickReader:
             domains, ranges = self.domain_and_range(prop)
             facts |= {(prop, d, r) for d in domains for r in ranges}
         for shape, prop in g.subject_objects(SH.targetSubjectsOf):
-            if prop in relations:
+            if isinstance(prop, URIRef) and prop in relations:
                 domains = [c for c in g.objects(shape, SH["class"]) if isinstance(c, URIRef)]
                 ranges = [
                     c
@@ -248,7 +255,12 @@ class BrickReader:
         relations = self.relations()
         inverses: dict[URIRef, set[URIRef]] = defaultdict(set)
         for a, b in self.graph.subject_objects(OWL.inverseOf):
-            if a in relations and b in relations:
+            if (
+                isinstance(a, URIRef)
+                and isinstance(b, URIRef)
+                and a in relations
+                and b in relations
+            ):
                 inverses[a].add(b)
                 inverses[b].add(a)
         pairs: dict[str, set[tuple[str, str]]] = defaultdict(set)

@@ -187,7 +187,7 @@ def _on_cycles(entities: dict[str, dict[str, Any]]) -> set[str]:
                 if work:
                     low[work[-1][0]] = min(low[work[-1][0]], low[node])
                 if low[node] == index[node]:
-                    component = []
+                    component: list[str] = []
                     while not component or component[-1] != node:
                         component.append(stack.pop())
                         on_stack.discard(component[-1])
@@ -259,18 +259,18 @@ def _group_relations(
             key = (relation, source["topClass"], destination["topClass"])
             grouped[key].add((pair["source"], pair["destination"]))
     result = failed
-    for (relation, source, destination), pairs in grouped.items():
+    for (relation, source_top, destination_top), pairs in grouped.items():
         if len(pairs) > MAX_PAIRS:
-            name = f"{relation}_{source}_{destination}"
+            name = f"{relation}_{source_top}_{destination_top}"
             result.append({"name": name, "error": f"more than {MAX_PAIRS} pairs"})
             continue
         minimal = _minimal_pairs(pairs, entities)
         result.append(
             {
-                "name": f"{relation}_{source}_{destination}",
+                "name": f"{relation}_{source_top}_{destination_top}",
                 "relation": relation,
-                "source": source,
-                "destination": destination,
+                "source": source_top,
+                "destination": destination_top,
                 "definition": definitions.get(relation),
                 "pairs": [{"source": s, "destination": d} for s, d in sorted(minimal)],
             }
