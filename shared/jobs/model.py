@@ -7,6 +7,8 @@ from typing import Any
 
 import asyncpg
 
+from shared.text import iso
+
 
 class JobState(StrEnum):
     PROCESSING = "PROCESSING"
@@ -80,7 +82,3 @@ class JobRecord:
             status["errorMessage"] = self.error_message
             status["errorDetails"] = self.error_details
         return status
-
-
-def iso(moment: datetime) -> str:
-    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")

@@ -15,7 +15,7 @@ from typing import Any
 import asyncpg
 
 from shared.errors import BadRequest
-from shared.jobs.model import iso
+from shared.text import iso
 
 PAGE_SIZE = 50
 MAX_BIGINT = 2**63 - 1  # ids are bigint: a larger number names nothing and must not reach SQL

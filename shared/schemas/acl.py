@@ -19,7 +19,7 @@ import asyncpg
 
 from shared.er.text import is_storable
 from shared.errors import BadRequest, Forbidden
-from shared.schemas.sysdata import iso
+from shared.text import iso
 
 ROLE_OF = """
 SELECT role FROM schema_collection_grants WHERE collection_id = $1 AND principal_id = $2

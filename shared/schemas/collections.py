@@ -18,7 +18,8 @@ from shared.paging import PageRequest
 from shared.releases.catalog import BRICK_LINE, LATEST, ReleaseCatalog
 from shared.schemas import acl, store
 from shared.schemas.render import ALL_TYPES
-from shared.schemas.sysdata import Caller, iso
+from shared.schemas.sysdata import Caller
+from shared.text import iso
 
 # ':' for the doc's own ids (Brick:Draft). Its upper-cased form prefixes generated type ids.
 COLLECTION_ID = re.compile(r"^[A-Za-z][A-Za-z0-9_.:\-]{0,99}$")

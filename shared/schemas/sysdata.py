@@ -15,15 +15,12 @@ from typing import Any
 import asyncpg
 
 from shared.schemas.render import SYS_KEYS
+from shared.text import iso
 
 
 def sys_timestamp(moment: datetime) -> str:
     """The doc's form: UTC, milliseconds, no zone suffix (2018-10-08T05:50:13.573)."""
     return moment.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="milliseconds")
-
-
-def iso(moment: datetime) -> str:
-    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 @dataclass(frozen=True, slots=True)
