@@ -102,7 +102,8 @@ async def test_brickyard_run_says_it_is_up_only_once_the_gateway_is_ready(
         assert events.index("gateway is up") < events.index("brickyard is up")
     finally:
         process.send_signal(signal.SIGTERM)
-        await asyncio.to_thread(process.wait, 15)
+        # Read what it still writes while it stops: a full pipe would block its shutdown.
+        await asyncio.to_thread(process.communicate, timeout=30)
 
 
 async def test_a_job_run_in_the_gateway_has_its_one_outcome_line_too(
