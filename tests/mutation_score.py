@@ -1,6 +1,7 @@
 """``make mutation``'s verdict: mutmut's results as a score per mutated module.
 
-Run after ``mutmut run``; exits 1 when a module kills fewer than ``TARGET`` of its mutants.
+Run after ``mutmut run``; exits 1 when a module kills fewer than ``TARGET`` of its mutants (a
+mutant that times out counts as killed).
 Surviving mutants are listed by mutmut itself (``mutmut results``, ``mutmut show NAME``).
 """
 
@@ -26,7 +27,8 @@ def main() -> int:
             continue
         module = name.split(".x", 1)[0]  # mutmut names a mutant <module>.x<function>__mutmut_N
         total[module] += 1
-        killed[module] += status == "killed"
+        # A mutant that makes the tests hang (an endless retry loop) was caught too.
+        killed[module] += status in ("killed", "timeout")
     if not total:
         print("no mutants found: run `mutmut run` first", file=sys.stderr)
         return 1

@@ -391,3 +391,23 @@ async def test_a_client_state_error_that_persists_is_a_crash_after_three_reruns(
     outcome = await run_claimed(context(FakePool(1)), kind(handler))
     assert (outcome.state, outcome.error_status) == (JobState.FAILED, 500)
     assert len(handler.calls) == 1 + runner.MAX_RERUNS_AFTER_BROKEN_CONNECTIONS
+
+
+async def test_a_broken_connection_reruns_the_handler_three_times_then_crashes() -> None:
+    broken = asyncpg.InterfaceError("cannot switch to state 15; another operation is in progress")
+    handler = failing(broken)
+    with capture_logs() as logs:
+        outcome = await run_claimed(context(FakePool(1)), kind(handler))
+    assert len(handler.calls) == runner.MAX_RERUNS_AFTER_BROKEN_CONNECTIONS + 1 == 4
+    assert (outcome.state, outcome.error_status) == (JobState.FAILED, 500)
+    assert logs[-1]["exc_info"] is broken
+    settled = failing(asyncpg.exceptions.InternalClientError("bad state"), times=3)
+    assert (await run_claimed(context(FakePool(1)), kind(settled))).result == "done"
+    assert len(settled.calls) == 4
+
+
+async def test_other_errors_are_never_rerun() -> None:
+    handler = failing(KeyError("bug"))
+    job = context(FakePool(1))
+    await run_claimed(job, kind(handler))
+    assert len(handler.calls) == 1 and job.reruns_after_broken_connections == 0
