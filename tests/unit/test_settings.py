@@ -1,11 +1,8 @@
-"""Settings: declared once, validated at start (one line naming the variable, never a
-traceback), shown in each command's --help and in the README; Redis URLs, Sentinel included."""
+"""Settings: declared once, validated (one line naming the variable), shown in the README;
+Redis URLs, Sentinel included. The commands that read them: tests/acceptance/test_settings_cli.py."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -13,19 +10,7 @@ import pytest
 from shared.redis_url import SentinelTarget, parse_sentinel_url, redis_settings
 from shared.settings import Settings, SettingsError, declared, markdown_table
 
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def brickyard(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("BRICKYARD_")}
-    return subprocess.run(
-        [sys.executable, "-m", "shared.cli", *args],
-        env={**clean, **env},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        cwd=ROOT,
-    )
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_every_setting_round_trips_through_the_environment() -> None:
@@ -88,50 +73,6 @@ def test_every_bad_value_is_named_at_once() -> None:
         Settings.from_env({"BRICKYARD_PORT": "abc", "BRICKYARD_LOG_LEVEL": "loud"})
     assert "BRICKYARD_PORT='abc'" in str(raised.value)
     assert "BRICKYARD_LOG_LEVEL='loud'" in str(raised.value)
-
-
-def test_a_bad_setting_stops_the_command_with_one_line() -> None:
-    done = brickyard("migrate", BRICKYARD_PORT="abc")
-    assert done.returncode == 2
-    assert done.stdout == ""
-    assert done.stderr == (
-        "brickyard migrate: invalid settings: BRICKYARD_PORT='abc' is not a whole number\n"
-    )
-
-
-def test_an_unreachable_server_is_one_line_too() -> None:
-    done = brickyard("migrate", BRICKYARD_DATABASE_URL="postgresql://nobody@127.0.0.1:1/none")
-    assert done.returncode == 1
-    assert "Traceback" not in done.stderr
-    assert done.stderr.splitlines()[-1].startswith("brickyard migrate: PostgreSQL: ")
-
-
-def test_version() -> None:
-    done = brickyard("--version")
-    assert done.returncode == 0
-    assert done.stdout.strip().startswith("brickyard 0.")
-
-
-@pytest.mark.parametrize(
-    ("command", "reads", "ignores"),
-    [
-        ("gateway", ["PORT", "HOST", "MAX_BODY_BYTES", "REDIS_URL"], ["WORKERS", "JOB_LEASE"]),
-        ("worker", ["WORKER_MAX_JOBS", "JOB_LEASE", "REDIS_URL"], ["PORT", "MAX_BODY_BYTES"]),
-        ("migrate", ["DATABASE_URL", "DATABASE_SCHEMA"], ["REDIS_URL", "PORT"]),
-        ("run", ["WORKERS", "PORT", "WORKER_MAX_JOBS"], []),
-        ("status", ["DATABASE_URL", "REDIS_URL", "QUEUE_NAME"], ["PORT"]),
-    ],
-)
-def test_each_command_help_lists_the_settings_it_reads(
-    command: str, reads: list[str], ignores: list[str]
-) -> None:
-    done = brickyard(command, "--help")
-    assert done.returncode == 0
-    for name in reads:
-        assert f"BRICKYARD_{name} " in done.stdout
-    for name in ignores:
-        assert f"BRICKYARD_{name} " not in done.stdout
-    assert "LOG_LEVEL" in done.stdout
 
 
 def test_the_readme_table_is_the_declaration() -> None:
