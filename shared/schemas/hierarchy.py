@@ -93,7 +93,8 @@ def find_cycle(edges: list[Edge]) -> str | None:
     parent_of = dict(edges)
     state: dict[str, int] = {}  # 1: on the walk being followed, 2: known to reach a root
     for start in parent_of:
-        path, node = [], start
+        path: list[str] = []
+        node: str | None = start
         while node is not None and node not in state:
             state[node] = 1
             path.append(node)

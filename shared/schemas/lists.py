@@ -60,10 +60,10 @@ def keyset(after: Any, shape: type | tuple[type, ...]) -> Any:
 
 
 def type_and_version(after: Any) -> list[Any]:
-    after = keyset(after, list) or ["", 0]
-    if len(after) != 2 or not isinstance(after[0], str) or not isinstance(after[1], int):
+    position: list[Any] = keyset(after, list) or ["", 0]
+    if len(position) != 2 or not isinstance(position[0], str) or not isinstance(position[1], int):
         raise BadRequest("The continuationToken is not valid for this list")
-    return after
+    return position
 
 
 @dataclass(slots=True)

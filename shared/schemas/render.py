@@ -90,7 +90,7 @@ def entity_schema(namespace: str, entry: dict[str, Any]) -> Rendered:
         )
         if key in entry
     }
-    schema = {
+    schema: dict[str, Any] = {
         "$schema": DRAFT_06,
         "description": f"Schema for Entity {tid}",
         "additionalProperties": False,

@@ -7,7 +7,7 @@ from typing import Any
 
 import asyncpg
 
-Executor = asyncpg.Pool | asyncpg.Connection
+from shared.db import Executor
 
 COLLECTION_COLUMNS = """
 c.id, c.namespace, c.release_line, c.pinned_version, c.release_version, c.synced_versions,

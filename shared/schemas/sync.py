@@ -90,7 +90,9 @@ async def run_sync(job: JobContext) -> dict[str, Any]:
         await conn.execute(store.LOCK_COLLECTION, collection["id"])
         earlier = await job_store.get(conn, job.token)
         if earlier is not None and earlier.done:
-            return earlier.result  # an earlier delivery of this job already committed
+            # An earlier delivery of this job already committed.
+            result: dict[str, Any] = earlier.result
+            return result
         locked = await conn.fetchrow(store.GET_COLLECTION, collection["id"])
         if locked is None:
             raise NotFound(f"Schema collection '{collection_id}' was deleted")
