@@ -5,11 +5,11 @@ This is the contract between the schema service and its readers: keep its signat
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-import asyncpg
+from shared.db import Executor
 
 CURRENT_TYPE_SCHEMAS = """
 SELECT type_id, version, collection_id, schema_type, schema, content_sha256, metadata
@@ -51,10 +51,10 @@ class TypeSchema:
 
 
 async def current_type_schemas(
-    db: asyncpg.Pool | asyncpg.Connection,
+    db: Executor,
     collection_id: str,
     schema_type: str,
-    type_ids: Sequence[str],
+    type_ids: Iterable[str],
 ) -> dict[str, TypeSchema]:
     """The current, active schema of each named type in one schema collection (absent: unknown)."""
     rows = await db.fetch(CURRENT_TYPE_SCHEMAS, collection_id, schema_type, list(set(type_ids)))
