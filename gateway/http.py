@@ -13,12 +13,12 @@ from aiohttp import web
 
 from gateway.keys import PRINCIPAL, SERVICES, TRANSACTION_ID
 from shared.auth import Principal
-from shared.er.text import holds_unstorable_text
 from shared.errors import BadRequest, NotFound, PayloadTooLarge, UnsupportedMediaType
 from shared.jobs import JobRecord
 from shared.jobs.service import IdempotencyKey
 from shared.paging import SIZE_HEADER, TOKEN_HEADER, PageRequest, page_request, requested_size
 from shared.services import Services
+from shared.text import holds_unstorable_text
 
 HandlerT = TypeVar("HandlerT", bound=Callable[[web.Request], Awaitable[web.StreamResponse]])
 
@@ -154,6 +154,14 @@ def apollo_response(
         "data": data,
     }
     return json_response(body, status=status, headers=headers)
+
+
+def async_header(request: web.Request) -> bool:
+    """The Apollo ``async`` header of a call that may run as a job: true or false (absent)."""
+    value = request.headers.get("async", "false").strip().lower()
+    if value not in ("true", "false"):
+        raise BadRequest("The async header must be true or false")
+    return value == "true"
 
 
 def query_flag(request: web.Request, name: str, default: bool = False) -> bool:

@@ -1,11 +1,53 @@
 """Generic helpers for values written as text: one home, so every API family spells a moment the
-same way. Domain packages import from here, never from each other, for these."""
+same way and refuses the same text. Domain packages import these from here, never from each other.
+
+Text from clients that PostgreSQL cannot store (NUL, unpaired surrogates) is a 400, not a 500."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
+
+from shared.errors import BadRequest
 
 
 def iso(moment: datetime) -> str:
     """ISO 8601 with milliseconds, UTC written as ``Z`` (2018-10-08T05:50:13.573Z)."""
     return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def is_storable(value: str) -> bool:
+    if "\x00" in value:
+        return False
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def holds_unstorable_text(value: Any) -> bool:
+    """Whether any string in a JSON value (keys included) is one Postgres would refuse.
+
+    Iterative, so a deeply nested body (as deep as the JSON parser accepts) is walked without
+    running out of Python stack."""
+    stack = [value]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, str):
+            if not is_storable(current):
+                return True
+        elif isinstance(current, dict):
+            stack.extend(current.keys())
+            stack.extend(current.values())
+        elif isinstance(current, list):
+            stack.extend(current)
+    return False
+
+
+def storable(value: str, name: str) -> str:
+    if not is_storable(value):
+        raise BadRequest(
+            f"{name} holds a character that cannot be stored (NUL or a lone surrogate)"
+        )
+    return value

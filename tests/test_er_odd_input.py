@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 
-from shared.er.text import holds_unstorable_text
 from shared.services import Services
+from shared.text import holds_unstorable_text
 from tests.conftest import TokenFactory, bearer
 from tests.er_helpers import ALL_SCOPES, entity, two_collections, upsert_ok
 

@@ -7,6 +7,7 @@ from aiohttp import web
 
 from gateway.http import (
     apollo_response,
+    async_header,
     idempotency_key,
     principal,
     read_json,
@@ -28,8 +29,8 @@ from shared.er.batches import (
     parse_items,
     run_sync,
 )
-from shared.er.text import storable
 from shared.errors import BadRequest
+from shared.text import storable
 
 routes = web.RouteTableDef()
 ER = "/apollo/er"
@@ -41,13 +42,6 @@ def header_collection(request: web.Request) -> str:
     if not value:
         raise BadRequest("The ercollectionid header is required")
     return value
-
-
-def async_header(request: web.Request) -> bool:
-    value = request.headers.get("async", "false").strip().lower()
-    if value not in ("true", "false"):
-        raise BadRequest("The async header must be true or false")
-    return value == "true"
 
 
 async def collection(request: web.Request, name: str, minimum: Role) -> ErCollection:

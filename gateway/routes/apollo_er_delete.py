@@ -16,8 +16,8 @@ from gateway.http import (
 from gateway.routes.apollo_er import ER, collection, correlation_id, header_collection
 from shared.er.access import Role
 from shared.er.delete import Deleted, Deletion, delete_entity, delete_relationship, deleted_json
-from shared.er.text import storable
 from shared.statuslog.query import batch_tracker
+from shared.text import storable
 
 routes = web.RouteTableDef()
 

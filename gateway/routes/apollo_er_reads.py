@@ -19,9 +19,9 @@ from gateway.routes.apollo_er import ER, collection, header_collection
 from shared.er import reads
 from shared.er.access import Role
 from shared.er.filters import parse_options
-from shared.er.text import storable
 from shared.er.views import ENTITIES, RELATIONSHIPS, ItemTable, ItemView
 from shared.paging import TOKEN_HEADER
+from shared.text import storable
 
 routes = web.RouteTableDef()
 # Type-scoped paths: /entitytypes/{type}/entities, /relationshiptypes/{type}/relationships.

@@ -15,11 +15,11 @@ from gateway.http import (
 )
 from gateway.routes.apollo_er import header_collection
 from shared.er.access import ErCollections, Role
-from shared.er.text import storable
 from shared.er.views import ENTITIES, RELATIONSHIPS, ItemTable
 from shared.errors import BadRequest
 from shared.graph import forms, reachable, reads, search
 from shared.paging import SIZE_HEADER, TOKEN_HEADER, PageRequest, page_request, requested_size
+from shared.text import storable
 
 routes = web.RouteTableDef()
 GRAPH = "/apollo/graph"

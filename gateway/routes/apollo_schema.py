@@ -10,6 +10,7 @@ from aiohttp import web
 
 from gateway.http import (
     apollo_response,
+    async_header,
     idempotency_key,
     json_response,
     principal,
@@ -46,13 +47,6 @@ CACHE_TYPES = (
     "eventtypes",
     "schemacollections",
 )
-
-
-def wants_async(request: web.Request) -> bool:
-    value = request.headers.get("async", "false").strip().lower()
-    if value not in ("true", "false"):
-        raise BadRequest("The 'async' header must be true or false")
-    return value == "true"
 
 
 # Schema collections --------------------------------------------------------------------------
@@ -122,7 +116,7 @@ async def sync(request: web.Request) -> web.Response:
     job_request = await sync_job.prepare(collections(request), body, transaction_id(request))
     await collections(request).writable(job_request["schemaCollectionId"], who.id, acl.Role.editor)
     idempotency = await idempotency_key(request)
-    if not wants_async(request):
+    if not async_header(request):
         result = await svc.jobs.run_and_wait(
             sync_job.KIND, who, job_request, idempotency=idempotency
         )

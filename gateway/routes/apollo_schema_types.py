@@ -65,6 +65,7 @@ async def list_by_tag(request: web.Request) -> web.Response:
 async def list_in_state(request: web.Request) -> web.Response:
     info = params(request)
     schema_type, state = info["schema_type"], state_of(info["state"])
+    assert state is not None  # the path names one
     asked = await page(request, "state", schema_type, state)
     ids, paging = await type_lists(request).ids_in_state(schema_type, state, asked)
     return apollo_response(request, ids, paging=paging)

@@ -35,7 +35,9 @@ async def page(request: web.Request) -> web.Response:
     """The page's shell; its script fetches the fragment of the same path with the token."""
     path = request.path.removeprefix("/dashboard").strip("/") or "overview"
     query = f"?{request.query_string}" if request.query_string else ""
-    title = PAGES[request.match_info.route.resource.canonical]
+    resource = request.match_info.route.resource
+    assert resource is not None  # a request matched a route of a resource
+    title = PAGES[resource.canonical]
     return shell(request, title, f"/dashboard/fragments/{path}{query}")
 
 

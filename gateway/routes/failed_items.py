@@ -14,7 +14,7 @@ from gateway.http import (
 )
 from gateway.keys import REQUEST_ID
 from shared.er.failed import failed_items, retry
-from shared.er.text import storable
+from shared.text import storable
 
 routes = web.RouteTableDef()
 

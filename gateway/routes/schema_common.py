@@ -24,7 +24,6 @@ from gateway.http import (
     services,
     transaction_id,
 )
-from shared.er.text import holds_unstorable_text, storable
 from shared.errors import BadRequest
 from shared.paging import PageRequest
 from shared.releases.catalog import ReleaseCatalog
@@ -35,6 +34,7 @@ from shared.schemas.rules import Rules
 from shared.schemas.sysdata import Caller, item_json
 from shared.schemas.typeschemas import TypeSchemas
 from shared.schemas.validation import Validation
+from shared.text import holds_unstorable_text, storable
 
 BASES = ("/apollo/schema", "/schema", "")
 ALL_TYPES = "{schema_type:entitytypes|relationshiptypes|messagetypes|eventtypes}"
@@ -111,7 +111,7 @@ async def page(request: web.Request, *query: object) -> PageRequest:
     return await page_asked(request, *query)
 
 
-def items_response(request: web.Request, rows: list, paging: dict) -> web.Response:
+def items_response(request: web.Request, rows: list[Any], paging: dict[str, Any]) -> web.Response:
     system = query_flag(request, "includeSystemData")
     return apollo_response(request, [item_json(r, system) for r in rows], paging=paging)
 

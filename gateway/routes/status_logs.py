@@ -13,9 +13,9 @@ from gateway.http import (
     requires_scope,
     services,
 )
-from shared.er.text import storable
 from shared.statuslog.query import LOGS_PATH, LogQuery, search_logs
 from shared.statuslog.records import transaction_summary
+from shared.text import storable
 
 routes = web.RouteTableDef()
 
@@ -38,7 +38,9 @@ PATH_FORMS = {
 async def get_logs(request: web.Request) -> web.Response:
     path_filters = {}
     if "value" in request.match_info:
-        canonical = request.match_info.route.resource.canonical
+        resource = request.match_info.route.resource
+        assert resource is not None  # a request matched a route of a resource
+        canonical = resource.canonical
         name = next(v for form, v in PATH_FORMS.items() if canonical.endswith(form))
         path_filters[name] = storable(request.match_info["value"], name)
     query = LogQuery.parse(

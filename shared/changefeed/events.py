@@ -9,7 +9,7 @@ from typing import Any
 
 import asyncpg
 
-from shared.jobs.model import iso
+from shared.text import iso
 
 
 def _item_fields(row: asyncpg.Record, collection_id: str) -> dict[str, Any]:

@@ -7,9 +7,8 @@ from datetime import datetime
 
 import asyncpg
 
+from shared.db import Executor
 from shared.errors import BrickyardError
-
-Executor = asyncpg.Pool | asyncpg.Connection
 
 # $1 collection; $2..$5 the optional bounds (sequence ids, then times); $6 resume after; $7 limit.
 WHERE = """
@@ -106,7 +105,8 @@ async def page(
 async def events_after(
     db: Executor, collection_id: str, after: int, limit: int = 1000
 ) -> list[asyncpg.Record]:
-    return await db.fetch(AFTER, collection_id, after, limit)
+    events: list[asyncpg.Record] = await db.fetch(AFTER, collection_id, after, limit)
+    return events
 
 
 async def prune(db: Executor, retention_s: float) -> None:

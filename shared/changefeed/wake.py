@@ -102,8 +102,12 @@ class FeedBridge:
         if schema == self._settings.database_schema:  # tests share one database
             self._send(collection_id)
 
+    async def _publish(self, collection_id: str) -> int:
+        receivers: int = await self._redis.publish(self._channel, collection_id)
+        return receivers
+
     def _send(self, collection_id: str) -> None:
-        task = asyncio.create_task(self._redis.publish(self._channel, collection_id))
+        task = asyncio.create_task(self._publish(collection_id))
         self._sends.add(task)
         task.add_done_callback(self._sends.discard)
 

@@ -11,9 +11,8 @@ from typing import Any
 
 import asyncpg
 
-from shared.er.text import storable
 from shared.errors import BadRequest, Conflict, Forbidden, NotFound
-from shared.jobs.model import iso
+from shared.text import iso, storable
 
 ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
 NO_ACCESS = "ercollectionid '{}' is not registered or the caller has no access to it"

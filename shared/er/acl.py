@@ -8,9 +8,8 @@ from typing import Any
 import asyncpg
 
 from shared.er.access import ErCollection, Role
-from shared.er.text import is_storable
 from shared.errors import BadRequest, Forbidden
-from shared.jobs.model import iso
+from shared.text import is_storable, iso
 
 LOCK_COLLECTION = "SELECT id FROM er_collections WHERE id = $1 FOR UPDATE"
 CURRENT_GRANTS = """

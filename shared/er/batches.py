@@ -14,7 +14,6 @@ from shared.auth import Principal
 from shared.er import store as er_store
 from shared.er.access import ErCollection, ErCollections, Role
 from shared.er.chunks import batch_result, writer_for
-from shared.er.text import holds_unstorable_text
 from shared.errors import BadRequest, PayloadTooLarge, error_for_status
 from shared.jobs import JobRecord
 from shared.jobs.model import JobState
@@ -23,6 +22,7 @@ from shared.observability.metrics import count_items
 from shared.services import Services
 from shared.statuslog import store as statuslog
 from shared.statuslog.query import batch_tracker
+from shared.text import holds_unstorable_text
 
 SYNC_LIMIT = 100
 ASYNC_LIMIT = 10_000

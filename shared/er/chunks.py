@@ -208,7 +208,8 @@ def batch_result(
     kind: BatchKind, request: BatchRequest, outcomes: list[Outcome], public_url: str
 ) -> dict[str, Any]:
     """The 207 body's data (and the async job's result): every item, in the order sent."""
-    success, failure = [], []
+    success: list[dict[str, str]] = []
+    failure: list[dict[str, str]] = []
     tracker_of = item_tracker  # one look-up, not one per item
     for outcome in outcomes:
         tracker = tracker_of(public_url, kind.item_kind, outcome.item_id, request.transactionId)

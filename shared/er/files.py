@@ -46,7 +46,7 @@ async def file_content(pool: asyncpg.Pool, principal_id: int, name: str, body: b
     """The body when there is one, else the caller's upload of that name (404 if none)."""
     if body.strip():
         return body
-    content = await pool.fetchval(READ_FILE, principal_id, name)
+    content: bytes | None = await pool.fetchval(READ_FILE, principal_id, name)
     if content is None:
         raise NotFound(
             f"No file named '{name}': send it as the body, or upload it first with "

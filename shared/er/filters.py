@@ -17,8 +17,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from shared.er.text import storable
 from shared.errors import BadRequest
+from shared.text import storable
 
 MAX_FILTER_LENGTH = 4000
 MAX_DEPTH = 32

@@ -3,6 +3,7 @@ versions, and collection statistics. Paging is shared/paging.py's, as everywhere
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import asyncpg
@@ -66,7 +67,7 @@ async def list_items(
     count_sql, page_sql = list_sql(table, options)
     if options.distance is None:
         after: Any = page.after_as(str, "")
-        last_of = _by_id
+        last_of: Callable[[asyncpg.Record], Any] = _by_id  # or _by_distance, below
     else:
         after = page.after_as(list, None)
         if after is not None and not _distance_key(after):

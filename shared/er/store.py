@@ -9,16 +9,16 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from operator import attrgetter
 from typing import Any, TypeVar
 
 import asyncpg
 import orjson
 
+from shared.db import Executor
 from shared.er.items import EntityRow, RelationshipRow
 from shared.er.validation import Stored
-
-Executor = asyncpg.Pool | asyncpg.Connection
 
 CHUNK_SIZE = 1000
 
@@ -259,41 +259,47 @@ async def entity_types_of(
     return {(row["collection_id"], row["id"]): row["entity_type"] for row in rows}
 
 
-async def upsert_entities(
-    db: Executor, collection_id: str, transaction_id: str, rows: Sequence[EntityRow]
+async def _upsert(
+    db: Executor,
+    sql: str,
+    collection_id: str,
+    transaction_id: str,
+    rows: Sequence[RowT],
+    columns: Sequence[Callable[[RowT], str]],
 ) -> set[str]:
-    """Write the rows; returns the ids actually written."""
+    """Write the rows, one array per column between the id and the derived fields, as both
+    upserts take them; returns the ids actually written."""
     if not rows:
         return set()
     rows = by_id(rows)
     written = await db.fetch(
-        UPSERT_ENTITIES,
+        sql,
         collection_id,
         [row.id for row in rows],
-        [row.entity_type for row in rows],
+        *([column(row) for row in rows] for column in columns),
         [json_text(row.derived) for row in rows],
         [json_text(row.body) for row in rows],
         transaction_id,
     )
     return {record["id"] for record in written}
+
+
+async def upsert_entities(
+    db: Executor, collection_id: str, transaction_id: str, rows: Sequence[EntityRow]
+) -> set[str]:
+    """Write the rows; returns the ids actually written."""
+    columns = [attrgetter("entity_type")]
+    return await _upsert(db, UPSERT_ENTITIES, collection_id, transaction_id, rows, columns)
 
 
 async def upsert_relationships(
     db: Executor, collection_id: str, transaction_id: str, rows: Sequence[RelationshipRow]
 ) -> set[str]:
-    if not rows:
-        return set()
-    rows = by_id(rows)
-    written = await db.fetch(
-        UPSERT_RELATIONSHIPS,
-        collection_id,
-        [row.id for row in rows],
-        [row.relationship_type for row in rows],
-        [row.source_entity_id for row in rows],
-        [row.destination_collection_id for row in rows],
-        [row.destination_entity_id for row in rows],
-        [json_text(row.derived) for row in rows],
-        [json_text(row.body) for row in rows],
-        transaction_id,
-    )
-    return {record["id"] for record in written}
+    """Write the rows; returns the ids actually written."""
+    columns = [
+        attrgetter("relationship_type"),
+        attrgetter("source_entity_id"),
+        attrgetter("destination_collection_id"),
+        attrgetter("destination_entity_id"),
+    ]
+    return await _upsert(db, UPSERT_RELATIONSHIPS, collection_id, transaction_id, rows, columns)

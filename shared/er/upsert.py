@@ -181,11 +181,15 @@ async def _record(
     await statuslog.record_outcomes(conn, transaction_id, kind.item_kind, outcomes, retry_count)
 
 
+async def _awaited(loop: Awaitable[int]) -> int:
+    return await loop
+
+
 async def _together(loops: list[Awaitable[int]]) -> list[int]:
     """Run the loops at once; the first failure stops the others and is raised as it is."""
     try:
         async with asyncio.TaskGroup() as group:
-            tasks = [group.create_task(loop) for loop in loops]  # type: ignore[arg-type]
+            tasks = [group.create_task(_awaited(loop)) for loop in loops]
     except BaseExceptionGroup as failures:
         raise failures.exceptions[0] from None
     return [task.result() for task in tasks]

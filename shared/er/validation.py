@@ -47,7 +47,7 @@ _KEYWORDS = {
 _SCHEMA_MAPS = {"properties"}
 _SCHEMA_LISTS = {"allOf", "anyOf", "oneOf", "items"}
 _SCHEMA_VALUES = {"additionalProperties", "additionalItems", "items", "not", "propertyNames"}
-_FAST_DRAFTS = {
+_FAST_DRAFTS: dict[Any, Any] = {
     Draft6Validator: jsonschema_rs.Draft6Validator,
     Draft7Validator: jsonschema_rs.Draft7Validator,
 }

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from shared.er.text import storable
 from shared.errors import BadRequest
+from shared.text import storable
 
 MAX_LEVELS = 4
 MAX_IDS = 100

@@ -13,9 +13,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from shared.er.text import storable
 from shared.er.views import ItemTable
 from shared.errors import BadRequest
+from shared.text import storable
 
 FIELD = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
 MAX_NESTING = 8

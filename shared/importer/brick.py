@@ -59,7 +59,7 @@ def local_name(term: Any) -> str:
 
 def short(graph: rdflib.Graph, term: Any) -> str:
     try:
-        return term.n3(graph.namespace_manager)
+        return str(term.n3(graph.namespace_manager))
     except Exception:
         return str(term)
 
@@ -139,6 +139,7 @@ def to_items(graph: rdflib.Graph, catalog_data: dict[str, Any]) -> Plan:
             refused_nodes[node] = reason
             plan.refused_entities.append(Refused(str(node), reason))
             continue
+        assert class_name is not None  # refused above otherwise
         node_class[node] = class_name
         label = graph.value(node, RDFS.label)
         name = str(label) if isinstance(label, Literal) else local_name(node)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import Any
 
 from shared.importer.client import Api
 from shared.importer.errors import ImportStopped
@@ -14,7 +15,8 @@ from shared.importer.sources import read_items
 
 def journal_path(args: argparse.Namespace, suffix: str = "") -> Path | None:
     if args.journal is not None:
-        return args.journal.with_name(args.journal.name + suffix) if suffix else args.journal
+        journal: Path = args.journal
+        return journal.with_name(journal.name + suffix) if suffix else journal
     if args.file == "-":
         return None  # stdin cannot be read again; --journal names where to keep progress
     return Path(args.file + f".import-journal{suffix}")
@@ -86,9 +88,10 @@ async def import_brick(api: Api, args: argparse.Namespace) -> int:
     return 0
 
 
-async def fetch_catalog(api: Api, collection: str) -> dict:
+async def fetch_catalog(api: Api, collection: str) -> dict[str, Any]:
     _, body, _ = await api.call("GET", f"/apollo/er/ercollections/{collection}/brick/types")
-    return body["data"]
+    catalog: dict[str, Any] = body["data"]
+    return catalog
 
 
 async def export_brick(api: Api, args: argparse.Namespace) -> int:

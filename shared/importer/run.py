@@ -206,7 +206,7 @@ async def item_states(api: Api, transaction: str) -> dict[str, tuple[str, str]]:
         for record in body["data"] or []:
             service = record.get("serviceData") or {}
             item_id = service.get("entityId") or service.get("relationshipId")
-            if record["state"] in FINAL_STATES:
+            if isinstance(item_id, str) and record["state"] in FINAL_STATES:
                 states[item_id] = (record["state"], record.get("message") or "")
         token = (body.get("paging") or {}).get("continuationToken")
         if not token:

@@ -30,7 +30,7 @@ class Item:
 
     @property
     def id(self) -> str:
-        return self.body["id"]
+        return str(self.body["id"])
 
 
 def input_format(path: str, declared: str | None) -> str:
@@ -113,7 +113,7 @@ def parse_csv(text: str, name: str) -> list[Item]:
 
 def check_ids(items: list[Item], name: str) -> None:
     """Every item needs a string id, once: the server refuses a whole batch otherwise."""
-    seen: dict[str, int] = {}
+    seen: dict[str, int | None] = {}
     for item in items:
         value = item.body.get("id")
         if not isinstance(value, str) or not 1 <= len(value) <= MAX_ID_LENGTH:

@@ -49,7 +49,7 @@ class WorkerBeat:
     max_jobs: int
 
     def to_redis(self) -> dict[str, str]:
-        return {name: str(getattr(self, name)) for name in self.__slots__}  # type: ignore[attr-defined]
+        return {name: str(getattr(self, name)) for name in self.__slots__}
 
     @classmethod
     def from_redis(cls, raw: dict[Any, Any]) -> WorkerBeat:
@@ -107,7 +107,10 @@ class BeatingWorker(Protocol):
     worker_id: str
     queue_name: str
     max_jobs: int
-    tasks: Sized
+
+    @property
+    def tasks(self) -> Sized: ...
+
     metrics: MetricsBuffer
 
     @property

@@ -137,7 +137,7 @@ def count_job(kind: str, state: str, seconds: float) -> None:
 
 
 async def read_counters(redis: Redis, queue_name: str) -> dict[str, float]:
-    raw = await redis.hgetall(metrics_key(queue_name))
+    raw: dict[Any, Any] = await redis.hgetall(metrics_key(queue_name))  # type: ignore[misc]  # redis-py types it as maybe-sync
     return {_text(field): float(value) for field, value in raw.items()}
 
 

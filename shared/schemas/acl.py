@@ -17,9 +17,8 @@ from typing import Any
 
 import asyncpg
 
-from shared.er.text import is_storable
 from shared.errors import BadRequest, Forbidden
-from shared.text import iso
+from shared.text import is_storable, iso
 
 ROLE_OF = """
 SELECT role FROM schema_collection_grants WHERE collection_id = $1 AND principal_id = $2

@@ -154,12 +154,13 @@ class Graphs:
             for quad in graph.entities.pop(entity_id, ()):
                 self.store.remove(quad)
         for relationship_id in relationship_ids:
-            quad = graph.relationships.pop(relationship_id, None)
-            if quad is not None:
-                graph.triples[quad] -= 1
-                if graph.triples[quad] <= 0:
-                    del graph.triples[quad]
-                    self.store.remove(quad)
+            if relationship_id not in graph.relationships:
+                continue
+            quad = graph.relationships.pop(relationship_id)
+            graph.triples[quad] -= 1
+            if graph.triples[quad] <= 0:
+                del graph.triples[quad]
+                self.store.remove(quad)
         await self._place(collection_id, graph, entities, relationships)
 
     async def _place(

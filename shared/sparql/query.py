@@ -77,7 +77,8 @@ def _evaluate(
     deadline: float, limit: int, stop: list[bool],
 ) -> Answer:  # fmt: skip
     try:
-        result = store.query(text, default_graph=dataset, named_graphs=[], prefixes=prefixes)
+        graphs: list[ox.NamedNode | ox.BlankNode | ox.DefaultGraph] = [*dataset]
+        result = store.query(text, default_graph=graphs, named_graphs=[], prefixes=prefixes)
     except SyntaxError as exc:
         raise BadRequest(f"The SPARQL query does not parse: {exc}") from exc
     except ValueError as exc:  # e.g. a lone surrogate, which is not UTF-8
@@ -87,7 +88,7 @@ def _evaluate(
     if isinstance(result, ox.QueryBoolean):
         return Answer("boolean", [], [], bool(result))
     kind = "solutions" if isinstance(result, ox.QuerySolutions) else "triples"
-    variables = [v.value for v in result.variables] if kind == "solutions" else []
+    variables = [v.value for v in result.variables] if isinstance(result, ox.QuerySolutions) else []
     rows: list[Any] = []
     problem, row = None, None
     for row in result:

@@ -11,10 +11,10 @@ from urllib.parse import quote
 
 import asyncpg
 
-from shared.er.text import storable
 from shared.errors import BadRequest, NotFound
 from shared.paging import PageRequest, page_size
 from shared.statuslog.records import RECORD_COLUMNS, record_json
+from shared.text import storable
 
 LOGS_PATH = "/apollo/status/logs"
 

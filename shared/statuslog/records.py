@@ -10,7 +10,7 @@ from typing import Any
 import asyncpg
 
 from shared.errors import NotFound
-from shared.jobs.model import iso
+from shared.text import iso
 
 # The payload is the version of the item this transaction wrote (current or kept by a later
 # upsert); a failed item wrote none, so its payload is null.

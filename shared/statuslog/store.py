@@ -16,7 +16,7 @@ from typing import NamedTuple
 
 import asyncpg
 
-Executor = asyncpg.Pool | asyncpg.Connection
+from shared.db import Executor
 
 
 class State(StrEnum):
