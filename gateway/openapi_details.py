@@ -2,7 +2,7 @@
 codes, keyed by handler (``module.function``, see :func:`gateway.openapi.handler_key`).
 
 A route missing here is still documented (path, method, scope, path parameters, a JSON body for
-POST and PUT); a key here that names no registered handler fails ``tests/test_openapi.py``.
+POST and PUT); a key here that names no registered handler fails ``tests/integration/test_openapi.py``.
 """
 
 from __future__ import annotations

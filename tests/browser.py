@@ -30,7 +30,7 @@ def chromium_missing() -> str | None:
     if not Path(CHROMIUM).exists():
         return (
             f"chromium is not installed ({CHROMIUM} not found): the dashboard tests in "
-            "tests/test_dashboard.py did not run. Install it with `apt-get install -y chromium`."
+            "tests/acceptance/test_dashboard.py did not run. Install it with `apt-get install -y chromium`."
         )
     return None
 

@@ -14,6 +14,6 @@ if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     echo "make test: apt-get could not install chromium"
 fi
 echo "make test: chromium is not installed (and cannot be installed here: that needs root and"
-echo "apt-get), so the dashboard tests in tests/test_dashboard.py will be skipped."
+echo "apt-get), so the dashboard tests in tests/acceptance/test_dashboard.py will be skipped."
 echo "Install it with 'sudo apt-get install -y chromium', or set BRICKYARD_CHROMIUM to a Chromium binary."
 exit 0

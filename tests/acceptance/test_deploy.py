@@ -19,7 +19,7 @@ import yaml
 
 from shared.settings import Settings, declared
 
-DEPLOY = Path(__file__).resolve().parent.parent / "deploy"
+DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
 K8S = DEPLOY / "k8s"
 KUBERNETES = "1.33.0"
 CUSTOM_KINDS = {"ScaledObject", "Kustomization", "Component"}

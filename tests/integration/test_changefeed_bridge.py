@@ -12,7 +12,7 @@ from shared.services import Services
 from shared.settings import Settings
 from tests.conftest import TokenFactory
 from tests.er_helpers import ALL_SCOPES, entity, upsert_ok
-from tests.test_changefeed import five_entities, headers, next_events
+from tests.integration.test_changefeed import five_entities, headers, next_events
 
 
 async def test_a_stream_on_another_gateway_is_woken_and_the_bridge_is_taken_over(

@@ -88,7 +88,7 @@ async def test_token_routes_check_owner_and_kind(
 async def test_any_json_object_is_accepted_and_the_job_reports_what_is_wrong(
     client: TestClient, alice: str, run_jobs: RunJobs
 ) -> None:
-    # A body that is not an object at all is a 400 at once (tests/test_job_input.py).
+    # A body that is not an object at all is a 400 at once (tests/integration/test_job_input.py).
     cases: list[tuple[Any, str]] = [
         ({"schema": "x"}, "'schema' is required and must be a JSON object"),
         ({"schema": {"type": "string"}}, "schema.$id is required"),

@@ -1,5 +1,5 @@
-"""Log lines operators rely on: one per job outcome, arq's own lines as JSON with the job's
-token, and "is up" only once the gateway is ready."""
+"""Log lines of processes: arq's own lines as JSON with the job's token, and "is up" only
+once the gateway is ready."""
 
 from __future__ import annotations
 
@@ -9,42 +9,10 @@ import signal
 import subprocess
 import sys
 import urllib.request
-from collections.abc import Awaitable, Callable
 
-import structlog
-from aiohttp.test_utils import TestClient
-from structlog.testing import capture_logs
-
-from gateway.keys import SERVICES
 from shared.settings import Settings
-from tests.conftest import TokenFactory, bearer
-from tests.er_helpers import ALL_SCOPES, entity, two_collections, upsert_ok
 from tests.faults import free_port
 from tests.processes import command_env
-
-OUTCOME_EVENTS = {"job complete", "job ended"}
-
-
-async def test_each_job_outcome_is_one_line(
-    client: TestClient, make_token: TokenFactory, run_jobs: Callable[[], Awaitable[None]]
-) -> None:
-    token = await make_token("alice", "view")
-    bodies = [{}, {"fail": "no"}, {"sleepSeconds": 5}]
-    tokens = []
-    for body in bodies:
-        response = await client.post("/selftest/async/start", json=body, headers=bearer(token))
-        tokens.append((await response.json())["token"])
-    await client.post(f"/async/cancel/{tokens[2]}", headers=bearer(token))
-    with capture_logs(processors=[structlog.contextvars.merge_contextvars]) as lines:
-        await run_jobs()
-    outcomes = [line for line in lines if line["event"] in OUTCOME_EVENTS]
-    assert sorted(line["job_token"] for line in outcomes) == sorted(tokens)
-    by_token = {line["job_token"]: line for line in outcomes}
-    assert by_token[tokens[0]]["event"] == "job complete"
-    assert by_token[tokens[1]] | {"status": 400, "state": "FAILED"} == by_token[tokens[1]]
-    assert by_token[tokens[2]]["state"] == "CANCELLED"
-    assert all(line["job_kind"] == "selftest" for line in outcomes)
-
 
 ARQ_LINE = """
 import logging, sys
@@ -104,16 +72,3 @@ async def test_brickyard_run_says_it_is_up_only_once_the_gateway_is_ready(
         process.send_signal(signal.SIGTERM)
         # Read what it still writes while it stops: a full pipe would block its shutdown.
         await asyncio.to_thread(process.communicate, timeout=30)
-
-
-async def test_a_job_run_in_the_gateway_has_its_one_outcome_line_too(
-    client: TestClient, make_token: TokenFactory
-) -> None:
-    token = await make_token("alice", *ALL_SCOPES)
-    namespace = await two_collections(client, client.app[SERVICES].pool, token)
-    with capture_logs(processors=[structlog.contextvars.merge_contextvars]) as lines:
-        await upsert_ok(client, token, "entities", "august_14_81", [entity(namespace, "a", "AHU")])
-    [outcome] = [line for line in lines if line["event"] in OUTCOME_EVENTS]
-    assert outcome["event"] == "job complete"
-    assert outcome["job_kind"] == "er_upsert_entities"
-    assert len(outcome["job_token"]) == 32
