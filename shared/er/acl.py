@@ -9,7 +9,8 @@ import asyncpg
 
 from shared.er.access import ErCollection, Role
 from shared.errors import BadRequest, Forbidden
-from shared.text import is_storable, iso
+from shared.grants import parse_grant_list
+from shared.text import iso
 
 LOCK_COLLECTION = "SELECT id FROM er_collections WHERE id = $1 FOR UPDATE"
 CURRENT_GRANTS = """
@@ -46,23 +47,10 @@ class Grant:
 
 def parse_grants(body: Any) -> list[Grant]:
     """``{"grants": [{"principal": "bob", "role": "readwrite"}, ...]}``, the complete new list."""
-    entries = body.get("grants") if isinstance(body, dict) else None
-    if not isinstance(entries, list) or len(entries) > MAX_GRANTS:
-        raise BadRequest(
-            f'The body must be {{"grants": [{{"principal", "role"}}, ...]}} with at most '
-            f"{MAX_GRANTS} grants"
-        )
-    grants: dict[str, Grant] = {}
-    for index, entry in enumerate(entries):
-        name = entry.get("principal") if isinstance(entry, dict) else None
-        if not isinstance(name, str) or not 1 <= len(name) <= 200 or not is_storable(name):
-            raise BadRequest(f"grants[{index}].principal must be a principal name (1-200 chars)")
-        if name in grants:
-            raise BadRequest(f"Principal '{name}' is listed twice")
-        grants[name] = Grant(name, Role.parse(entry.get("role")))
-    if not any(grant.role is Role.owner for grant in grants.values()):
+    grants = parse_grant_list(body, Role.parse, MAX_GRANTS)
+    if Role.owner not in grants.values():
         raise BadRequest("The access list must keep at least one owner")
-    return list(grants.values())
+    return [Grant(name, role) for name, role in grants.items()]
 
 
 def acl_json(collection_id: str, rows: list[asyncpg.Record]) -> dict[str, Any]:

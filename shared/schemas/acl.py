@@ -18,7 +18,8 @@ from typing import Any
 import asyncpg
 
 from shared.errors import BadRequest, Forbidden
-from shared.text import is_storable, iso
+from shared.grants import parse_grant_list
+from shared.text import iso
 
 ROLE_OF = """
 SELECT role FROM schema_collection_grants WHERE collection_id = $1 AND principal_id = $2
@@ -90,20 +91,7 @@ async def require_role(
 
 def parse_grants(body: Any) -> list[tuple[str, Role]]:
     """``{"grants": [{"principal": "bob", "role": "editor"}, ...]}``, the complete new list."""
-    entries = body.get("grants") if isinstance(body, dict) else None
-    if not isinstance(entries, list) or len(entries) > MAX_GRANTS:
-        raise BadRequest(
-            f'The body must be {{"grants": [{{"principal", "role"}}, ...]}} with at most '
-            f"{MAX_GRANTS} grants"
-        )
-    grants: dict[str, Role] = {}
-    for index, entry in enumerate(entries):
-        name = entry.get("principal") if isinstance(entry, dict) else None
-        if not isinstance(name, str) or not 1 <= len(name) <= 200 or not is_storable(name):
-            raise BadRequest(f"grants[{index}].principal must be a principal name (1-200 chars)")
-        if name in grants:
-            raise BadRequest(f"Principal '{name}' is listed twice")
-        grants[name] = Role.parse(entry.get("role"))
+    grants = parse_grant_list(body, Role.parse, MAX_GRANTS)
     if Role.owner not in grants.values():
         raise BadRequest("The access list must keep at least one owner")
     return list(grants.items())
