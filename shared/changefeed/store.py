@@ -1,4 +1,6 @@
-"""Reading and pruning the change feed (``er_changefeed``, written by migration 013's triggers)."""
+"""Reading and pruning the change feed: events written by migration 013's triggers, numbered
+after commit by migration 022's sequencer. Every read numbers what is pending first, so a read
+made after a write commits sees it."""
 
 from __future__ import annotations
 
@@ -34,6 +36,8 @@ AFTER = f"""
 SELECT {EVENT_COLUMNS} FROM er_changefeed f
 WHERE collection_id = $1 AND sequence_id > $2 ORDER BY sequence_id LIMIT $3
 """
+ANY_PENDING = "SELECT EXISTS (SELECT 1 FROM er_changefeed_pending)"
+SEQUENCE_PENDING = "SELECT er_changefeed_sequence()"
 COUNTER = """
 SELECT last_sequence, pruned_through FROM er_changefeed_counters WHERE collection_id = $1
 """
@@ -74,7 +78,16 @@ class Counter:
     pruned_through: int
 
 
+async def catch_up(db: Executor) -> int:
+    """Number the committed events still pending; how many were numbered. The look for any is
+    one cheap probe, so readers pay for a pass only when writers left something."""
+    if not await db.fetchval(ANY_PENDING):
+        return 0
+    return int(await db.fetchval(SEQUENCE_PENDING))
+
+
 async def counter(db: Executor, collection_id: str) -> Counter:
+    await catch_up(db)
     row = await db.fetchrow(COUNTER, collection_id)
     return Counter(row["last_sequence"], row["pruned_through"]) if row else Counter(0, 0)
 
@@ -97,6 +110,7 @@ async def page(
     db: Executor, collection_id: str, bounds: Bounds, after: int, limit: int
 ) -> tuple[int, list[asyncpg.Record]]:
     """The count of every event within ``bounds``, and ``limit`` of them after ``after``."""
+    await catch_up(db)
     total = await db.fetchval(COUNT, collection_id, *bounds.args())
     rows = await db.fetch(PAGE, collection_id, *bounds.args(), after, limit)
     return total, rows
@@ -105,10 +119,12 @@ async def page(
 async def events_after(
     db: Executor, collection_id: str, after: int, limit: int = 1000
 ) -> list[asyncpg.Record]:
+    await catch_up(db)
     events: list[asyncpg.Record] = await db.fetch(AFTER, collection_id, after, limit)
     return events
 
 
 async def prune(db: Executor, retention_s: float) -> None:
     """Remove the events older than the retention, remembering how far each feed was cut."""
+    await catch_up(db)  # else old events still pending would outlive the cut
     await db.execute(PRUNE, retention_s)

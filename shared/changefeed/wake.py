@@ -4,7 +4,7 @@ PostgreSQL announces each committed change (``pg_notify`` in migration 013's tri
 at commit only, once per collection and transaction). One bridge in the cluster, whichever
 gateway holds a session advisory lock, passes each announcement on to Redis; every gateway
 process holds one Redis subscription and wakes its own readers (SSE streams) of that collection.
-The bridge also prunes the feed by retention. A gateway that loses the lock's holder takes over
+The bridge also prunes the feed by retention and numbers pending events (migration 022). A gateway that loses the lock's holder takes over
 within ``RETRY_S``, and a new holder, or a resubscribed reader, wakes everyone once: whatever
 was announced in between is read then.
 """
@@ -20,7 +20,7 @@ import asyncpg
 import structlog
 from redis.asyncio import Redis
 
-from shared.changefeed.store import prune
+from shared.changefeed.store import catch_up, prune
 from shared.db import connect
 from shared.jobs.channels import listen_forever
 from shared.settings import Settings
@@ -138,4 +138,7 @@ class FeedBridge:
             if loop.time() - pruned_at >= PRUNE_EVERY_S:
                 await prune(conn, self._retention_s)
                 pruned_at = loop.time()
+            # Readers number pending events themselves; this keeps the backlog short when
+            # nobody reads.
+            await catch_up(conn)
             await asyncio.sleep(1.0)
