@@ -33,6 +33,12 @@ WHERE t.token_sha256 = $1
   AND t.revoked_at IS NULL
   AND (t.expires_at IS NULL OR t.expires_at > now())
 """
+# Access lists may name principals that never signed in yet: they are created here by name.
+ENSURE_PRINCIPALS = """
+INSERT INTO principals (name) SELECT unnest($1::text[])
+ON CONFLICT (name) DO UPDATE SET name = EXCLUDED.name
+RETURNING id, name
+"""
 FIND_PRINCIPAL_BY_NAME = "SELECT id, name FROM principals WHERE name = $1"
 FIND_PRINCIPAL_BY_ID = "SELECT id, name FROM principals WHERE id = $1"
 
@@ -40,6 +46,11 @@ FIND_PRINCIPAL_BY_ID = "SELECT id, name FROM principals WHERE id = $1"
 async def upsert_principal(db: Executor, name: str) -> int:
     principal_id: int = await db.fetchval(UPSERT_PRINCIPAL, name)
     return principal_id
+
+
+async def ensure_principals(db: Executor, names: list[str]) -> dict[str, int]:
+    """The id of each named principal, created where it is new."""
+    return {row["name"]: row["id"] for row in await db.fetch(ENSURE_PRINCIPALS, names)}
 
 
 async def insert_token(
