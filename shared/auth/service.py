@@ -7,33 +7,11 @@ from datetime import timedelta
 
 import asyncpg
 
+from shared.auth import store
 from shared.errors import BadRequest, Forbidden, NotFound, Unauthorized
 
 TOKEN_PREFIX = "bky_"
 SCOPES = frozenset({"apollo_read", "apollo_write", "apollo_admin", "view", "modify", "operator"})
-
-UPSERT_PRINCIPAL = """
-INSERT INTO principals (name) VALUES ($1)
-ON CONFLICT (name) DO UPDATE SET name = EXCLUDED.name
-RETURNING id
-"""
-INSERT_TOKEN = """
-INSERT INTO access_tokens (token_sha256, principal_id, scopes, expires_at)
-VALUES ($1, $2, $3, now() + $4::interval)
-"""
-REVOKE_TOKEN = """
-UPDATE access_tokens SET revoked_at = now()
-WHERE token_sha256 = $1 AND revoked_at IS NULL
-"""
-FIND_LIVE_TOKEN = """
-SELECT p.id, p.name, t.scopes
-FROM access_tokens t JOIN principals p ON p.id = t.principal_id
-WHERE t.token_sha256 = $1
-  AND t.revoked_at IS NULL
-  AND (t.expires_at IS NULL OR t.expires_at > now())
-"""
-FIND_PRINCIPAL_BY_NAME = "SELECT id, name FROM principals WHERE name = $1"
-FIND_PRINCIPAL_BY_ID = "SELECT id, name FROM principals WHERE id = $1"
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,8 +36,7 @@ class AuthService:
     async def ensure_principal(self, name: str) -> int:
         if not name or len(name) > 200:
             raise BadRequest("A principal name must be 1 to 200 characters")
-        principal_id: int = await self._pool.fetchval(UPSERT_PRINCIPAL, name)
-        return principal_id
+        return await store.upsert_principal(self._pool, name)
 
     async def create_token(
         self, principal: str, scopes: list[str], expires_in_s: int | None = None
@@ -76,27 +53,25 @@ class AuthService:
         token = TOKEN_PREFIX + secrets.token_urlsafe(32)
         principal_id = await self.ensure_principal(principal)
         expiry = timedelta(seconds=expires_in_s) if expires_in_s is not None else None
-        await self._pool.execute(
-            INSERT_TOKEN, hash_token(token), principal_id, sorted(set(scopes)), expiry
+        await store.insert_token(
+            self._pool, hash_token(token), principal_id, sorted(set(scopes)), expiry
         )
         return token
 
     async def revoke_token(self, token: str) -> None:
-        if await self._pool.execute(REVOKE_TOKEN, hash_token(token)) == "UPDATE 0":
+        if not await store.revoke_token(self._pool, hash_token(token)):
             raise NotFound("No live token matches")
 
     async def authenticate(self, token: str | None) -> Principal:
         if not token:
             raise Unauthorized("Missing bearer token: send 'Authorization: Bearer <token>'")
-        row = await self._pool.fetchrow(FIND_LIVE_TOKEN, hash_token(token))
+        row = await store.live_token(self._pool, hash_token(token))
         if row is None:
             raise Unauthorized("The access token is unknown, expired or revoked")
         return Principal(row["id"], row["name"], frozenset(row["scopes"]))
 
     async def principal_id(self, name: str) -> int | None:
-        row = await self._pool.fetchrow(FIND_PRINCIPAL_BY_NAME, name)
-        return row["id"] if row else None
+        return await store.principal_id(self._pool, name)
 
     async def principal_name(self, principal_id: int) -> str | None:
-        row = await self._pool.fetchrow(FIND_PRINCIPAL_BY_ID, principal_id)
-        return row["name"] if row else None
+        return await store.principal_name(self._pool, principal_id)

@@ -32,7 +32,6 @@ log = structlog.get_logger(__name__)
 
 MAX_ATTEMPTS = 5
 SEMVER_CONSTRAINT = "registry_schema_versions_semver_key"
-LOCK_JOB = "SELECT state, result FROM jobs WHERE token = $1 FOR UPDATE"
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,7 +101,7 @@ async def _register(job: JobContext, request: CreateRequest) -> Any:
 
 
 async def _register_in(conn: asyncpg.Connection, job: JobContext, request: CreateRequest) -> Any:
-    state = await conn.fetchrow(LOCK_JOB, job.token)
+    state = await store.lock_job(conn, job.token)
     if state["state"] != "PROCESSING":
         return state["result"]  # another delivery of this job finished it meanwhile
     sid = request.schema_id
@@ -114,9 +113,7 @@ async def _register_in(conn: asyncpg.Connection, job: JobContext, request: Creat
         await resolve(conn, ref.target, f"$ref '{ref.site.ref}' at {ref.site.where}", "FOR SHARE")
         for ref in request.refs
     ]
-    schema = await conn.fetchrow(
-        store.UPSERT_SCHEMA, organization["id"], sid.name, job.principal_id
-    )
+    schema = await store.upsert_schema(conn, organization["id"], sid.name, job.principal_id)
     relative = str(SchemaId(organization["name"], schema["name"], sid.semantic_version))
     if sid.semantic_version and await store.version_of(conn, schema["id"], sid.semantic_version):
         raise _already_exists(relative)

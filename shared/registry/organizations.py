@@ -49,10 +49,10 @@ class OrganizationService:
         name = validate_organization_name(request.get("organizationName"))
         async with self._pool.acquire() as conn, conn.transaction():
             try:
-                row = await conn.fetchrow(store.INSERT_ORGANIZATION, name, principal.id)
+                row = await store.insert_organization(conn, name, principal.id)
             except asyncpg.UniqueViolationError as exc:
                 raise BadRequest(f"An Organization with the name: '{name}' already exists") from exc
-            await conn.execute(store.INSERT_ACL_ENTRY, row["id"], principal.id, CREATOR_ACCESS)
+            await store.insert_acl_entry(conn, row["id"], principal.id, CREATOR_ACCESS)
         return wire.organization_json(row)
 
     async def get_by_name(self, name: str | None) -> dict[str, Any]:
@@ -66,7 +66,7 @@ class OrganizationService:
 
     async def list(self, body: Any) -> dict[str, Any]:
         page = wire.page_request(wire.require_object(body, "ListOrganizationsRequest"))
-        rows = await self._pool.fetch(store.LIST_ORGANIZATIONS, page.after_id, page.limit + 1)
+        rows = await store.list_organizations(self._pool, page.after_id, page.limit + 1)
         return wire.page_response(rows, page, wire.organization_json)
 
     async def delete(self, principal: Principal, organization_id: str) -> None:
@@ -75,13 +75,13 @@ class OrganizationService:
             # organization) either finish first, and be counted, or find no organization.
             row = await find_organization(conn, organization_id, "FOR UPDATE")
             await require_access(conn, row, principal.id, Access.DELETE)
-            held = await conn.fetchval(store.COUNT_SCHEMAS, row["id"])
+            held = await store.count_schemas(conn, row["id"])
             if held:
                 raise BadRequest(
                     f"Organization '{row['name']}' still holds {held} schema(s); "
                     "delete all of its schemas first"
                 )
-            await conn.execute(store.DELETE_ORGANIZATION, row["id"])
+            await store.delete_organization(conn, row["id"])
 
     async def get_acl(self, principal: Principal, organization_id: str) -> dict[str, Any]:
         row = await find_organization(self._pool, organization_id)

@@ -62,11 +62,11 @@ class SchemaService:
                 await self._delete_version(conn, schema, sid)
 
     async def _delete_schema(self, conn: asyncpg.Connection, schema: asyncpg.Record) -> None:
-        dependents = await conn.fetch(store.SCHEMA_DEPENDENTS, schema["id"])
+        dependents = await store.schema_dependents(conn, schema["id"])
         if dependents:
             name = f"{schema['organization_name']}-{schema['name']}"
             raise _refused(f"every version of '{name}'", dependents)
-        await conn.execute(store.DELETE_SCHEMA, schema["id"])
+        await store.delete_schema(conn, schema["id"])
 
     async def _delete_version(
         self, conn: asyncpg.Connection, schema: asyncpg.Record, sid: SchemaId
@@ -75,14 +75,14 @@ class SchemaService:
         latest = await store.version_of(conn, schema["id"], None)
         assert latest is not None  # the version being deleted exists, so a latest one does
         is_latest = latest["id"] == version.version_id
-        dependents = await conn.fetch(
-            store.VERSION_DEPENDENTS, version.version_id, schema["id"], is_latest
+        dependents = await store.version_dependents(
+            conn, version.version_id, schema["id"], is_latest
         )
         if dependents:
             raise _refused(f"'{sid}'", dependents)
-        await conn.execute(store.DELETE_VERSION, version.version_id)
-        if not await conn.fetchval(store.COUNT_VERSIONS, schema["id"]):
-            await conn.execute(store.DELETE_SCHEMA, schema["id"])
+        await store.delete_version(conn, version.version_id)
+        if not await store.count_versions(conn, schema["id"]):
+            await store.delete_schema(conn, schema["id"])
 
     async def list_schemas(self, body: Any) -> dict[str, Any]:
         request = wire.require_object(body, "ListJsonSchemaInfoRequest")
@@ -91,8 +91,8 @@ class SchemaService:
         organization = await store.organization_by_name(self._pool, name)
         if organization is None:
             raise organization_not_found(name)
-        rows = await self._pool.fetch(
-            store.LIST_SCHEMAS, organization["id"], page.after_id, page.limit + 1
+        rows = await store.list_schemas(
+            self._pool, organization["id"], page.after_id, page.limit + 1
         )
         return wire.page_response(rows, page, wire.schema_info_json)
 
@@ -106,9 +106,7 @@ class SchemaService:
             if await store.organization_by_name(self._pool, organization) is None:
                 raise organization_not_found(organization)
             raise NotFound(f"Schema '{organization}-{name}' not found")
-        rows = await self._pool.fetch(
-            store.LIST_VERSIONS, schema["id"], page.after_id, page.limit + 1
-        )
+        rows = await store.list_versions(self._pool, schema["id"], page.after_id, page.limit + 1)
         return wire.page_response(rows, page, wire.version_info_json, "version_id")
 
 

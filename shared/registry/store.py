@@ -130,6 +130,10 @@ ORDER BY v.id LIMIT 5
 """
 )
 
+# The create job's own row, locked so that a second delivery of the job waits for the first
+# and then sees it finished (the jobs store has no locking read; this is the one caller).
+LOCK_JOB = "SELECT state, result FROM jobs WHERE token = $1 FOR UPDATE"
+
 
 def _locked(sql: str, lock: Lock, table: str = "") -> str:
     if not lock:
@@ -145,6 +149,25 @@ async def organization_by_id(db: Executor, org_id: int, lock: Lock = "") -> asyn
     return await db.fetchrow(_locked(ORGANIZATION_BY_ID, lock), org_id)
 
 
+async def insert_organization(db: Executor, name: str, created_by: int) -> asyncpg.Record:
+    """The new organization; a name taken in any case raises UniqueViolationError."""
+    return await db.fetchrow(INSERT_ORGANIZATION, name, created_by)
+
+
+async def list_organizations(db: Executor, after_id: int, limit: int) -> list[asyncpg.Record]:
+    rows: list[asyncpg.Record] = await db.fetch(LIST_ORGANIZATIONS, after_id, limit)
+    return rows
+
+
+async def count_schemas(db: Executor, org_id: int) -> int:
+    held: int = await db.fetchval(COUNT_SCHEMAS, org_id)
+    return held
+
+
+async def delete_organization(db: Executor, org_id: int) -> None:
+    await db.execute(DELETE_ORGANIZATION, org_id)
+
+
 async def has_access(db: Executor, org_id: int, principal_id: int, access_type: str) -> bool:
     principals = [principal_id, AUTHENTICATED_USERS_GROUP, PUBLIC_GROUP]
     return bool(await db.fetchval(HAS_ACCESS, org_id, principals, access_type))
@@ -153,6 +176,12 @@ async def has_access(db: Executor, org_id: int, principal_id: int, access_type: 
 async def acl_entries(db: Executor, org_id: int) -> list[asyncpg.Record]:
     entries: list[asyncpg.Record] = await db.fetch(ACL_ENTRIES, org_id)
     return entries
+
+
+async def insert_acl_entry(
+    db: Executor, org_id: int, principal_id: int, access_types: list[str]
+) -> None:
+    await db.execute(INSERT_ACL_ENTRY, org_id, principal_id, access_types)
 
 
 async def replace_acl(
@@ -173,6 +202,27 @@ async def schema_by_name(
     return await db.fetchrow(_locked(SCHEMA_BY_NAME, lock, "s"), organization, name)
 
 
+async def upsert_schema(db: Executor, org_id: int, name: str, created_by: int) -> asyncpg.Record:
+    """The schema's ``id`` and ``name`` as first registered; the row stays locked."""
+    return await db.fetchrow(UPSERT_SCHEMA, org_id, name, created_by)
+
+
+async def list_schemas(
+    db: Executor, org_id: int, after_id: int, limit: int
+) -> list[asyncpg.Record]:
+    rows: list[asyncpg.Record] = await db.fetch(LIST_SCHEMAS, org_id, after_id, limit)
+    return rows
+
+
+async def delete_schema(db: Executor, schema_pk: int) -> None:
+    await db.execute(DELETE_SCHEMA, schema_pk)
+
+
+async def count_versions(db: Executor, schema_pk: int) -> int:
+    count: int = await db.fetchval(COUNT_VERSIONS, schema_pk)
+    return count
+
+
 async def version_of(
     db: Executor, schema_pk: int, semantic_version: str | None
 ) -> asyncpg.Record | None:
@@ -183,6 +233,31 @@ async def version_of(
 
 async def version_info(db: Executor, version_id: int) -> asyncpg.Record:
     return await db.fetchrow(VERSION_INFO, version_id)
+
+
+async def list_versions(
+    db: Executor, schema_pk: int, after_id: int, limit: int
+) -> list[asyncpg.Record]:
+    rows: list[asyncpg.Record] = await db.fetch(LIST_VERSIONS, schema_pk, after_id, limit)
+    return rows
+
+
+async def schema_dependents(db: Executor, schema_pk: int) -> list[asyncpg.Record]:
+    rows: list[asyncpg.Record] = await db.fetch(SCHEMA_DEPENDENTS, schema_pk)
+    return rows
+
+
+async def version_dependents(
+    db: Executor, version_id: int, schema_pk: int, is_latest: bool
+) -> list[asyncpg.Record]:
+    rows: list[asyncpg.Record] = await db.fetch(
+        VERSION_DEPENDENTS, version_id, schema_pk, is_latest
+    )
+    return rows
+
+
+async def delete_version(db: Executor, version_id: int) -> None:
+    await db.execute(DELETE_VERSION, version_id)
 
 
 async def insert_version(
@@ -205,3 +280,8 @@ async def insert_dependencies(
 ) -> None:
     unique = sorted(set(targets), key=lambda t: (t[0], t[1] or 0))
     await conn.executemany(INSERT_DEPENDENCY, [(version_id, s, v) for s, v in unique])
+
+
+async def lock_job(conn: asyncpg.Connection, token: str) -> asyncpg.Record:
+    """The job's ``state`` and ``result``, its row locked until the transaction ends."""
+    return await conn.fetchrow(LOCK_JOB, token)

@@ -22,8 +22,10 @@ from typing import Any
 import asyncpg
 import structlog
 
+from shared.db import Executor
 from shared.errors import BadRequest, Conflict
 from shared.releases import bundle as bundles
+from shared.releases import store
 
 log = structlog.get_logger(__name__)
 
@@ -31,29 +33,6 @@ BRICK_LINE = "brick"
 LATEST = "latest"
 # Part of every Brick bundle's cache key: bump it when the reader or normaliser changes output.
 GENERATOR_VERSION = "brickyard-brick-reader/2"
-
-GET_RELEASE = """
-SELECT release_line, version, origin, source_sha256, tags, entity_type_count,
-       relationship_type_count, created_at
-FROM schema_releases WHERE release_line = $1 AND version = $2
-"""
-GET_BUNDLE = "SELECT bundle FROM schema_releases WHERE release_line = $1 AND version = $2"
-LIST_RELEASES = """
-SELECT release_line, version, origin, source_sha256, tags, entity_type_count,
-       relationship_type_count, created_at
-FROM schema_releases ORDER BY release_line, version
-"""
-PUBLISHED_VERSIONS = "SELECT version FROM schema_releases WHERE release_line = $1"
-UPSERT_RELEASE = """
-INSERT INTO schema_releases (release_line, version, origin, source_sha256, bundle, tags,
-                             entity_type_count, relationship_type_count, created_by)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-ON CONFLICT (release_line, version) DO UPDATE
-SET source_sha256 = EXCLUDED.source_sha256, bundle = EXCLUDED.bundle, tags = EXCLUDED.tags,
-    entity_type_count = EXCLUDED.entity_type_count,
-    relationship_type_count = EXCLUDED.relationship_type_count, created_at = now()
-WHERE schema_releases.origin = 'builtin'
-"""
 
 # (line, version, source sha256) -> normalised bundle, shared by everything in this process.
 _MEMORY: dict[tuple[str, str, str], dict[str, Any]] = {}
@@ -106,14 +85,13 @@ def summary(row: asyncpg.Record | None, line: str, version: str) -> dict[str, An
 
 @dataclass(slots=True)
 class ReleaseCatalog:
-    db: asyncpg.Pool | asyncpg.Connection
+    db: Executor
     cache_dir: Path | None = None
 
     async def versions(self, line: str) -> list[str]:
         if line == BRICK_LINE:
             return list(brick_files())
-        rows = await self.db.fetch(PUBLISHED_VERSIONS, line)
-        return sorted((r["version"] for r in rows), key=version_key)
+        return sorted(await store.published_versions(self.db, line), key=version_key)
 
     async def resolve(self, line: str, version: str | None) -> str:
         """A version of the line: the one named, or the newest for None and 'latest' (400)."""
@@ -130,11 +108,11 @@ class ReleaseCatalog:
 
     async def tags(self, line: str, version: str) -> list[str] | None:
         """The tag vocabulary of a release already in the catalog (None: not generated yet)."""
-        row = await self.db.fetchrow(GET_RELEASE, line, version)
+        row = await store.release(self.db, line, version)
         return list(row["tags"]) if row else None
 
     async def list(self) -> list[dict[str, Any]]:
-        rows = {(r["release_line"], r["version"]): r for r in await self.db.fetch(LIST_RELEASES)}
+        rows = {(r["release_line"], r["version"]): r for r in await store.releases(self.db)}
         listed = [summary(rows.pop((BRICK_LINE, v), None), BRICK_LINE, v) for v in brick_files()]
         listed += [summary(row, line, version) for (line, version), row in rows.items()]
         return sorted(listed, key=lambda r: (r["releaseLine"], version_key(r["version"])))
@@ -142,7 +120,7 @@ class ReleaseCatalog:
     async def load(self, line: str, version: str) -> dict[str, Any]:
         """The normalised bundle of a release (generated and stored on first use for Brick)."""
         if line != BRICK_LINE:
-            row = await self.db.fetchrow(GET_RELEASE, line, version)
+            row = await store.release(self.db, line, version)
             if row is None:
                 raise BadRequest(f"Release line '{line}' has no version '{version}'")
             return await self._from_database(line, version, row["source_sha256"])
@@ -150,12 +128,12 @@ class ReleaseCatalog:
         if path is None:
             raise BadRequest(f"Brick {version} is not shipped by the installed brickschema")
         sha = await asyncio.to_thread(brick_source_sha256, path)
-        row = await self.db.fetchrow(GET_RELEASE, line, version)
+        row = await store.release(self.db, line, version)
         if row is not None and row["source_sha256"] == sha:
             return await self._from_database(line, version, sha)
         locks = _GENERATING.setdefault(asyncio.get_running_loop(), {})
         async with locks.setdefault((line, version), asyncio.Lock()):
-            row = await self.db.fetchrow(GET_RELEASE, line, version)
+            row = await store.release(self.db, line, version)
             if row is not None and row["source_sha256"] == sha:
                 return await self._from_database(line, version, sha)
             generated = _MEMORY.get((line, version, sha)) or self._from_disk(line, version, sha)
@@ -174,7 +152,7 @@ class ReleaseCatalog:
             raise BadRequest(f"Release line '{BRICK_LINE}' is built in; publish under another line")
         normalised = bundles.normalise(raw)
         sha = bundles.content_sha256(normalised)
-        existing = await self.db.fetchrow(GET_RELEASE, raw["releaseLine"], raw["version"])
+        existing = await store.release(self.db, raw["releaseLine"], raw["version"])
         if existing is not None:
             if existing["source_sha256"] != sha:
                 raise Conflict(
@@ -183,7 +161,8 @@ class ReleaseCatalog:
                 )
             return summary(existing, raw["releaseLine"], raw["version"]), False
         await self._store(normalised, "published", sha, principal_id)
-        row = await self.db.fetchrow(GET_RELEASE, raw["releaseLine"], raw["version"])
+        row = await store.release(self.db, raw["releaseLine"], raw["version"])
+        assert row is not None  # the upsert left a row: this one or a concurrent publisher's
         if row["source_sha256"] != sha:  # another administrator won a concurrent publish
             raise Conflict(f"Release {raw['releaseLine']} {raw['version']} was just published")
         return summary(row, raw["releaseLine"], raw["version"]), True
@@ -191,26 +170,18 @@ class ReleaseCatalog:
     async def _from_database(self, line: str, version: str, sha: str) -> dict[str, Any]:
         key = (line, version, sha)
         if key not in _MEMORY:
-            _MEMORY[key] = await self.db.fetchval(GET_BUNDLE, line, version)
+            _MEMORY[key] = await store.bundle(self.db, line, version)
         return _MEMORY[key]
 
     async def _store(
         self, normalised: dict[str, Any], origin: str, sha: str, principal_id: int | None
     ) -> None:
-        valid = [
+        entity_types, relationship_types = (
             sum("error" not in e for e in normalised[kind])
             for kind in ("entitytypes", "relationshiptypes")
-        ]
-        await self.db.execute(
-            UPSERT_RELEASE,
-            normalised["releaseLine"],
-            normalised["version"],
-            origin,
-            sha,
-            normalised,
-            normalised["tags"],
-            *valid,
-            principal_id,
+        )
+        await store.upsert_release(
+            self.db, normalised, origin, sha, entity_types, relationship_types, principal_id
         )
 
     def _disk_path(self, line: str, version: str, sha: str) -> Path | None:

@@ -17,42 +17,13 @@ from typing import Any
 
 import asyncpg
 
+from shared.auth import store as auth_store
+from shared.db import Executor
 from shared.errors import BadRequest, Forbidden
 from shared.grants import parse_grant_list
+from shared.schemas.store import grants as grants_store
 from shared.text import iso
 
-ROLE_OF = """
-SELECT role FROM schema_collection_grants WHERE collection_id = $1 AND principal_id = $2
-"""
-GRANT_OWNER = """
-INSERT INTO schema_collection_grants (collection_id, principal_id, role, granted_by)
-VALUES ($1, $2, 'owner', $2)
-"""
-CURRENT_GRANTS = """
-SELECT p.id AS principal_id, p.name, g.role, g.granted_at
-FROM schema_collection_grants g JOIN principals p ON p.id = g.principal_id
-WHERE g.collection_id = $1
-ORDER BY p.name
-"""
-LOCK_GRANTS = "SELECT id FROM schema_collections WHERE id = $1 FOR UPDATE"
-# Grants may name principals that never signed in yet: they are created here by name.
-ENSURE_PRINCIPALS = """
-INSERT INTO principals (name) SELECT unnest($1::text[])
-ON CONFLICT (name) DO UPDATE SET name = EXCLUDED.name
-RETURNING id, name
-"""
-DROP_OTHER_GRANTS = """
-DELETE FROM schema_collection_grants
-WHERE collection_id = $1 AND NOT (principal_id = ANY($2::bigint[]))
-"""
-UPSERT_GRANTS = """
-INSERT INTO schema_collection_grants (collection_id, principal_id, role, granted_by)
-SELECT $1, g.principal_id, g.role, $4
-FROM unnest($2::bigint[], $3::text[]) AS g(principal_id, role)
-ON CONFLICT (collection_id, principal_id) DO UPDATE
-SET role = EXCLUDED.role, granted_by = EXCLUDED.granted_by, granted_at = now()
-WHERE schema_collection_grants.role <> EXCLUDED.role
-"""
 MAX_GRANTS = 1000
 
 
@@ -70,11 +41,9 @@ class Role(IntEnum):
         raise BadRequest(f"Unknown role {value!r}; roles are {', '.join(cls.__members__)}")
 
 
-async def require_role(
-    db: asyncpg.Pool | asyncpg.Connection, collection_id: str, principal_id: int, minimum: Role
-) -> Role:
+async def require_role(db: Executor, collection_id: str, principal_id: int, minimum: Role) -> Role:
     """The caller's role on the collection, if it is at least ``minimum`` (else 403)."""
-    found = await db.fetchval(ROLE_OF, collection_id, principal_id)
+    found = await grants_store.role_of(db, collection_id, principal_id)
     if found is None:
         raise Forbidden(
             f"Schema collection '{collection_id}': the caller holds no role on it; this call "
@@ -111,7 +80,7 @@ def acl_json(collection_id: str, rows: list[asyncpg.Record]) -> dict[str, Any]:
 
 
 async def read_acl(pool: asyncpg.Pool, collection_id: str) -> dict[str, Any]:
-    return acl_json(collection_id, await pool.fetch(CURRENT_GRANTS, collection_id))
+    return acl_json(collection_id, await grants_store.current(pool, collection_id))
 
 
 async def replace_acl(
@@ -122,17 +91,16 @@ async def replace_acl(
 ) -> dict[str, Any]:
     """Replace every grant; adding or removing an owner takes an owner (admins manage the rest)."""
     async with pool.acquire() as conn, conn.transaction():
-        await conn.execute(LOCK_GRANTS, collection_id)
+        await grants_store.lock(conn, collection_id)
         role = await require_role(conn, collection_id, caller_id, Role.admin)
-        current = await conn.fetch(CURRENT_GRANTS, collection_id)
+        current = await grants_store.current(conn, collection_id)
         owners_before = {row["name"] for row in current if row["role"] == Role.owner.name}
         owners_after = {name for name, granted in grants if granted is Role.owner}
         if owners_before != owners_after and role < Role.owner:
             raise Forbidden("Only an owner may add or remove owners")
         names = [name for name, _ in grants]
-        ids = {row["name"]: row["id"] for row in await conn.fetch(ENSURE_PRINCIPALS, names)}
+        ids = await auth_store.ensure_principals(conn, names)
         principal_ids = [ids[name] for name in names]
-        await conn.execute(DROP_OTHER_GRANTS, collection_id, principal_ids)
         roles = [granted.name for _, granted in grants]
-        await conn.execute(UPSERT_GRANTS, collection_id, principal_ids, roles, caller_id)
-        return acl_json(collection_id, await conn.fetch(CURRENT_GRANTS, collection_id))
+        await grants_store.replace(conn, collection_id, principal_ids, roles, caller_id)
+        return acl_json(collection_id, await grants_store.current(conn, collection_id))

@@ -10,13 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from shared.db import Executor
-
-CURRENT_TYPE_SCHEMAS = """
-SELECT type_id, version, collection_id, schema_type, schema, content_sha256, metadata
-FROM type_schemas
-WHERE collection_id = $1 AND schema_type = $2 AND type_id = ANY($3::text[])
-  AND is_current AND active
-"""
+from shared.schemas.store import typeschemas as typeschemas_store
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,5 +51,7 @@ async def current_type_schemas(
     type_ids: Iterable[str],
 ) -> dict[str, TypeSchema]:
     """The current, active schema of each named type in one schema collection (absent: unknown)."""
-    rows = await db.fetch(CURRENT_TYPE_SCHEMAS, collection_id, schema_type, list(set(type_ids)))
+    rows = await typeschemas_store.current_of_types(
+        db, collection_id, schema_type, list(set(type_ids))
+    )
     return {row["type_id"]: TypeSchema(**dict(row)) for row in rows}

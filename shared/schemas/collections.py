@@ -16,8 +16,10 @@ import asyncpg
 from shared.errors import BadRequest, Conflict, NotFound, PreconditionFailed
 from shared.paging import PageRequest
 from shared.releases.catalog import BRICK_LINE, LATEST, ReleaseCatalog
-from shared.schemas import acl, store
+from shared.schemas import acl
 from shared.schemas.render import ALL_TYPES
+from shared.schemas.store import collections as collections_store
+from shared.schemas.store import grants as grants_store
 from shared.schemas.sysdata import Caller
 from shared.text import iso
 
@@ -82,20 +84,20 @@ class SchemaCollections:
         elif not await self.catalog.versions(line):
             raise BadRequest(f"Release line '{line}' has no releases")
         async with self.pool.acquire() as conn, conn.transaction():
-            await conn.execute(store.LOCK_COLLECTION, collection_id)
-            created = await conn.fetchrow(
-                store.INSERT_COLLECTION, collection_id, line, release, caller.principal_id
+            await collections_store.lock(conn, collection_id)
+            created = await collections_store.insert(
+                conn, collection_id, line, release, caller.principal_id
             )
             if created is None:
                 raise Conflict(
                     f"A schema collection '{collection_id}' already exists or was deleted"
                 )
-            await conn.execute(acl.GRANT_OWNER, created["id"], caller.principal_id)
+            await grants_store.grant_owner(conn, created["id"], caller.principal_id)
         row = await self.get(collection_id)
         return {**caller.sys_data(created["created_at"], True), **collection_json(row)}
 
     async def get(self, collection_id: str) -> asyncpg.Record:
-        row = await self.pool.fetchrow(store.GET_COLLECTION, collection_id)
+        row = await collections_store.get(self.pool, collection_id)
         if row is None:
             raise NotFound(f"Schema collection '{collection_id}' not found")
         return row
@@ -110,17 +112,15 @@ class SchemaCollections:
         """The doc's list of collection ids."""
         if page.after is not None and not isinstance(page.after, str):
             raise BadRequest("The continuationToken is not valid for this list")
-        rows = await self.pool.fetch(store.PAGE_COLLECTIONS, page.after, page.fetch)
-        total = await self.pool.fetchval(store.COUNT_COLLECTIONS)
+        rows = await collections_store.page(self.pool, page.after, page.fetch)
+        total = await collections_store.count(self.pool)
         shown, paging = page.page(total, rows, lambda row: row["id_key"])
         return [row["id"] for row in shown], paging
 
     async def stats(self, collection_id: str) -> dict[str, Any]:
         """The doc's counts of active types, then Brickyard's detail per schema type."""
         row = await self.get(collection_id)
-        counts = {
-            r["schema_type"]: r for r in await self.pool.fetch(store.COLLECTION_STATS, row["id"])
-        }
+        counts = await collections_store.stats(self.pool, row["id"])
         stats: dict[str, Any] = {
             key: counts[t]["active"] if t in counts else 0 for t, key in COUNT_KEYS.items()
         }
@@ -139,14 +139,12 @@ class SchemaCollections:
         """Owners only; 412 while it has active schemas. Its id stays taken (409 on create)."""
         row = await self.writable(collection_id, caller.principal_id, acl.Role.owner)
         async with self.pool.acquire() as conn, conn.transaction():
-            await conn.execute(store.LOCK_COLLECTION, row["id"])
-            if await conn.fetchval(store.HAS_ACTIVE_SCHEMAS, row["id"]):
+            await collections_store.lock(conn, row["id"])
+            if await collections_store.has_active_schemas(conn, row["id"]):
                 raise PreconditionFailed(
                     f"Schema collection '{row['id']}' still has active schemas; delete them first"
                 )
-            deleted_at = await conn.fetchval(
-                store.DELETE_COLLECTION, row["id"], caller.principal_id
-            )
+            deleted_at = await collections_store.delete(conn, row["id"], caller.principal_id)
             if deleted_at is None:
                 raise NotFound(f"Schema collection '{collection_id}' not found")
         return {**caller.sys_data(deleted_at, False), "schemaCollectionId": row["id"]}

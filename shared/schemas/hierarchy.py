@@ -15,33 +15,13 @@ from typing import Any
 
 import asyncpg
 
+from shared.db import Executor
 from shared.errors import BadRequest, PayloadTooLarge, Unprocessable
-from shared.schemas import store
+from shared.schemas.store import collections as collections_store
+from shared.schemas.store import hierarchy as hierarchy_store
+from shared.schemas.store import typeschemas as typeschemas_store
 
 MAX_NODES = 10000
-STORED = """
-SELECT child_id, parent_id FROM schema_hierarchy WHERE collection_id = $1 ORDER BY position
-"""
-ENTITY_TYPES = """
-SELECT type_id, metadata FROM type_schemas
-WHERE collection_id = $1 AND schema_type = 'entitytypes' AND is_current AND active
-ORDER BY type_id
-"""
-ACTIVE_IDS = """
-SELECT type_id FROM type_schemas
-WHERE collection_id = $1 AND schema_type = 'entitytypes' AND is_current AND active
-  AND type_id = ANY($2::text[])
-"""
-MERGE = """
-INSERT INTO schema_hierarchy (collection_id, child_id, parent_id, position)
-SELECT $1, e.child, e.parent,
-       e.n + (SELECT coalesce(max(position), 0) FROM schema_hierarchy WHERE collection_id = $1)
-FROM unnest($2::text[], $3::text[], $4::int[]) AS e(child, parent, n)
-ON CONFLICT (collection_id, child_id) DO UPDATE
-SET parent_id = coalesce(EXCLUDED.parent_id, schema_hierarchy.parent_id),
-    position = CASE WHEN EXCLUDED.parent_id IS NULL THEN schema_hierarchy.position
-                    ELSE EXCLUDED.position END
-"""
 Edge = tuple[str, str | None]
 
 
@@ -106,11 +86,11 @@ def find_cycle(edges: list[Edge]) -> str | None:
     return None
 
 
-async def hierarchy(db: asyncpg.Pool | asyncpg.Connection, collection_id: str) -> list[Any]:
-    stored = [(r["child_id"], r["parent_id"]) for r in await db.fetch(STORED, collection_id)]
+async def hierarchy(db: Executor, collection_id: str) -> list[Any]:
+    stored = await hierarchy_store.edges(db, collection_id)
     if stored:
         return forest(stored)
-    rows = await db.fetch(ENTITY_TYPES, collection_id)
+    rows = await typeschemas_store.current_entity_types(db, collection_id)
     by_class = {r["metadata"].get("class") or r["type_id"]: r["type_id"] for r in rows}
     edges: list[Edge] = []
     for row in rows:
@@ -127,8 +107,8 @@ async def merge(pool: asyncpg.Pool, collection_id: str, body: Any) -> list[Any]:
     ids = [child for child, _ in edges]
     async with pool.acquire() as conn, conn.transaction():
         # Two merges at once could each close half a cycle: they take turns.
-        await conn.execute(store.LOCK_COLLECTION, collection_id)
-        known = {r["type_id"] for r in await conn.fetch(ACTIVE_IDS, collection_id, ids)}
+        await collections_store.lock(conn, collection_id)
+        known = await typeschemas_store.active_entity_type_ids(conn, collection_id, ids)
         unknown = [i for i in ids if i not in known]
         if unknown:
             raise Unprocessable(
@@ -136,8 +116,8 @@ async def merge(pool: asyncpg.Pool, collection_id: str, body: Any) -> list[Any]:
                 + ", ".join(unknown[:10])
             )
         parents = [parent for _, parent in edges]
-        await conn.execute(MERGE, collection_id, ids, parents, list(range(1, len(ids) + 1)))
-        stored = [(r["child_id"], r["parent_id"]) for r in await conn.fetch(STORED, collection_id)]
+        await hierarchy_store.merge(conn, collection_id, ids, parents)
+        stored = await hierarchy_store.edges(conn, collection_id)
         looped = find_cycle(stored)
         if looped is not None:
             raise Unprocessable(f"The merged hierarchy would put '{looped}' under itself")

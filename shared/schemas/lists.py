@@ -11,39 +11,11 @@ import asyncpg
 from shared.errors import BadRequest, NotFound
 from shared.paging import PageRequest
 from shared.releases.catalog import ReleaseCatalog
-from shared.schemas import store
 from shared.schemas.collections import SchemaCollections
 from shared.schemas.render import ENTITY_TYPES
+from shared.schemas.store import lists as lists_store
 
 STATES = ("new", "published")
-FROM_TYPES = "FROM type_schemas t LEFT JOIN principals p ON p.id = t.created_by"
-# Every version of the collection's active types, optionally in one state.
-COUNT_ACTIVE_VERSIONS = """
-SELECT count(*) FROM type_schemas
-WHERE collection_id = $1 AND schema_type = $2 AND active AND ($3::text IS NULL OR state = $3)
-"""
-PAGE_ACTIVE_VERSIONS = f"""
-SELECT {store.SCHEMA_COLUMNS} {FROM_TYPES}
-WHERE t.collection_id = $1 AND t.schema_type = $2 AND t.active
-  AND ($3::text IS NULL OR t.state = $3) AND (t.type_id, t.version) > ($4, $5)
-ORDER BY t.type_id, t.version LIMIT $6
-"""
-# The current version of every active type of a schema type, across collections.
-COUNT_ALL = """
-SELECT count(*) FROM type_schemas
-WHERE schema_type = $1 AND is_current AND active AND ($2::text IS NULL OR state = $2)
-"""
-PAGE_ALL = f"""
-SELECT {store.SCHEMA_COLUMNS} {FROM_TYPES}
-WHERE t.schema_type = $1 AND t.is_current AND t.active AND ($2::text IS NULL OR t.state = $2)
-  AND t.type_id > $3
-ORDER BY t.type_id LIMIT $4
-"""
-TITLES = """
-SELECT type_id FROM type_schemas
-WHERE collection_id = $1 AND schema_type = $2 AND is_current AND active
-ORDER BY type_id
-"""
 Page = tuple[list[Any], dict[str, Any]]
 
 
@@ -59,11 +31,11 @@ def keyset(after: Any, shape: type | tuple[type, ...]) -> Any:
     return after
 
 
-def type_and_version(after: Any) -> list[Any]:
+def type_and_version(after: Any) -> tuple[str, int]:
     position: list[Any] = keyset(after, list) or ["", 0]
     if len(position) != 2 or not isinstance(position[0], str) or not isinstance(position[1], int):
         raise BadRequest("The continuationToken is not valid for this list")
-    return position
+    return position[0], position[1]
 
 
 @dataclass(slots=True)
@@ -77,8 +49,9 @@ class TypeLists:
 
     async def all_of_type(self, schema_type: str, state: str | None, page: PageRequest) -> Page:
         after = keyset(page.after, str) or ""
-        rows = await self.pool.fetch(PAGE_ALL, schema_type, state, after, page.fetch)
-        total = await self.pool.fetchval(COUNT_ALL, schema_type, state)
+        rows, total = await lists_store.all_of_type(
+            self.pool, schema_type, state, after, page.fetch
+        )
         return page.page(total, rows, lambda row: row["type_id"])
 
     async def ids_in_state(self, schema_type: str, state: str, page: PageRequest) -> Page:
@@ -92,30 +65,30 @@ class TypeLists:
         """Every version of the collection's active types (the doc: "all versions")."""
         collection = await self.collections.get(collection_id)
         after = type_and_version(page.after)
-        args = (collection["id"], schema_type, state)
-        rows = await self.pool.fetch(PAGE_ACTIVE_VERSIONS, *args, *after, page.fetch)
-        total = await self.pool.fetchval(COUNT_ACTIVE_VERSIONS, *args)
+        rows, total = await lists_store.active_versions(
+            self.pool, collection["id"], schema_type, state, after, page.fetch
+        )
         return page.page(total, rows, lambda row: [row["type_id"], row["version"]])
 
     async def titles(self, schema_type: str, collection_id: str) -> list[str]:
         collection = await self.collections.get(collection_id)
-        return [r["type_id"] for r in await self.pool.fetch(TITLES, collection["id"], schema_type)]
+        return await lists_store.titles(self.pool, collection["id"], schema_type)
 
     async def versions(self, schema_type: str, type_id: str, page: PageRequest) -> Page:
-        total = await self.pool.fetchval(store.COUNT_VERSIONS, type_id, schema_type)
+        total = await lists_store.count_versions(self.pool, type_id, schema_type)
         if not total:
             raise NotFound(f"No schema '{type_id}' among the {schema_type}")
         after = keyset(page.after, int) or 0
-        rows = await self.pool.fetch(store.PAGE_VERSIONS, type_id, schema_type, after, page.fetch)
+        rows = await lists_store.versions(self.pool, type_id, schema_type, after, page.fetch)
         return page.page(total, rows, lambda row: row["version"])
 
     async def tagged(self, collection_id: str, tag: str, page: PageRequest) -> Page:
         collection = await self.collections.get(collection_id)
         canonical = await self.known_tag(collection, tag)
         after = type_and_version(page.after)
-        args = (collection["id"], canonical)
-        rows = await self.pool.fetch(store.PAGE_TAGGED, *args, *after, page.fetch)
-        total = await self.pool.fetchval(store.COUNT_TAGGED, *args)
+        rows, total = await lists_store.tagged(
+            self.pool, collection["id"], canonical, after, page.fetch
+        )
         return page.page(total, rows, lambda row: [row["type_id"], row["version"]])
 
     async def known_tag(self, collection: asyncpg.Record, tag: str) -> str:
@@ -125,7 +98,7 @@ class TypeLists:
         versions = await self.catalog.versions(line)
         version = version or (versions[-1] if versions else None)
         vocabulary = set(await self.catalog.tags(line, version) or []) if version else set()
-        vocabulary |= {r[0] for r in await self.pool.fetch(store.COLLECTION_TAGS, collection["id"])}
+        vocabulary |= await lists_store.collection_tags(self.pool, collection["id"])
         spelled = {t.lower(): t for t in vocabulary}
         if tag.lower() not in spelled:
             examples = ", ".join(sorted(vocabulary)[:5]) or "none yet: sync the collection first"

@@ -13,39 +13,23 @@ from typing import Any
 
 import asyncpg
 
+from shared.db import Executor
 from shared.errors import BadRequest, NotFound
 from shared.paging import PageRequest
 from shared.releases.catalog import ReleaseCatalog
-from shared.schemas import store
 from shared.schemas.render import ENTITY_TYPES, RELATIONSHIP_TYPES
+from shared.schemas.store import collections as collections_store
+from shared.schemas.store import typeschemas as typeschemas_store
 from shared.schemas.typeschemas import TypeSchemas
 
-CLASS_IDS = """
-SELECT DISTINCT ON (metadata->>'class') metadata->>'class' AS class, type_id
-FROM type_schemas
-WHERE collection_id = $1 AND schema_type = 'entitytypes' AND is_current
-  AND metadata->>'class' = ANY($2::text[])
-ORDER BY metadata->>'class', active DESC, type_id
-"""
-DESCENDANTS = """
-SELECT type_id FROM type_schemas
-WHERE collection_id = $1 AND schema_type = 'entitytypes' AND is_current AND active
-  AND metadata->'ancestors' ? $2
-ORDER BY type_id
-"""
-NAMESPACE = "SELECT namespace FROM schema_collections WHERE id = $1"
 Page = tuple[list[Any], dict[str, Any]]
 
 
-async def class_ids(
-    db: asyncpg.Pool, row: asyncpg.Record, classes: Iterable[str]
-) -> dict[str, str]:
+async def class_ids(db: Executor, row: asyncpg.Record, classes: Iterable[str]) -> dict[str, str]:
     """Each class as a type id of the collection ``row`` (a type schema) belongs to."""
     wanted = sorted(set(classes))
-    found = {
-        r["class"]: r["type_id"] for r in await db.fetch(CLASS_IDS, row["collection_id"], wanted)
-    }
-    namespace = await db.fetchval(NAMESPACE, row["collection_id"])
+    found = await typeschemas_store.class_ids(db, row["collection_id"], wanted)
+    namespace = await collections_store.namespace(db, row["collection_id"])
     namespaced = row["type_id"].startswith(f"{namespace}__")
     return {c: found.get(c) or (f"{namespace}__{c}" if namespaced else c) for c in wanted}
 
@@ -91,7 +75,10 @@ class Rules:
         row = await self.types.get(ENTITY_TYPES, type_id)
         classes = lineage(row)
         matches = []
-        for rel in await self.pool.fetch(store.CURRENT_RELATIONSHIP_TYPES, row["collection_id"]):
+        rel_types = await typeschemas_store.current_relationship_types(
+            self.pool, row["collection_id"]
+        )
+        for rel in rel_types:
             pairs = rel["metadata"].get("pairs", [])
             as_source = [p for p in pairs if source and p["source"] in classes]
             as_destination = [p for p in pairs if destination and p["destination"] in classes]
@@ -126,12 +113,14 @@ class Rules:
         top, parents = metadata.get("topClass") or class_name, metadata.get("parents", [])
         ancestors = metadata.get("ancestors", [])
         ids = await class_ids(self.pool, row, [top, *parents, *ancestors])
-        descendants = await self.pool.fetch(DESCENDANTS, row["collection_id"], class_name)
+        descendants = await typeschemas_store.descendants(
+            self.pool, row["collection_id"], class_name
+        )
         name = row["schema"].get("properties", {}).get("brickEntityName", {})
         label = name.get("default") if isinstance(name, dict) else None
         return {
             "brickMetadata": {
-                "brickDescendantEntityTypes": [r["type_id"] for r in descendants],
+                "brickDescendantEntityTypes": descendants,
                 "brickAncestorEntityTypes": [ids[a] for a in ancestors],
                 "brickEntityType": ids[top] if top != class_name else type_id,
                 "brickEntitySubType": type_id,

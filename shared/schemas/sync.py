@@ -18,9 +18,9 @@ from shared.errors import BadRequest, NotFound, PreconditionFailed
 from shared.jobs import store as job_store
 from shared.jobs.runner import JobContext
 from shared.releases.catalog import LATEST, ReleaseCatalog
-from shared.schemas import store
 from shared.schemas.collections import SchemaCollections
 from shared.schemas.render import PLAIN_TYPES, SCHEMA_TYPES, render_release
+from shared.schemas.store import collections as collections_store
 from shared.schemas.versions import write_versions
 from shared.settings import Settings
 
@@ -87,13 +87,13 @@ async def run_sync(job: JobContext) -> dict[str, Any]:
         raise PreconditionFailed(f"Release {line} {version} has no {schema_type} to sync")
     await job.progress(1, 2, f"Writing {len(rendered)} {schema_type}")
     async with job.pool.acquire() as conn, conn.transaction():
-        await conn.execute(store.LOCK_COLLECTION, collection["id"])
+        await collections_store.lock(conn, collection["id"])
         earlier = await job_store.get(conn, job.token)
         if earlier is not None and earlier.done:
             # An earlier delivery of this job already committed.
             result: dict[str, Any] = earlier.result
             return result
-        locked = await conn.fetchrow(store.GET_COLLECTION, collection["id"])
+        locked = await collections_store.get(conn, collection["id"])
         if locked is None:
             raise NotFound(f"Schema collection '{collection_id}' was deleted")
         outcome = await write_versions(
@@ -108,8 +108,8 @@ async def run_sync(job: JobContext) -> dict[str, Any]:
         )
         moves_pin = "version" in request
         new_pin = None if request.get("version") == LATEST else request.get("version")
-        await conn.execute(
-            store.RECORD_SYNC, collection["id"], version, schema_type, moves_pin, new_pin
+        await collections_store.record_sync(
+            conn, collection["id"], version, schema_type, moves_pin, new_pin
         )
         response = {
             **outcome.as_json(),

@@ -9,10 +9,11 @@ import asyncpg
 
 from shared.errors import BadRequest, Conflict, NotFound, PayloadTooLarge
 from shared.releases.catalog import ReleaseCatalog
-from shared.schemas import store
 from shared.schemas.acl import Role, require_role
 from shared.schemas.collections import SchemaCollections
 from shared.schemas.render import SYS_KEYS, check_posted, posted_type_id
+from shared.schemas.store import collections as collections_store
+from shared.schemas.store import typeschemas as typeschemas_store
 from shared.schemas.sysdata import Caller, sys_timestamp
 from shared.schemas.versions import Outcome, write_versions
 
@@ -23,11 +24,6 @@ LABELS = {
     "messagetypes": "message type",
     "eventtypes": "event type",
 }
-PUBLISH = """
-UPDATE type_schemas SET state = 'published', state_changed_at = now()
-WHERE type_id = $1 AND is_current AND state <> 'published'
-RETURNING state_changed_at
-"""
 
 
 def version_number(version: str) -> int:
@@ -77,7 +73,7 @@ class TypeSchemas:
         rendered = [check_posted(collection["namespace"], schema_type, *each) for each in named]
         try:
             async with self.pool.acquire() as conn, conn.transaction():
-                await conn.execute(store.LOCK_COLLECTION, collection["id"])
+                await collections_store.lock(conn, collection["id"])
                 return await write_versions(
                     conn,
                     collection["id"],
@@ -97,7 +93,7 @@ class TypeSchemas:
     ) -> asyncpg.Record:
         """The current active version, or the named version (any state)."""
         number = None if version is None else version_number(version)
-        row = await self.pool.fetchrow(store.GET_TYPE, type_id, schema_type, number)
+        row = await typeschemas_store.get(self.pool, type_id, schema_type, number)
         if row is None or (number is None and not row["active"]):
             what = f"version {version} of " if version else "active "
             raise NotFound(f"No {what}{LABELS[schema_type]} '{type_id}'")
@@ -108,16 +104,16 @@ class TypeSchemas:
         row = await self.get(schema_type, type_id)
         await require_role(self.pool, row["collection_id"], caller.principal_id, Role.editor)
         async with self.pool.acquire() as conn, conn.transaction():
-            await conn.execute(store.LOCK_COLLECTION, row["collection_id"])
-            await conn.execute(store.SET_ACTIVE, [type_id], False)
-            await conn.execute(store.TOUCH_COLLECTION, row["collection_id"])
+            await collections_store.lock(conn, row["collection_id"])
+            await typeschemas_store.set_active(conn, [type_id], False)
+            await collections_store.touch(conn, row["collection_id"])
         return f"{schema_type[:-5]}Type [{type_id}] successfully deleted"  # the doc's message
 
     async def publish(self, schema_type: str, type_id: str, caller: Caller) -> dict[str, Any]:
         """Move the current version from new to published (already published: unchanged)."""
         row = await self.get(schema_type, type_id)
         await require_role(self.pool, row["collection_id"], caller.principal_id, Role.editor)
-        changed_at = await self.pool.fetchval(PUBLISH, type_id)
+        changed_at = await typeschemas_store.publish(self.pool, type_id)
         moment = changed_at or row["state_changed_at"] or row["created_at"]
         return {
             "sysTimestamp": sys_timestamp(moment),

@@ -13,10 +13,11 @@ from referencing.exceptions import Unresolvable
 
 from shared.errors import BadRequest, NotFound, PreconditionFailed, Unprocessable
 from shared.releases.catalog import ReleaseCatalog
-from shared.schemas import store
 from shared.schemas.acl import Role, require_role
 from shared.schemas.render import ENTITY_TYPES, RELATIONSHIP_TYPES
 from shared.schemas.rules import lineage
+from shared.schemas.store import samples as samples_store
+from shared.schemas.store import typeschemas as typeschemas_store
 from shared.schemas.typeschemas import LABELS, TypeSchemas, version_number
 
 # The field of a validated object that names its type, per schema type.
@@ -27,16 +28,6 @@ TYPE_FIELDS = {
     "eventtypes": "eventType",
 }
 MAX_ERRORS = 20
-SAVE_SAMPLE = """
-INSERT INTO schema_samples (type_id, version, sample, created_by) VALUES ($1, $2, $3, $4)
-ON CONFLICT (type_id, version) DO UPDATE
-SET sample = EXCLUDED.sample, created_by = EXCLUDED.created_by, created_at = now()
-"""
-LATEST_SAMPLE = """
-SELECT s.sample FROM schema_samples s JOIN type_schemas t USING (type_id, version)
-WHERE s.type_id = $1 AND t.schema_type = $2 AND ($3::int IS NULL OR s.version = $3)
-ORDER BY s.version DESC LIMIT 1
-"""
 
 
 def problems(schema: dict[str, Any], instance: Any) -> list[str]:
@@ -74,7 +65,7 @@ class Validation:
     async def schema_for(self, schema_type: str, type_id: str, version: str | None) -> Any:
         """The version to validate against: 404 unknown, 412 when the type is not active."""
         number = None if not version else version_number(version)
-        row = await self.pool.fetchrow(store.GET_TYPE, type_id, schema_type, number)
+        row = await typeschemas_store.get(self.pool, type_id, schema_type, number)
         if row is None:
             what = f"version {version} of " if version else ""
             raise NotFound(f"No {what}{LABELS[schema_type]} '{type_id}'")
@@ -99,7 +90,7 @@ class Validation:
             obj = body.get(f"{end}EntityObj")
             if obj is not None:
                 entity_type = named_type(ENTITY_TYPES, obj, f"{end}EntityObj")
-                entity = await self.pool.fetchrow(store.GET_TYPE, entity_type, ENTITY_TYPES, None)
+                entity = await typeschemas_store.get(self.pool, entity_type, ENTITY_TYPES, None)
                 if entity is None or not entity["active"]:
                     found.append(f"{end}EntityObj: no active entity type '{entity_type}'")
                 else:
@@ -123,7 +114,7 @@ class Validation:
         found = problems(row["schema"], body)
         if found:
             raise Unprocessable(f"The sample does not match {type_id}: {'; '.join(found)}")
-        await self.pool.execute(SAVE_SAMPLE, type_id, row["version"], body, principal_id)
+        await samples_store.save(self.pool, type_id, row["version"], body, principal_id)
         kind = schema_type[:-5]
         return (
             f"Sample {kind} successfully created for [{type_id}] against version [{row['version']}]"
@@ -131,7 +122,7 @@ class Validation:
 
     async def sample(self, schema_type: str, type_id: str, version: str | None) -> Any:
         number = None if version is None else version_number(version)
-        found = await self.pool.fetchval(LATEST_SAMPLE, type_id, schema_type, number)
+        found = await samples_store.latest(self.pool, type_id, schema_type, number)
         if found is None:
             at = f" version {version}" if version else ""
             raise NotFound(f"No sample object for {LABELS[schema_type]} '{type_id}'{at}")

@@ -11,8 +11,9 @@ from typing import Any
 
 import asyncpg
 
-from shared.schemas import store
 from shared.schemas.render import Rendered
+from shared.schemas.store import collections as collections_store
+from shared.schemas.store import typeschemas as typeschemas_store
 
 
 @dataclass(slots=True)
@@ -73,12 +74,14 @@ async def write_versions(
     ``retire_missing`` (a sync) marks inactive every active type that came from a release and
     is not in ``rendered``; hand-made types (posted, no release) are left alone.
     """
-    current = await store.current_versions(conn, collection_id)
+    current = await typeschemas_store.current_versions(conn, collection_id)
     # Type ids are global (GET /{T}/{id} names no collection): another collection's id fails.
-    elsewhere = await store.owners_elsewhere(conn, collection_id, [r.type_id for r in rendered])
+    elsewhere = await typeschemas_store.owners_elsewhere(
+        conn, collection_id, [r.type_id for r in rendered]
+    )
     outcome = Outcome(attempted=len(rendered))
     seen: set[str] = set()
-    new_rows: list[tuple[str, int, dict[str, Any], str, dict[str, Any], list[str]]] = []
+    new_rows: list[typeschemas_store.VersionRow] = []
     reactivated: list[str] = []
     for item in rendered:
         row = current.get(item.type_id)
@@ -112,13 +115,13 @@ async def write_versions(
             and row["release_version"] is not None
             and type_id not in seen
         )
-    await conn.execute(store.RETIRE_CURRENT, outcome.updated)
-    await store.insert_versions(
+    await typeschemas_store.retire_current(conn, outcome.updated)
+    await typeschemas_store.insert_versions(
         conn, collection_id, schema_type, new_rows, release_version, principal_id, correlation_id
     )
     # A type's active flag holds for all its versions: "every active schema (all versions)".
-    await conn.execute(store.SET_ACTIVE, reactivated, True)
-    await conn.execute(store.SET_ACTIVE, outcome.inactivated, False)
+    await typeschemas_store.set_active(conn, reactivated, True)
+    await typeschemas_store.set_active(conn, outcome.inactivated, False)
     if new_rows or outcome.inactivated:
-        await conn.execute(store.TOUCH_COLLECTION, collection_id)
+        await collections_store.touch(conn, collection_id)
     return outcome
