@@ -1,5 +1,5 @@
-"""Reading and pruning the change feed: events written by migration 013's triggers, numbered
-after commit by migration 022's sequencer. Every read numbers what is pending first, so a read
+"""Reading and pruning the change feed: blocks of events written by triggers (migrations 013
+and 022), numbered after commit by 022's sequencer. Every read numbers what is pending first, so a read
 made after a write commits sees it."""
 
 from __future__ import annotations
@@ -13,30 +13,55 @@ from shared.db import Executor
 from shared.errors import BrickyardError
 
 # $1 collection; $2..$5 the optional bounds (sequence ids, then times); $6 resume after; $7 limit.
-WHERE = """
-collection_id = $1
-AND ($2::bigint IS NULL OR sequence_id >= $2) AND ($3::bigint IS NULL OR sequence_id <= $3)
+BLOCK_BOUNDS = """
+collection_id = $1 AND first_sequence IS NOT NULL
+AND ($2::bigint IS NULL OR last_sequence >= $2) AND ($3::bigint IS NULL OR first_sequence <= $3)
 AND ($4::timestamptz IS NULL OR recorded_at >= $4)
 AND ($5::timestamptz IS NULL OR recorded_at <= $5)
 """
+# Each block holds a statement's events (migration 022); the count needs no event of its own.
+COUNT = f"""
+SELECT coalesce(sum(least(last_sequence, coalesce($3, last_sequence))
+                    - greatest(first_sequence, coalesce($2, first_sequence)) + 1), 0)::bigint
+FROM er_changefeed_blocks WHERE {BLOCK_BOUNDS}
+"""
+# The blocks after $6, only as many as hold $7 events within the bounds, then their events.
+# An event's id is derived from its block (never reused) unless 013 gave it one.
 # The correlation id is the writing transaction's, as its status log kept it.
-EVENT_COLUMNS = """
-f.sequence_id, f.notification_id, f.notification_type, f.item_kind, f.item_id, f.item_type,
-f.item_version, f.transaction_id, f.recorded_at,
-(SELECT l.correlation_id FROM status_logs l
- WHERE l.transaction_id = f.transaction_id AND l.item_kind = f.item_kind
-   AND l.item_id = f.item_id) AS correlation_id
-"""
-COUNT = f"SELECT count(*) FROM er_changefeed WHERE {WHERE}"
 PAGE = f"""
-SELECT {EVENT_COLUMNS} FROM er_changefeed f
-WHERE {WHERE} AND sequence_id > $6 ORDER BY sequence_id LIMIT $7
+WITH next_blocks AS (
+    SELECT * FROM er_changefeed_blocks
+    WHERE {BLOCK_BOUNDS} AND last_sequence > $6
+    ORDER BY last_sequence LIMIT $7
+), needed AS (
+    SELECT * FROM (
+        SELECT b.*, sum(least(b.last_sequence, coalesce($3, b.last_sequence))
+                        - greatest(b.first_sequence, $6 + 1, coalesce($2, b.first_sequence)) + 1)
+                    OVER (ORDER BY b.last_sequence ROWS UNBOUNDED PRECEDING EXCLUDE CURRENT ROW)
+                    AS before
+        FROM next_blocks b
+    ) AS counted
+    WHERE coalesce(before, 0) < $7
+), events AS (
+    SELECT b.first_sequence + u.n - 1 AS sequence_id,
+           coalesce(b.notification_ids[u.n], md5(b.block_no || ':' || u.n)::uuid)
+               AS notification_id,
+           b.notification_type, b.item_kind, u.item_id, u.item_type, u.item_version,
+           u.transaction_id, b.recorded_at
+    FROM needed b,
+         unnest(b.item_ids, b.item_types, b.item_versions, b.transaction_ids)
+             WITH ORDINALITY AS u(item_id, item_type, item_version, transaction_id, n)
+)
+SELECT f.*,
+       (SELECT l.correlation_id FROM status_logs l
+        WHERE l.transaction_id = f.transaction_id AND l.item_kind = f.item_kind
+          AND l.item_id = f.item_id) AS correlation_id
+FROM events f
+WHERE f.sequence_id > $6 AND ($2::bigint IS NULL OR f.sequence_id >= $2)
+  AND ($3::bigint IS NULL OR f.sequence_id <= $3)
+ORDER BY f.sequence_id LIMIT $7
 """
-AFTER = f"""
-SELECT {EVENT_COLUMNS} FROM er_changefeed f
-WHERE collection_id = $1 AND sequence_id > $2 ORDER BY sequence_id LIMIT $3
-"""
-ANY_PENDING = "SELECT EXISTS (SELECT 1 FROM er_changefeed_pending)"
+ANY_PENDING = "SELECT EXISTS (SELECT 1 FROM er_changefeed_blocks WHERE first_sequence IS NULL)"
 SEQUENCE_PENDING = "SELECT er_changefeed_sequence()"
 COUNTER = """
 SELECT last_sequence, pruned_through FROM er_changefeed_counters WHERE collection_id = $1
@@ -44,10 +69,11 @@ SELECT last_sequence, pruned_through FROM er_changefeed_counters WHERE collectio
 # One statement: what goes, and each collection's high-water mark of what went.
 PRUNE = """
 WITH gone AS (
-    DELETE FROM er_changefeed WHERE recorded_at < now() - make_interval(secs => $1)
-    RETURNING collection_id, sequence_id
+    DELETE FROM er_changefeed_blocks
+    WHERE first_sequence IS NOT NULL AND recorded_at < now() - make_interval(secs => $1)
+    RETURNING collection_id, last_sequence
 ), marks AS (
-    SELECT collection_id, max(sequence_id) AS through FROM gone GROUP BY collection_id
+    SELECT collection_id, max(last_sequence) AS through FROM gone GROUP BY collection_id
 )
 UPDATE er_changefeed_counters c SET pruned_through = greatest(c.pruned_through, m.through)
 FROM marks m WHERE c.collection_id = m.collection_id
@@ -120,7 +146,8 @@ async def events_after(
     db: Executor, collection_id: str, after: int, limit: int = 1000
 ) -> list[asyncpg.Record]:
     await catch_up(db)
-    events: list[asyncpg.Record] = await db.fetch(AFTER, collection_id, after, limit)
+    no_bounds = Bounds().args()
+    events: list[asyncpg.Record] = await db.fetch(PAGE, collection_id, *no_bounds, after, limit)
     return events
 
 
