@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any, TypeAlias
 
 import asyncpg
 
 from shared.settings import Settings
+from shared.text import json_text, json_value
 
 # What a store function runs its SQL on: the pool, or a connection inside a transaction.
 Executor: TypeAlias = asyncpg.Pool | asyncpg.Connection
@@ -17,14 +17,10 @@ Executor: TypeAlias = asyncpg.Pool | asyncpg.Connection
 CONNECT_TIMEOUT_S = 5.0
 
 
-def _dumps(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
-
-
 async def _init_connection(conn: asyncpg.Connection) -> None:
     for type_name in ("json", "jsonb"):
         await conn.set_type_codec(
-            type_name, encoder=_dumps, decoder=json.loads, schema="pg_catalog"
+            type_name, encoder=json_text, decoder=json_value, schema="pg_catalog"
         )
 
 

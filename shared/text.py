@@ -5,8 +5,12 @@ Text from clients that PostgreSQL cannot store (NUL, unpaired surrogates) is a 4
 
 from __future__ import annotations
 
+import json
+import re
 from datetime import datetime
 from typing import Any
+
+import orjson
 
 from shared.errors import BadRequest
 
@@ -14,6 +18,24 @@ from shared.errors import BadRequest
 def iso(moment: datetime) -> str:
     """ISO 8601 with milliseconds, UTC written as ``Z`` (2018-10-08T05:50:13.573Z)."""
     return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def json_text(value: Any) -> str:
+    """Compact JSON, non-ASCII kept. orjson refuses integers beyond 64 bits, lone surrogates and
+    non-string keys, which the json module writes."""
+    try:
+        return orjson.dumps(value).decode()
+    except TypeError:
+        return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+# orjson reads an integer beyond 64 bits as a float, silently: text that may hold one (a run of
+# 19 or more digits, inside a string or not) is read by the json module instead.
+_LONG_DIGITS = re.compile(r"\d{19}")
+
+
+def json_value(text: str) -> Any:
+    return json.loads(text) if _LONG_DIGITS.search(text) else orjson.loads(text)
 
 
 def is_storable(value: str) -> bool:

@@ -7,18 +7,16 @@ does not depend on statistics: a table that was never analysed cannot turn them 
 
 from __future__ import annotations
 
-import json
-import re
 from collections.abc import Callable, Iterable, Sequence
 from operator import attrgetter
 from typing import Any, TypeVar
 
 import asyncpg
-import orjson
 
 from shared.db import Executor
 from shared.er.items import EntityRow, RelationshipRow
 from shared.er.validation import Stored
+from shared.text import json_text, json_value
 
 CHUNK_SIZE = 1000
 
@@ -138,23 +136,6 @@ RowT = TypeVar("RowT", EntityRow, RelationshipRow)
 def by_id(rows: Sequence[RowT]) -> list[RowT]:
     """Concurrent batches lock the rows they share in the same order, so they cannot deadlock."""
     return sorted(rows, key=lambda row: row.id)
-
-
-def json_text(value: Any) -> str:
-    """Compact JSON. orjson refuses integers beyond 64 bits, which JSON and Python allow."""
-    try:
-        return orjson.dumps(value).decode()
-    except TypeError:
-        return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
-
-
-# orjson reads an integer beyond 64 bits as a float, silently: text that may hold one (a run of
-# 19 or more digits, inside a string or not) is read by the json module instead.
-_LONG_DIGITS = re.compile(r"\d{19}")
-
-
-def json_value(text: str) -> Any:
-    return json.loads(text) if _LONG_DIGITS.search(text) else orjson.loads(text)
 
 
 def chunked(items: Sequence[Any], size: int = CHUNK_SIZE) -> list[Sequence[Any]]:

@@ -34,6 +34,8 @@ log = structlog.get_logger(__name__)
 # Writes a job kind's own rows (a staged batch) in the transaction that records the job, so
 # both exist or neither does. Called with the connection and the new job's token.
 Stage = Callable[[asyncpg.Connection, str], Awaitable[None]]
+# Writes a new job's row, given its token, and whatever must commit with it.
+Write = Callable[[asyncpg.Connection, str], Awaitable[JobRecord]]
 # Settles what a job that the queue refused leaves behind (items, staged rows).
 OnRefused = Callable[[JobRecord], Awaitable[None]]
 
@@ -79,7 +81,20 @@ class JobService:
         on_refused: OnRefused | None = None,
     ) -> JobRecord:
         """Record the job and queue it; with a key seen before, the first job and nothing new."""
-        job, is_new = await self._record(kind, principal, request, idempotency, stage)
+        key, digest = (idempotency.key, idempotency.request_sha256) if idempotency else (None, None)
+
+        async def write(conn: asyncpg.Connection, token: str) -> JobRecord:
+            job = await store.insert(conn, token, kind, principal.id, request, key, digest)
+            if stage is not None:
+                await stage(conn, token)
+            return job
+
+        if idempotency is None and stage is None:
+            # Nothing else to write atomically: one statement, no transaction round trips.
+            job = await store.insert(self._pool, new_job_token(), kind, principal.id, request)
+            is_new = True
+        else:
+            job, is_new = await self._record(principal, idempotency, write)
         if not is_new:
             log.info("idempotent replay", job_token=job.token, job_kind=kind)
             return job
@@ -111,47 +126,34 @@ class JobService:
         all, and is never queued. A key seen before answers with the first job."""
         done: dict[str, Any] = {}
         began = time.monotonic()
+        key, digest = (idempotency.key, idempotency.request_sha256) if idempotency else (None, None)
 
-        async def work(conn: asyncpg.Connection, token: str) -> None:
+        async def write(conn: asyncpg.Connection, token: str) -> JobRecord:
             done["result"] = await run(conn, token)
-            outcome = store.Outcome(token, JobState.COMPLETE, result=done["result"])
-            await store.finish(conn, [outcome], None)
+            return await store.insert_completed(
+                conn, token, kind, principal.id, request, done["result"], key, digest
+            )
 
-        job, is_new = await self._record(kind, principal, request, idempotency, work)
+        job, is_new = await self._record(principal, idempotency, write)
         if is_new:
             count_job(kind, JobState.COMPLETE.value, time.monotonic() - began)
             log.info("job complete", job_token=job.token, job_kind=kind, ran_in="gateway")
-            return dataclasses.replace(job, state=JobState.COMPLETE, result=done["result"])
+            return dataclasses.replace(job, result=done["result"])  # as run returned it
         log.info("idempotent replay", job_token=job.token, job_kind=kind)
         return job if job.done else await self.wait(job.token)
 
     async def _record(
-        self,
-        kind: str,
-        principal: Principal,
-        request: Any,
-        idempotency: IdempotencyKey | None,
-        stage: Stage | None,
+        self, principal: Principal, idempotency: IdempotencyKey | None, write: Write
     ) -> tuple[JobRecord, bool]:
-        key = idempotency.key if idempotency else None
-        if idempotency is None and stage is None:
-            # Nothing else to write atomically: one statement, no transaction round trips.
-            job = await store.insert(self._pool, new_job_token(), kind, principal.id, request)
-            return job, True
+        """The job ``write`` records (with whatever goes with it), in one transaction; or the
+        first job of a key seen before, and False."""
         try:
             async with self._pool.acquire() as conn, conn.transaction():
                 if idempotency is not None:
                     earlier = await self._earlier(conn, principal, idempotency)
                     if earlier is not None:
                         return earlier, False
-                token = new_job_token()
-                job = await store.insert(
-                    conn, token, kind, principal.id, request, key,
-                    idempotency.request_sha256 if idempotency else None,
-                )  # fmt: skip
-                if stage is not None:
-                    await stage(conn, token)
-                return job, True
+                return await write(conn, new_job_token()), True
         except asyncpg.UniqueViolationError as exc:
             if exc.constraint_name != IDEMPOTENCY_CONSTRAINT or idempotency is None:
                 raise

@@ -6,17 +6,25 @@ the jobs of a batch, so the per-job cost in PostgreSQL stays a fraction of a rou
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
 from shared.db import Executor
 from shared.jobs.model import JobRecord, JobState
+from shared.text import json_text
 
 INSERT_JOB = """
 INSERT INTO jobs (token, kind, principal_id, request, progress_message, idempotency_key,
                   request_sha256)
 VALUES ($1, $2, $3, $4, 'Queued', $5, $6)
+RETURNING *
+"""
+# A job run where it was asked for (JobService.run_here): its row is written once, finished, in
+# the transaction that did its work, instead of inserted and then updated with its result.
+INSERT_COMPLETED_JOB = """
+INSERT INTO jobs (token, kind, principal_id, request, idempotency_key, request_sha256, state,
+                  result, progress_message, finished_at)
+VALUES ($1, $2, $3, $4, $5, $6, 'COMPLETE', $7, 'Complete', now())
 RETURNING *
 """
 GET_JOB = "SELECT * FROM jobs WHERE token = $1"
@@ -143,7 +151,7 @@ class Outcome:
 
 
 def _json_text(value: Any) -> str | None:
-    return None if value is None else json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    return None if value is None else json_text(value)
 
 
 async def insert(
@@ -158,6 +166,23 @@ async def insert(
     row = await db.fetchrow(
         INSERT_JOB, token, kind, principal_id, request, idempotency_key, request_sha256
     )
+    return JobRecord.from_row(row)
+
+
+async def insert_completed(
+    db: Executor,
+    token: str,
+    kind: str,
+    principal_id: int,
+    request: Any,
+    result: Any,
+    idempotency_key: str | None = None,
+    request_sha256: str | None = None,
+) -> JobRecord:
+    row = await db.fetchrow(
+        INSERT_COMPLETED_JOB, token, kind, principal_id, request, idempotency_key,
+        request_sha256, result,
+    )  # fmt: skip
     return JobRecord.from_row(row)
 
 
