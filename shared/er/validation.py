@@ -76,7 +76,9 @@ def _plain(schema: Any) -> bool:
                     stack.extend(value)
                 elif key in _SCHEMA_VALUES and isinstance(value, dict | bool):
                     stack.append(value)
-            elif key not in _ANNOTATIONS:
+            elif key not in _ANNOTATIONS and not key.startswith("x-"):
+                # x-* keys are extensions (the generated schemas carry x-brick): no draft
+                # gives them a meaning, and neither validator reads them.
                 return False
     return True
 

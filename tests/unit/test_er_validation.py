@@ -18,6 +18,7 @@ from shared.er.validation import (
     schema_default,
     with_derived,
 )
+from shared.schemas import render
 from tests.unit.er_types import NS, entity_type, string, type_schema
 
 AHU = entity_type("AHU", "Equipment", ["HVAC_Equipment", "Equipment"])
@@ -317,10 +318,30 @@ def test_fast_and_reference_paths_agree_on_big_integers() -> None:
         ({"const": ["a"]}, False),  # a list is one const value, not a list of values
         ({"required": ["a"]}, True),  # names, not subschemas
         ({"allOf": {"pattern": "x"}}, True),  # malformed: check_schema refuses it later
+        ({"type": "object", "x-brick": {"pattern": "not read"}}, True),  # an extension
+        ({"brick": {"class": "AHU"}}, False),  # an unknown keyword that is no extension
     ],
 )
 def test_only_plain_schemas_get_the_fast_path(schema: Any, plain: bool) -> None:
     assert validation._plain(schema) is plain
+
+
+def test_the_schemas_a_release_generates_get_the_fast_path() -> None:
+    """What the schema service stores for Brick types: the fast path is for these above all."""
+    entity = render.entity_schema(
+        NS,
+        {"name": "AHU", "label": "AHU", "topClass": "Equipment", "parents": ["HVAC_Equipment"],
+         "ancestors": ["HVAC_Equipment", "Equipment"], "tags": ["AHU"], "definition": None,
+         "deprecated": False},
+    )  # fmt: skip
+    relationship = render.relationship_schema(
+        NS,
+        {"name": "feeds", "relation": "feeds", "source": "Equipment", "destination": "Equipment",
+         "pairs": [{"source": "Equipment", "destination": "Equipment"}]},
+    )  # fmt: skip
+    for rendered in (entity, relationship):
+        assert rendered.schema is not None and "x-brick" in rendered.schema
+        assert validation._compile(rendered.schema).fast is not None, rendered.type_id
 
 
 def test_plain_draft_06_and_07_schemas_compile_a_fast_validator() -> None:
