@@ -9,8 +9,10 @@ is found dead, logging one line per restart.
 from __future__ import annotations
 
 import contextvars
+import ctypes
 import signal
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterable, Mapping
@@ -139,6 +141,20 @@ class Supervised:
         self.thread.join(timeout=max(0.0, deadline - time.monotonic()))
 
 
+_PR_SET_PDEATHSIG = 1
+# Looked up here, not in the forked child: the child of a threaded process must not take the
+# dynamic loader's locks.
+_PRCTL = ctypes.CDLL(None, use_errno=True).prctl if sys.platform.startswith("linux") else None
+
+
+def _die_with_parent() -> None:
+    """In the child, before exec: SIGTERM when the supervisor dies, even by SIGKILL, so a killed
+    ``brickyard run`` leaves no gateway or worker behind (they would hold their port and keep
+    taking jobs that nothing supervises). Linux only; elsewhere a no-op."""
+    if _PRCTL is not None:
+        _PRCTL(_PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
 class ChildProcess:
     """A ``brickyard`` subcommand run as our child: a gateway or a worker."""
 
@@ -150,7 +166,7 @@ class ChildProcess:
         self.terminated = False
 
     def start(self) -> None:
-        self.process = subprocess.Popen(self.argv, env=self.env)
+        self.process = subprocess.Popen(self.argv, env=self.env, preexec_fn=_die_with_parent)
         self.terminated = False
 
     def running(self) -> bool:

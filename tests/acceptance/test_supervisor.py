@@ -292,3 +292,16 @@ async def test_killed_workers_and_gateway_are_respawned_with_backoff(run: Run) -
     )
     assert (await run_selftest(run, token, "respawned"))["echo"] == "respawned"
     assert run.stop() < 10
+
+
+async def test_a_killed_supervisor_leaves_no_gateway_or_worker_behind(run: Run) -> None:
+    assert run.process is not None
+    children = [pid for pids in run.children().values() for pid in pids]
+    assert len(children) == 3  # the gateway and two workers
+    run.process.kill()
+    run.process.wait()
+
+    async def all_gone() -> bool:
+        return not any(alive(pid) for pid in children)
+
+    await wait_for(all_gone, timeout_s=15)
