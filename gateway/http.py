@@ -18,7 +18,7 @@ from shared.jobs import JobRecord
 from shared.jobs.service import IdempotencyKey
 from shared.paging import SIZE_HEADER, TOKEN_HEADER, PageRequest, page_request, requested_size
 from shared.services import Services
-from shared.text import holds_unstorable_text
+from shared.text import holds_unstorable_text, json_text
 
 HandlerT = TypeVar("HandlerT", bound=Callable[[web.Request], Awaitable[web.StreamResponse]])
 
@@ -132,9 +132,7 @@ def job_token(request: web.Request) -> str:
 def json_response(
     body: Any, status: int = 200, headers: dict[str, str] | None = None
 ) -> web.Response:
-    return web.json_response(
-        body, status=status, headers=headers, dumps=lambda v: json.dumps(v, ensure_ascii=False)
-    )
+    return web.json_response(body, status=status, headers=headers, dumps=json_text)
 
 
 def apollo_response(

@@ -172,12 +172,13 @@ async def run() -> AsyncIterator[Run]:
         if brickyard.process.poll() is None:
             brickyard.process.kill()
             brickyard.process.wait()
-            # The embedded servers are daemons: a killed supervisor would leave them behind.
-            for server in ("postgres", "valkey"):
-                pid = brickyard.server_pid(server)
-                if pid is not None:
-                    with contextlib.suppress(OSError):
-                        os.kill(pid, signal.SIGKILL)
+        # The embedded servers are daemons: a killed supervisor (here, or by the test) leaves
+        # them behind; one that stopped cleanly removed their pid files.
+        for server in ("postgres", "valkey"):
+            pid = brickyard.server_pid(server)
+            if pid is not None:
+                with contextlib.suppress(OSError):
+                    os.kill(pid, signal.SIGKILL)
         shutil.rmtree(directory, ignore_errors=True)
 
 
