@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import math
@@ -9,6 +10,7 @@ import re
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
+import orjson
 from aiohttp import web
 
 from gateway.keys import PRINCIPAL, SERVICES, TRANSACTION_ID
@@ -68,6 +70,9 @@ def _refuse_constant(name: str) -> Any:
     raise BadRequest(f"{name} is not a JSON number; the request body must be standard JSON")
 
 
+_LONG_DIGITS = re.compile(rb"\d{19}")
+
+
 def _finite_float(text: str) -> float:
     value = float(text)
     if math.isinf(value):
@@ -92,6 +97,13 @@ async def read_json(
         raise PayloadTooLarge(f"The request body is over the {limit} byte limit") from exc
     if not raw.strip():
         raise BadRequest("The request body is empty; expected JSON")
+    if not _LONG_DIGITS.search(raw):
+        # orjson refuses what the checks below refuse (NaN, Infinity, overflowing numbers,
+        # invalid UTF-8, deep nesting), ten times faster; whatever it refuses is read again
+        # below, for the precise reason. A run of 19+ digits may be an integer beyond 64 bits,
+        # which orjson would read as a float.
+        with contextlib.suppress(orjson.JSONDecodeError):
+            return orjson.loads(raw)
     try:
         # Python accepts NaN, Infinity and numbers that overflow to inf; JSON and PostgreSQL don't.
         return json.loads(raw, parse_constant=_refuse_constant, parse_float=_finite_float)
