@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -45,7 +46,7 @@ class JobRecord:
     request_sha256: str | None
 
     @classmethod
-    def from_row(cls, row: asyncpg.Record) -> JobRecord:
+    def from_row(cls, row: asyncpg.Record | Mapping[str, Any]) -> JobRecord:
         values = dict(row)
         values["state"] = JobState(values["state"])
         values["etag"] = str(values["etag"])

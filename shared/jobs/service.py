@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import dataclasses
 import secrets
 import time
 from collections.abc import Awaitable, Callable
@@ -124,21 +123,20 @@ class JobService:
         """A job short enough to run in its caller: ``run`` does its work and returns its
         result inside the transaction that records the job, which commits COMPLETE or not at
         all, and is never queued. A key seen before answers with the first job."""
-        done: dict[str, Any] = {}
         began = time.monotonic()
         key, digest = (idempotency.key, idempotency.request_sha256) if idempotency else (None, None)
 
         async def write(conn: asyncpg.Connection, token: str) -> JobRecord:
-            done["result"] = await run(conn, token)
+            result = await run(conn, token)
             return await store.insert_completed(
-                conn, token, kind, principal.id, request, done["result"], key, digest
+                conn, token, kind, principal.id, request, result, key, digest
             )
 
         job, is_new = await self._record(principal, idempotency, write)
         if is_new:
             count_job(kind, JobState.COMPLETE.value, time.monotonic() - began)
             log.info("job complete", job_token=job.token, job_kind=kind, ran_in="gateway")
-            return dataclasses.replace(job, result=done["result"])  # as run returned it
+            return job
         log.info("idempotent replay", job_token=job.token, job_kind=kind)
         return job if job.done else await self.wait(job.token)
 

@@ -6,7 +6,7 @@ the jobs of a batch, so the per-job cost in PostgreSQL stays a fraction of a rou
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 from shared.db import Executor
@@ -20,12 +20,14 @@ VALUES ($1, $2, $3, $4, 'Queued', $5, $6)
 RETURNING *
 """
 # A job run where it was asked for (JobService.run_here): its row is written once, finished, in
-# the transaction that did its work, instead of inserted and then updated with its result.
-INSERT_COMPLETED_JOB = """
+# the transaction that did its work, instead of inserted and then updated with its result. The
+# result is not sent back: the caller holds it (a 100-item batch's is about 25 KB of JSON).
+_ALL_BUT_RESULT = ", ".join(f.name for f in fields(JobRecord) if f.name != "result")
+INSERT_COMPLETED_JOB = f"""
 INSERT INTO jobs (token, kind, principal_id, request, idempotency_key, request_sha256, state,
                   result, progress_message, finished_at)
 VALUES ($1, $2, $3, $4, $5, $6, 'COMPLETE', $7, 'Complete', now())
-RETURNING *
+RETURNING {_ALL_BUT_RESULT}
 """
 GET_JOB = "SELECT * FROM jobs WHERE token = $1"
 # A principal's jobs, newest first, optionally of one state and kind (the dashboard's list).
@@ -183,7 +185,7 @@ async def insert_completed(
         INSERT_COMPLETED_JOB, token, kind, principal_id, request, idempotency_key,
         request_sha256, result,
     )  # fmt: skip
-    return JobRecord.from_row(row)
+    return JobRecord.from_row({**row, "result": result})
 
 
 async def get(db: Executor, token: str) -> JobRecord | None:
