@@ -68,16 +68,18 @@ FROM (SELECT {entry("'Processing'", "now()")} AS processing,
                LIMIT 1) AS s) AS t
 WHERE l.seq = t.seq AND l.state NOT IN ('Completed', 'Failed')
 """
-# A synchronous batch: requested, processed and finished in one transaction, written once.
+# A synchronous batch: requested, processed and finished in one transaction, written once. Both
+# possible histories are built once per statement, not once per row.
 INSERT_OUTCOMES = f"""
 INSERT INTO status_logs
     (transaction_id, correlation_id, collection_id, item_kind, item_id, position, state,
      message, received_at, state_history)
 SELECT $1, $2, $3, $4, u.item_id, u.position - 1, u.state, u.message, now(),
-       h.started || CASE u.state WHEN 'Completed' THEN h.completed ELSE h.failed END
-FROM (SELECT {entry("'Requested'", "now()")} || {entry("'Processing'", "now()")} AS started,
-             {entry("'Completed'", "clock_timestamp()")} AS completed,
-             {entry("'Failed'", "clock_timestamp()")} AS failed) AS h,
+       CASE u.state WHEN 'Completed' THEN h.completed ELSE h.failed END
+FROM (SELECT started || {entry("'Completed'", "clock_timestamp()")} AS completed,
+             started || {entry("'Failed'", "clock_timestamp()")} AS failed
+      FROM (SELECT {entry("'Requested'", "now()")} || {entry("'Processing'", "now()")}
+                   AS started) AS s) AS h,
      unnest($5::text[], $6::text[], $7::text[]) WITH ORDINALITY
          AS u(item_id, state, message, position)
 """
