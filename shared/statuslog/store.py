@@ -1,4 +1,5 @@
-"""Writing status logs, set-based: one statement per step for a whole batch or chunk.
+"""Status logs: writing them, set-based (one statement per step for a whole batch or chunk), and
+the reads of the status routes.
 
 Each item's record is written twice at most: ``Requested`` when an asynchronous batch is
 accepted, then its final state in the transaction that writes the item, with the
@@ -10,9 +11,9 @@ never written over another, so a chunk that runs again after a crash neither dup
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from enum import StrEnum
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import asyncpg
 
@@ -193,3 +194,83 @@ async def final_outcomes(db: Executor, transaction_id: str, item_kind: str) -> d
 
 async def outcomes_in_order(db: Executor, transaction_id: str, item_kind: str) -> list[Outcome]:
     return [_outcome(row) for row in await db.fetch(ALL_OUTCOMES, transaction_id, item_kind)]
+
+
+# Reads. A principal sees the logs of the collections it holds any role on.
+VISIBLE = (
+    "l.collection_id IN (SELECT collection_id FROM er_collection_grants WHERE principal_id = $1)"
+)
+# The payload is the version of the item this transaction wrote (current or kept by a later
+# upsert); a failed item wrote none, so its payload is null.
+PAYLOAD = """
+CASE l.item_kind WHEN 'entity' THEN coalesce(
+    (SELECT e.body FROM er_entities e WHERE e.collection_id = l.collection_id
+        AND e.id = l.item_id AND e.transaction_id = l.transaction_id),
+    (SELECT v.body FROM er_entity_versions v WHERE v.collection_id = l.collection_id
+        AND v.id = l.item_id AND v.transaction_id = l.transaction_id LIMIT 1))
+ELSE coalesce(
+    (SELECT r.body FROM er_relationships r WHERE r.collection_id = l.collection_id
+        AND r.id = l.item_id AND r.transaction_id = l.transaction_id),
+    (SELECT v.body FROM er_relationship_versions v WHERE v.collection_id = l.collection_id
+        AND v.id = l.item_id AND v.transaction_id = l.transaction_id LIMIT 1))
+END
+"""
+RECORD_COLUMNS = f"l.*, ({PAYLOAD}) AS payload"
+TRANSACTION = f"""
+SELECT l.item_kind, l.state, l.message, l.retry_count, l.correlation_id, l.collection_id,
+       l.enqueued_at, l.received_at, l.request_action
+FROM status_logs l
+WHERE l.transaction_id = $2
+  AND {VISIBLE}
+ORDER BY l.position
+"""
+# Filter name (lower case: query names are case-insensitive) -> SQL condition on parameter {}.
+CONDITIONS = {
+    "transactionid": "l.transaction_id = ${}",
+    "entityid": "l.item_kind = 'entity' AND l.item_id = ${}",
+    "relationshipid": "l.item_kind = 'relationship' AND l.item_id = ${}",
+    "correlationid": "l.correlation_id = ${}",
+    # Collection ids are unique case-insensitively, and clients may spell them either way.
+    "ercollectionid": "l.collection_id = (SELECT id FROM er_collections WHERE id_key = lower(${}))",
+    "starttime": "l.enqueued_at >= ${}",
+    "endtime": "l.enqueued_at <= ${}",
+}
+FILTERS = tuple(CONDITIONS)  # the filters logs can be searched by, in the order they apply
+COUNT = "SELECT count(*) FROM status_logs l WHERE {where}"
+PAGE = (
+    f"SELECT {RECORD_COLUMNS} FROM status_logs l WHERE {{where}} AND l.seq > ${{after}} "
+    "ORDER BY l.seq LIMIT ${limit}"
+)
+
+
+async def transaction_records(
+    db: Executor, principal_id: int, transaction_id: str
+) -> list[asyncpg.Record]:
+    """The records of one transaction the principal may see, in the batch's order."""
+    rows: list[asyncpg.Record] = await db.fetch(TRANSACTION, principal_id, transaction_id)
+    return rows
+
+
+def where(filters: Mapping[str, Any]) -> tuple[str, list[Any]]:
+    """The WHERE clause (parameter $1 is the principal) and its arguments after $1."""
+    clauses, args = [VISIBLE], []
+    for name, value in filters.items():
+        args.append(value)
+        clauses.append(CONDITIONS[name].format(len(args) + 1))
+    return " AND ".join(clauses), args
+
+
+async def count_logs(db: Executor, principal_id: int, filters: Mapping[str, Any]) -> int:
+    clause, args = where(filters)
+    total: int = await db.fetchval(COUNT.format(where=clause), principal_id, *args)
+    return total
+
+
+async def page_logs(
+    db: Executor, principal_id: int, filters: Mapping[str, Any], after: int, limit: int
+) -> list[asyncpg.Record]:
+    """``limit`` of the records ``filters`` match, after the sequence number ``after``."""
+    clause, args = where(filters)
+    sql = PAGE.format(where=clause, after=len(args) + 2, limit=len(args) + 3)
+    rows: list[asyncpg.Record] = await db.fetch(sql, principal_id, *args, after, limit)
+    return rows
