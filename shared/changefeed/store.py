@@ -1,4 +1,5 @@
-"""Reading and pruning the change feed (``er_changefeed``, written by migration 013's triggers)."""
+"""Reading and pruning the change feed (``er_changefeed``, written by migration 013's triggers),
+and the lock of the process that bridges its announcements."""
 
 from __future__ import annotations
 
@@ -48,6 +49,9 @@ WITH gone AS (
 UPDATE er_changefeed_counters c SET pruned_through = greatest(c.pruned_through, m.through)
 FROM marks m WHERE c.collection_id = m.collection_id
 """
+# The bridge's lock (shared/changefeed/wake.py), one per schema: schemas that share a database
+# each have a bridge. A session lock, so the bridge holds it until its connection is lost.
+TRY_BRIDGE_LOCK = "SELECT pg_try_advisory_lock(hashtext('brickyard changefeed bridge ' || $1))"
 
 
 class Gone(BrickyardError):
@@ -112,3 +116,9 @@ async def events_after(
 async def prune(db: Executor, retention_s: float) -> None:
     """Remove the events older than the retention, remembering how far each feed was cut."""
     await db.execute(PRUNE, retention_s)
+
+
+async def try_bridge_lock(conn: asyncpg.Connection, schema: str) -> bool:
+    """Whether ``conn`` now holds the bridge's lock (a connection: the pool would give the
+    session that holds it back)."""
+    return bool(await conn.fetchval(TRY_BRIDGE_LOCK, schema))
