@@ -6,7 +6,8 @@ accepted, then its final state in the transaction that writes the item, with the
 ``Processing`` entry (the moment that transaction began) and the final entry added together.
 A synchronous batch writes each record once, final, with its whole history. A final state is
 never written over another, so a chunk that runs again after a crash neither duplicates records
-(they are unique per transaction and item) nor their final history entry.
+(they are unique per transaction and item) nor their final history entry. A delete, which runs
+within its request, writes its records once too, Completed.
 """
 
 from __future__ import annotations
@@ -81,6 +82,19 @@ FROM (SELECT {entry("'Requested'", "now()")} || {entry("'Processing'", "now()")}
              {entry("'Failed'", "clock_timestamp()")} AS failed) AS h,
      unnest($5::text[], $6::text[], $7::text[]) WITH ORDINALITY
          AS u(item_id, state, message, position)
+"""
+# A delete's records (shared/er/delete.py): Requested, Processing and Completed at once.
+INSERT_DELETED = """
+INSERT INTO status_logs
+    (transaction_id, correlation_id, collection_id, item_kind, item_id, position,
+     request_action, state, message, received_at, state_history)
+SELECT $1, $2, d.collection_id, d.item_kind, d.item_id, d.position - 1, 'Delete', 'Completed',
+       'Deleted', now(), h.history
+FROM unnest($3::text[], $4::text[], $5::text[]) WITH ORDINALITY
+         AS d(collection_id, item_kind, item_id, position),
+     (SELECT jsonb_agg(jsonb_build_object('state', s, 'timestamp', t)) AS history
+      FROM (SELECT to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS t) AS m,
+           unnest(ARRAY['Requested', 'Processing', 'Completed']) AS s) AS h
 """
 # Within the transaction that recorded them: records whose item the upsert did not write after
 # all. Their last history entry (Completed, not yet committed) becomes Failed.
@@ -165,6 +179,25 @@ async def insert_outcomes(
         collection_id,
         item_kind,
         *_columns(outcomes),
+    )
+
+
+async def insert_deleted(
+    db: Executor,
+    transaction_id: str,
+    correlation_id: str,
+    collection_ids: Sequence[str],
+    item_kinds: Sequence[str],
+    item_ids: Sequence[str],
+) -> None:
+    """Completed ``Delete`` records, one per deleted item (three parallel lists)."""
+    await db.execute(
+        INSERT_DELETED,
+        transaction_id,
+        correlation_id,
+        list(collection_ids),
+        list(item_kinds),
+        list(item_ids),
     )
 
 
