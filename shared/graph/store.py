@@ -11,6 +11,7 @@ from typing import Any
 import asyncpg
 
 from shared.db import Executor
+from shared.er.store_reads import item_columns
 from shared.er.views import ENTITIES, RELATIONSHIPS, ItemTable
 from shared.graph.forms import Level
 
@@ -23,22 +24,22 @@ ENTITY_WHERE = _ITEMS_WHERE.format(type=ENTITIES.type_column)
 RELATIONSHIP_WHERE = _ITEMS_WHERE.format(type=RELATIONSHIPS.type_column)
 COUNT_ENTITIES = f"SELECT count(*) FROM er_entities WHERE {ENTITY_WHERE}"
 PAGE_ENTITIES = (
-    f"SELECT collection_id AS item_collection, {ENTITIES.columns} FROM er_entities "
+    f"SELECT collection_id AS item_collection, {item_columns(ENTITIES)} FROM er_entities "
     f"WHERE {ENTITY_WHERE} AND id > $4 ORDER BY id LIMIT $5"
 )
 COUNT_RELATIONSHIPS = f"SELECT count(*) FROM er_relationships WHERE {RELATIONSHIP_WHERE}"
 PAGE_RELATIONSHIPS = (
-    f"SELECT collection_id AS item_collection, {RELATIONSHIPS.columns} FROM er_relationships "
-    f"WHERE {RELATIONSHIP_WHERE} AND id > $4 ORDER BY id LIMIT $5"
+    f"SELECT collection_id AS item_collection, {item_columns(RELATIONSHIPS)} "
+    f"FROM er_relationships WHERE {RELATIONSHIP_WHERE} AND id > $4 ORDER BY id LIMIT $5"
 )
 
 # Items by (collection, id) keys, whatever collections the keys name.
 ENTITIES_BY_KEYS = (
-    f"SELECT e.collection_id AS item_collection, {ENTITIES.columns} FROM er_entities e "
+    f"SELECT e.collection_id AS item_collection, {item_columns(ENTITIES)} FROM er_entities e "
     "JOIN unnest($1::text[], $2::text[]) AS k(c, i) ON e.collection_id = k.c AND e.id = k.i"
 )
 RELATIONSHIPS_BY_KEYS = (
-    f"SELECT r.collection_id AS item_collection, {RELATIONSHIPS.columns} "
+    f"SELECT r.collection_id AS item_collection, {item_columns(RELATIONSHIPS)} "
     "FROM er_relationships r "
     "JOIN unnest($1::text[], $2::text[]) AS k(c, i) ON r.collection_id = k.c AND r.id = k.i"
 )
@@ -130,7 +131,7 @@ def search(table: ItemTable, condition: str, args: list[Any]) -> Search:
     n = 2 + len(args)
     return Search(
         SEARCH_COUNT.format(table=table.table, where=where),
-        SEARCH_PAGE.format(columns=table.columns, table=table.table, where=where,
+        SEARCH_PAGE.format(columns=item_columns(table), table=table.table, where=where,
                            n=n, n1=n + 1, n2=n + 2),
         args,
     )  # fmt: skip
