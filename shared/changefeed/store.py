@@ -1,5 +1,4 @@
-"""Reading and pruning the change feed (``er_changefeed``, written by migration 013's triggers),
-and the lock of the process that bridges its announcements."""
+"""Reading and pruning the change feed (``er_changefeed``, written by migration 013's triggers)."""
 
 from __future__ import annotations
 
