@@ -23,15 +23,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import asyncpg
-
+from shared.db import Executor
 from shared.errors import BadRequest
+from shared.store_secrets import paging_secret
 
 DEFAULT_SIZE = 100
 MAX_SIZE = 1000
 TOKEN_HEADER = "continuationToken"
 SIZE_HEADER = "PageSize"
-GET_SECRET = "SELECT secret FROM server_secrets WHERE name = 'paging'"
 NOT_OURS = "The continuationToken header is not a token this service issued"
 
 
@@ -100,13 +99,13 @@ def binding_of(*parts: object) -> str:
 
 
 async def page_request(
-    db: asyncpg.Pool | asyncpg.Connection,
+    db: Executor,
     token: str | None,
     size: str | int | None,
     *query: object,
 ) -> PageRequest:
     """Check the request's size and continuation token against the query they are for."""
-    secret = bytes(await db.fetchval(GET_SECRET))
+    secret = await paging_secret(db)
     binding = binding_of(*query)
     request = PageRequest(binding, size if isinstance(size, int) else page_size(size), None, secret)
     if not token:

@@ -17,7 +17,7 @@ from gateway.routes.apollo_er import header_collection
 from shared.er.access import ErCollections, Role
 from shared.er.views import ENTITIES, RELATIONSHIPS, ItemTable
 from shared.errors import BadRequest
-from shared.graph import forms, reachable, reads, search
+from shared.graph import forms, reachable, reads, search, store
 from shared.paging import SIZE_HEADER, TOKEN_HEADER, PageRequest, page_request, requested_size
 from shared.text import storable
 
@@ -141,7 +141,7 @@ async def graph_relationships_query(request: web.Request) -> web.Response:
 
 async def search_items(request: web.Request, table: ItemTable) -> web.Response:
     body = await read_json(request, ("application/json", "text/plain"))
-    count_sql, page_sql, args = search.search_sql(body, table)
+    query = search.search_sql(body, table)
     names = [n.strip() for n in header_collection(request).split(",") if n.strip()]
     if not names:
         raise BadRequest("The ercollectionid header is required")
@@ -150,12 +150,12 @@ async def search_items(request: web.Request, table: ItemTable) -> web.Response:
     graph = reads.Graph(pool, found[names[0]], {c.id: c for c in found.values()},
                         query_flag(request, "includeSystemData"))  # fmt: skip
     ids = sorted(graph.readable)
-    page = await graph_page(request, "search", table.table, ids, count_sql, args)
+    page = await graph_page(request, "search", table.table, ids, query.count, query.args)
     after = page.after_as(list, ["", ""])
     if len(after) != 2 or not all(isinstance(part, str) for part in after):
         raise BadRequest("The continuation token is not a token this service issued")
-    total = await pool.fetchval(count_sql, ids, *args)
-    rows = await pool.fetch(page_sql, ids, *args, *after, page.fetch)
+    total = await store.count_search(pool, query, ids)
+    rows = await store.page_search(pool, query, ids, after, page.fetch)
     shown, paging = page.page(total, rows, lambda row: [row["item_collection"], row["id"]])
     data = await graph.render(table, shown)
     for row, item in zip(shown, data, strict=True):

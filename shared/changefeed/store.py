@@ -78,6 +78,9 @@ WITH gone AS (
 UPDATE er_changefeed_counters c SET pruned_through = greatest(c.pruned_through, m.through)
 FROM marks m WHERE c.collection_id = m.collection_id
 """
+# The bridge's lock (shared/changefeed/wake.py), one per schema: schemas that share a database
+# each have a bridge. A session lock, so the bridge holds it until its connection is lost.
+TRY_BRIDGE_LOCK = "SELECT pg_try_advisory_lock(hashtext('brickyard changefeed bridge ' || $1))"
 
 
 class Gone(BrickyardError):
@@ -155,3 +158,9 @@ async def prune(db: Executor, retention_s: float) -> None:
     """Remove the events older than the retention, remembering how far each feed was cut."""
     await catch_up(db)  # else old events still pending would outlive the cut
     await db.execute(PRUNE, retention_s)
+
+
+async def try_bridge_lock(conn: asyncpg.Connection, schema: str) -> bool:
+    """Whether ``conn`` now holds the bridge's lock (a connection: the pool would give the
+    session that holds it back)."""
+    return bool(await conn.fetchval(TRY_BRIDGE_LOCK, schema))

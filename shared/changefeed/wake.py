@@ -20,7 +20,7 @@ import asyncpg
 import structlog
 from redis.asyncio import Redis
 
-from shared.changefeed.store import catch_up, prune
+from shared.changefeed.store import catch_up, prune, try_bridge_lock
 from shared.db import connect
 from shared.jobs.channels import listen_forever
 from shared.settings import Settings
@@ -31,7 +31,6 @@ PG_CHANNEL = "brickyard_changefeed"
 EVERYONE = "*"
 RETRY_S = 2.0
 PRUNE_EVERY_S = 60.0
-TRY_LOCK = "SELECT pg_try_advisory_lock(hashtext('brickyard changefeed bridge ' || $1))"
 
 
 def feed_channel(queue_name: str) -> str:
@@ -116,7 +115,7 @@ class FeedBridge:
             conn: asyncpg.Connection | None = None
             try:
                 conn = await connect(self._settings)
-                if await conn.fetchval(TRY_LOCK, self._settings.database_schema):
+                if await try_bridge_lock(conn, self._settings.database_schema):
                     await self._bridge(conn)
             except asyncio.CancelledError:
                 raise

@@ -11,35 +11,12 @@ from typing import Any
 
 import asyncpg
 
+from shared.er import store_collections
 from shared.errors import BadRequest, Conflict, Forbidden, NotFound
 from shared.text import iso, storable
 
 ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
 NO_ACCESS = "ercollectionid '{}' is not registered or the caller has no access to it"
-
-FIND_SCHEMA_COLLECTION = "SELECT id FROM schema_collections WHERE id_key = lower($1)"
-INSERT_COLLECTION = """
-INSERT INTO er_collections (id, id_key, schema_collection_id, created_by)
-VALUES ($1, lower($1), $2, $3)
-ON CONFLICT (id_key) DO NOTHING
-RETURNING id, schema_collection_id, created_by, created_at, 'owner' AS role
-"""
-GRANT_OWNER = """
-INSERT INTO er_collection_grants (collection_id, principal_id, role, granted_by)
-VALUES ($1, $2, 'owner', $2)
-"""
-FIND_WITH_ROLE = """
-SELECT c.id, c.schema_collection_id, c.created_by, c.created_at, g.role, c.id_key
-FROM er_collections c
-LEFT JOIN er_collection_grants g ON g.collection_id = c.id AND g.principal_id = $2
-WHERE c.id_key = ANY($1::text[])
-"""
-LIST_FOR_PRINCIPAL = """
-SELECT c.id, c.schema_collection_id, c.created_by, c.created_at, g.role
-FROM er_collection_grants g JOIN er_collections c ON c.id = g.collection_id
-WHERE g.principal_id = $1
-ORDER BY c.id_key
-"""
 
 
 class Role(IntEnum):
@@ -107,13 +84,13 @@ class ErCollections:
             raise BadRequest("schemaCollectionId is required (a string)")
         storable(schema_collection_id, "schemaCollectionId")
         async with self._pool.acquire() as conn, conn.transaction():
-            schema_id = await conn.fetchval(FIND_SCHEMA_COLLECTION, schema_collection_id)
+            schema_id = await store_collections.find_schema_collection(conn, schema_collection_id)
             if schema_id is None:
                 raise NotFound(f"Schema collection '{schema_collection_id}' does not exist")
-            row = await conn.fetchrow(INSERT_COLLECTION, new_id, schema_id, principal_id)
+            row = await store_collections.insert_collection(conn, new_id, schema_id, principal_id)
             if row is None:
                 raise Conflict(f"ercollection '{new_id}' already exists")
-            await conn.execute(GRANT_OWNER, new_id, principal_id)
+            await store_collections.grant_owner(conn, new_id, principal_id)
         return ErCollection.from_row(row)
 
     async def require(self, principal_id: int, collection_id: str, minimum: Role) -> ErCollection:
@@ -128,7 +105,7 @@ class ErCollections:
         wanted = sorted(set(collection_ids))
         # A name outside the id grammar cannot be registered (and may not even be storable).
         keys = [name.lower() for name in wanted if ID_PATTERN.match(name)]
-        rows = await self._pool.fetch(FIND_WITH_ROLE, keys, principal_id)
+        rows = await store_collections.with_roles(self._pool, keys, principal_id)
         by_key = {row["id_key"]: row for row in rows}
         found = {}
         for name in wanted:
@@ -145,5 +122,5 @@ class ErCollections:
         return found
 
     async def list_for(self, principal_id: int) -> list[ErCollection]:
-        rows = await self._pool.fetch(LIST_FOR_PRINCIPAL, principal_id)
+        rows = await store_collections.list_for_principal(self._pool, principal_id)
         return [ErCollection.from_row(row) for row in rows]

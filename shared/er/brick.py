@@ -7,36 +7,21 @@ as they come, so a collection of any size costs one page of memory."""
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
 import asyncpg
 
+from shared.db import Executor
+from shared.er import store_reads
 from shared.er.access import ErCollection
 
 BRICK = "https://brickschema.org/schema/Brick#"
 PAGE = 1000
-
-COLLECTION_RELEASE = """
-SELECT coalesce(synced_versions->>'entitytypes', release_version, pinned_version) AS release
-FROM schema_collections WHERE id = $1
-"""
-TYPES = """
-SELECT type_id, schema_type, metadata FROM type_schemas
-WHERE collection_id = $1 AND is_current AND active
-ORDER BY type_id
-"""
-ENTITY_PAGE = """
-SELECT id, entity_type, body->>'entityName' AS name FROM er_entities
-WHERE collection_id = $1 AND id > $2 ORDER BY id LIMIT $3
-"""
-RELATIONSHIP_PAGE = """
-SELECT id, relationship_type, source_entity_id, destination_collection_id, destination_entity_id
-FROM er_relationships
-WHERE collection_id = $1 AND id > $2 ORDER BY id LIMIT $3
-"""
+# A page of items by id: (db, collection id, after id, limit).
+PageReader = Callable[[Executor, str, str, int], Awaitable[list[asyncpg.Record]]]
 
 # An absolute IRI that Turtle can write between angle brackets as it is.
 _IRI = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:[^\s<>\"{}|\\^`]+")
@@ -71,9 +56,9 @@ class BrickTypes:
 
 async def brick_types(db: asyncpg.Pool, collection: ErCollection) -> BrickTypes:
     schema_collection = collection.schema_collection_id
-    release = await db.fetchval(COLLECTION_RELEASE, schema_collection)
+    release = await store_reads.collection_release(db, schema_collection)
     entities, relationships = [], []
-    for row in await db.fetch(TYPES, schema_collection):
+    for row in await store_reads.current_types(db, schema_collection):
         meta, type_id = row["metadata"] or {}, row["type_id"]
         local = type_id.split("__", 1)[-1]
         if row["schema_type"] == "entitytypes":
@@ -114,10 +99,12 @@ def literal(text: str) -> str:
     return f'"{escaped}"'
 
 
-async def _pages(db: asyncpg.Pool, sql: str, collection_id: str) -> AsyncIterator[list[Any]]:
+async def _pages(
+    db: asyncpg.Pool, read_page: PageReader, collection_id: str
+) -> AsyncIterator[list[Any]]:
     after = ""
     while True:
-        rows = await db.fetch(sql, collection_id, after, PAGE)
+        rows = await read_page(db, collection_id, after, PAGE)
         if not rows:
             return
         yield rows
@@ -135,14 +122,14 @@ async def turtle(db: asyncpg.Pool, collection: ErCollection) -> AsyncIterator[st
         "@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .\n\n"
     )
     name = collection.id
-    async for rows in _pages(db, ENTITY_PAGE, name):
+    async for rows in _pages(db, store_reads.entity_page, name):
         lines = []
         for row in rows:
             kind = class_of.get(row["entity_type"]) or row["entity_type"].split("__", 1)[-1]
             label = f" ;\n    rdfs:label {literal(row['name'])}" if row["name"] else ""
             lines.append(f"{iri(name, row['id'])} a {brick_term(kind)}{label} .\n")
         yield "".join(lines)
-    async for rows in _pages(db, RELATIONSHIP_PAGE, name):
+    async for rows in _pages(db, store_reads.relationship_page, name):
         lines = []
         for row in rows:
             relation = relation_of.get(row["relationship_type"])

@@ -12,42 +12,11 @@ from typing import Any
 
 import asyncpg
 
+from shared.er import store_deletes
 from shared.er.access import ErCollection, ErCollections, Role
 from shared.errors import Conflict, NotFound
+from shared.statuslog import store as statuslog
 
-NAME_TRANSACTION = "SELECT set_config('brickyard.transaction_id', $1, true)"
-LOCK_ENTITY = "SELECT id FROM er_entities WHERE collection_id = $1 AND id = $2 FOR UPDATE"
-LOCK_RELATIONSHIP = (
-    "SELECT id FROM er_relationships WHERE collection_id = $1 AND id = $2 FOR UPDATE"
-)
-# Relationships from the entity (its own collection) or to it (from any collection), locked in
-# one order so that two deletes cannot deadlock.
-LOCK_REFERENCES = """
-SELECT collection_id, id FROM er_relationships
-WHERE (collection_id = $1 AND source_entity_id = $2)
-   OR (destination_collection_id = $1 AND destination_entity_id = $2)
-ORDER BY collection_id, id
-FOR UPDATE
-"""
-DELETE_RELATIONSHIPS = """
-DELETE FROM er_relationships r
-USING unnest($1::text[], $2::text[]) AS d(collection_id, id)
-WHERE r.collection_id = d.collection_id AND r.id = d.id
-"""
-DELETE_ENTITY = "DELETE FROM er_entities WHERE collection_id = $1 AND id = $2"
-# Requested, Processing and Completed at once: the delete ran within the request.
-INSERT_LOGS = """
-INSERT INTO status_logs
-    (transaction_id, correlation_id, collection_id, item_kind, item_id, position,
-     request_action, state, message, received_at, state_history)
-SELECT $1, $2, d.collection_id, d.item_kind, d.item_id, d.position - 1, 'Delete', 'Completed',
-       'Deleted', now(), h.history
-FROM unnest($3::text[], $4::text[], $5::text[]) WITH ORDINALITY
-         AS d(collection_id, item_kind, item_id, position),
-     (SELECT jsonb_agg(jsonb_build_object('state', s, 'timestamp', t)) AS history
-      FROM (SELECT to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS t) AS m,
-           unnest(ARRAY['Requested', 'Processing', 'Completed']) AS s) AS h
-"""
 SHOWN_REFERENCES = 100
 
 
@@ -74,8 +43,8 @@ def _missing(noun: str, deletion: Deletion) -> NotFound:
 
 
 async def _log(conn: asyncpg.Connection, deletion: Deletion, deleted: list[Deleted]) -> None:
-    await conn.execute(
-        INSERT_LOGS,
+    await statuslog.insert_deleted(
+        conn,
         deletion.transaction_id,
         deletion.correlation_id,
         [d.collection_id for d in deleted],
@@ -87,10 +56,10 @@ async def _log(conn: asyncpg.Connection, deletion: Deletion, deleted: list[Delet
 async def delete_relationship(pool: asyncpg.Pool, deletion: Deletion) -> list[Deleted]:
     collection_id = deletion.collection.id
     async with pool.acquire() as conn, conn.transaction():
-        await conn.execute(NAME_TRANSACTION, deletion.transaction_id)
-        if await conn.fetchval(LOCK_RELATIONSHIP, collection_id, deletion.item_id) is None:
+        await store_deletes.name_transaction(conn, deletion.transaction_id)
+        if not await store_deletes.lock_relationship(conn, collection_id, deletion.item_id):
             raise _missing("relationship", deletion)
-        await conn.execute(DELETE_RELATIONSHIPS, [collection_id], [deletion.item_id])
+        await store_deletes.delete_relationships(conn, [collection_id], [deletion.item_id])
         deleted = [Deleted(collection_id, "relationship", deletion.item_id)]
         await _log(conn, deletion, deleted)
     return deleted
@@ -101,10 +70,10 @@ async def delete_entity(pool: asyncpg.Pool, deletion: Deletion, cascade: bool) -
     readwrite on each collection they are in); without, 409 naming them."""
     collection_id = deletion.collection.id
     async with pool.acquire() as conn, conn.transaction():
-        await conn.execute(NAME_TRANSACTION, deletion.transaction_id)
-        if await conn.fetchval(LOCK_ENTITY, collection_id, deletion.item_id) is None:
+        await store_deletes.name_transaction(conn, deletion.transaction_id)
+        if not await store_deletes.lock_entity(conn, collection_id, deletion.item_id):
             raise _missing("entity", deletion)
-        references = await conn.fetch(LOCK_REFERENCES, collection_id, deletion.item_id)
+        references = await store_deletes.lock_references(conn, collection_id, deletion.item_id)
         if references and not cascade:
             raise Conflict(_referenced(deletion, references))
         others = {r["collection_id"] for r in references} - {collection_id}
@@ -112,12 +81,12 @@ async def delete_entity(pool: asyncpg.Pool, deletion: Deletion, cascade: bool) -
             await ErCollections(pool).require_each(deletion.principal_id, others, Role.readwrite)
         deleted = [Deleted(r["collection_id"], "relationship", r["id"]) for r in references]
         if deleted:
-            await conn.execute(
-                DELETE_RELATIONSHIPS,
+            await store_deletes.delete_relationships(
+                conn,
                 [d.collection_id for d in deleted],
                 [d.item_id for d in deleted],
             )
-        await conn.execute(DELETE_ENTITY, collection_id, deletion.item_id)
+        await store_deletes.delete_entity(conn, collection_id, deletion.item_id)
         deleted.append(Deleted(collection_id, "entity", deletion.item_id))
         await _log(conn, deletion, deleted)
     return deleted

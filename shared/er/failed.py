@@ -8,28 +8,19 @@ from typing import Any
 import asyncpg
 
 from shared.auth import Principal
+from shared.er import store_failed
 from shared.er.access import ErCollections, Role
 from shared.er.batches import KINDS, Submission, accept_async
 from shared.errors import NotFound
 from shared.services import Services
 from shared.statuslog.query import batch_tracker
 
-FAILED_ITEMS = """
-SELECT transaction_id, collection_id, item_kind, item_id, position, reason, item, failed_at,
-       retried_in
-FROM er_failed_items WHERE transaction_id = $1 ORDER BY position
-"""
-MARK_RETRIED = """
-UPDATE er_failed_items SET retried_in = $2
-WHERE transaction_id = $1 AND retried_in IS NULL
-"""
-
 
 async def failed_items(
     pool: asyncpg.Pool, principal_id: int, transaction_id: str
 ) -> list[dict[str, Any]]:
     """The transaction's failed items, if the caller may read its collection (else 404)."""
-    rows = await pool.fetch(FAILED_ITEMS, transaction_id)
+    rows = await store_failed.failed_items(pool, transaction_id)
     if not rows:
         return []
     collections = ErCollections(pool)
@@ -65,7 +56,7 @@ async def retry(
         [i["item"] for i in items], new_transaction, correlation_id,
     )  # fmt: skip
     job = await accept_async(services, batch)
-    await services.pool.execute(MARK_RETRIED, transaction_id, new_transaction)
+    await store_failed.mark_retried(services.pool, transaction_id, new_transaction)
     return {
         "token": job.token,
         "transactionId": new_transaction,

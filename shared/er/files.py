@@ -13,21 +13,12 @@ from typing import Any
 import asyncpg
 import orjson
 
+from shared.er import store_files
 from shared.errors import BadRequest, NotFound
 from shared.importer.errors import BadInput
 from shared.importer.sources import parse_csv, parse_ndjson
 
 MAX_FILE_NAME = 255
-
-SAVE_FILE = """
-INSERT INTO er_uploaded_files (principal_id, file_name, content) VALUES ($1, $2, $3)
-ON CONFLICT (principal_id, file_name) DO UPDATE SET content = $3, uploaded_at = now()
-"""
-SWEEP_OLD_FILES = """
-DELETE FROM er_uploaded_files
-WHERE principal_id = $1 AND uploaded_at < now() - interval '24 hours' AND file_name <> $2
-"""
-READ_FILE = "SELECT content FROM er_uploaded_files WHERE principal_id = $1 AND file_name = $2"
 
 
 def file_name(value: str) -> str:
@@ -38,15 +29,15 @@ def file_name(value: str) -> str:
 
 async def save_file(pool: asyncpg.Pool, principal_id: int, name: str, content: bytes) -> None:
     async with pool.acquire() as conn, conn.transaction():
-        await conn.execute(SAVE_FILE, principal_id, name, content)
-        await conn.execute(SWEEP_OLD_FILES, principal_id, name)
+        await store_files.save(conn, principal_id, name, content)
+        await store_files.sweep_old(conn, principal_id, name)
 
 
 async def file_content(pool: asyncpg.Pool, principal_id: int, name: str, body: bytes) -> bytes:
     """The body when there is one, else the caller's upload of that name (404 if none)."""
     if body.strip():
         return body
-    content: bytes | None = await pool.fetchval(READ_FILE, principal_id, name)
+    content = await store_files.content(pool, principal_id, name)
     if content is None:
         raise NotFound(
             f"No file named '{name}': send it as the body, or upload it first with "

@@ -9,54 +9,20 @@ from typing import Any
 
 import asyncpg
 
+from shared.er import store_reads
 from shared.er.access import ErCollection
-
-COLUMNS = "id, body, version, transaction_id, updated_at, {type} AS type_id"
 
 
 @dataclass(frozen=True, slots=True)
 class ItemTable:
+    """An item table: what its reads' SQL is made from (shared/er/store_reads.py), and how
+    messages and status logs name its items."""
+
     table: str
     type_column: str
     noun: str
     item_kind: str  # as status logs name it
     versions_table: str
-
-    @property
-    def columns(self) -> str:
-        extra = ", destination_collection_id" if self.item_kind == "relationship" else ""
-        return COLUMNS.format(type=self.type_column) + extra
-
-    @property
-    def get_sql(self) -> str:
-        return (
-            f"SELECT {self.columns} FROM {self.table} "
-            "WHERE collection_id = $1 AND id = $2 AND ($3::text IS NULL OR "
-            f"{self.type_column} = $3)"
-        )
-
-    @property
-    def versions_sql(self) -> str:
-        """Every kept version and the current one, oldest first, after a version number."""
-        history_extra = ""
-        if self.item_kind == "relationship":  # a kept version's ends are in its body
-            history_extra = ", NULL AS destination_collection_id"
-        return (
-            "SELECT * FROM (SELECT id, body, version, transaction_id, written_at AS updated_at, "
-            f"{self.type_column} AS type_id{history_extra} FROM {self.versions_table} "
-            "WHERE collection_id = $1 AND id = $2 "
-            f"UNION ALL SELECT {self.columns} FROM {self.table} "
-            "WHERE collection_id = $1 AND id = $2) AS v "
-            "WHERE version > $3 ORDER BY version LIMIT $4"
-        )
-
-    @property
-    def count_versions_sql(self) -> str:
-        return (
-            f"SELECT (SELECT count(*) FROM {self.versions_table} WHERE collection_id = $1 "
-            f"AND id = $2) + 1 FROM {self.table} WHERE collection_id = $1 AND id = $2 "
-            f"AND ($3::text IS NULL OR {self.type_column} = $3)"
-        )
 
 
 ENTITIES = ItemTable("er_entities", "entity_type", "entity", "entity", "er_entity_versions")
@@ -64,23 +30,6 @@ RELATIONSHIPS = ItemTable(
     "er_relationships", "relationship_type", "relationship", "relationship",
     "er_relationship_versions",
 )  # fmt: skip
-
-# Who wrote each (item, transaction), with which correlation id, against which schema version.
-SYSTEM_DATA = """
-SELECT u.id, u.transaction_id, l.correlation_id, p.name AS requestor,
-       (SELECT version FROM type_schemas t WHERE t.type_id = u.type_id AND t.is_current)
-           AS schema_version
-FROM unnest($2::text[], $3::text[], $4::text[]) AS u(id, transaction_id, type_id)
-LEFT JOIN status_logs l
-       ON l.transaction_id = u.transaction_id AND l.item_kind = $1 AND l.item_id = u.id
-LEFT JOIN jobs j ON j.request ->> 'transactionId' = u.transaction_id AND j.kind LIKE 'er\\_%'
-LEFT JOIN principals p ON p.id = j.principal_id
-"""
-# An entity type's place in its schema collection, for version 1.2's schemaMetadata.
-SCHEMA_METADATA = """
-SELECT type_id, collection_id, metadata, tags FROM type_schemas
-WHERE type_id = ANY($1::text[]) AND is_current
-"""
 
 
 def schema_metadata(row: asyncpg.Record) -> dict[str, Any]:
@@ -134,7 +83,7 @@ class ItemView:
         schemas = None
         if self.v12 and self.table.item_kind == "entity" and rows:
             types = sorted({row["type_id"] for row in rows})
-            found = await pool.fetch(SCHEMA_METADATA, types)
+            found = await store_reads.current_schemas(pool, types)
             schemas = {r["type_id"]: schema_metadata(r) for r in found}
         items = []
         for row in rows:
@@ -152,8 +101,8 @@ class ItemView:
         self, pool: asyncpg.Pool, rows: list[asyncpg.Record]
     ) -> dict[tuple[str, str], asyncpg.Record]:
         """Who wrote each shown (item, transaction)."""
-        found = await pool.fetch(
-            SYSTEM_DATA,
+        found = await store_reads.system_data(
+            pool,
             self.table.item_kind,
             [row["id"] for row in rows],
             [row["transaction_id"] for row in rows],

@@ -48,18 +48,16 @@ async def reachable(
 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """One page of the entities reachable from ``walk.start``, nearest first."""
     origin: Key = (graph.collection.id, walk.start)
-    found = await graph.pool.fetchval(store.COUNT_ENTITIES, graph.collection.id, [walk.start], None)
+    found = await store.count_items(graph.pool, ENTITIES, graph.collection.id, [walk.start], None)
     if not found:
         raise NotFound(f"No entity '{walk.start}' in ercollection '{graph.collection.id}'")
     steps: dict[Key, Any] = {}
     order: list[tuple[int, Key]] = []
     frontier = [origin]
-    sql = store.STEP_OUT if walk.outward else store.STEP_IN
     for depth in range(1, walk.max_depth + 1):
-        rows = await graph.pool.fetch(
-            sql, [k[0] for k in frontier], [k[1] for k in frontier], list(graph.readable),
-            walk.relationship_types,
-        )  # fmt: skip
+        rows = await store.step(
+            graph.pool, frontier, walk.outward, list(graph.readable), walk.relationship_types
+        )
         frontier = []
         for row in rows:
             key = (row["to_collection"], row["to_id"])
@@ -77,9 +75,7 @@ async def reachable(
             break
     after = page.after_as(int, 0)
     shown = order[after : after + page.size]
-    rows = await graph.pool.fetch(
-        store.ENTITIES_BY_KEYS, [k[0] for _, k in shown], [k[1] for _, k in shown]
-    )
+    rows = await store.items_by_keys(graph.pool, ENTITIES, [key for _, key in shown])
     rendered = await graph.render(ENTITIES, rows)
     entities = {(r["item_collection"], r["id"]): e for r, e in zip(rows, rendered, strict=True)}
     data = [

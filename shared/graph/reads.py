@@ -63,12 +63,9 @@ async def items(
     graph: Graph, table: ItemTable, selection: Selection, page: PageRequest
 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """One page of the collection's entities or relationships that ``selection`` names."""
-    entities = table is ENTITIES
-    count_sql = store.COUNT_ENTITIES if entities else store.COUNT_RELATIONSHIPS
-    page_sql = store.PAGE_ENTITIES if entities else store.PAGE_RELATIONSHIPS
     args = (graph.collection.id, _ids(selection), selection.type_id)
-    total = await graph.pool.fetchval(count_sql, *args)
-    rows = await graph.pool.fetch(page_sql, *args, page.after_as(str, ""), page.fetch)
+    total = await store.count_items(graph.pool, table, *args)
+    rows = await store.page_items(graph.pool, table, *args, page.after_as(str, ""), page.fetch)
     if selection.single and not rows:
         noun = table.noun
         raise NotFound(f"No {noun} '{selection.ids[0]}' in ercollection '{graph.collection.id}'")
@@ -80,15 +77,12 @@ async def expand(graph: Graph, roots: list[dict[str, Any]], levels: tuple[Level,
     """Nest each root's expansion into it; returns how many relationships the first level has."""
     if not roots or not levels:
         return 0
-    rows = await graph.pool.fetch(
-        store.EXPAND,
+    rows = await store.expand(
+        graph.pool,
         graph.collection.id,
         [root["id"] for root in roots],
-        [level.relationship_type for level in levels],
-        [level.embed for level in levels],
-        [level.entity_type for level in levels],
+        levels,
         list(graph.readable),
-        len(levels),
         MAX_RESULTS + 1,
     )
     if len(rows) > MAX_RESULTS:
@@ -126,8 +120,7 @@ async def _by_keys(
     if not keys:
         return {}
     ordered = sorted(keys)
-    sql = store.ENTITIES_BY_KEYS if table is ENTITIES else store.RELATIONSHIPS_BY_KEYS
-    rows = await graph.pool.fetch(sql, [k[0] for k in ordered], [k[1] for k in ordered])
+    rows = await store.items_by_keys(graph.pool, table, ordered)
     rendered = await graph.render(table, rows)
     return {
         (row["item_collection"], row["id"]): item for row, item in zip(rows, rendered, strict=True)

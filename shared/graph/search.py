@@ -15,6 +15,7 @@ from typing import Any
 
 from shared.er.views import ItemTable
 from shared.errors import BadRequest
+from shared.graph import store
 from shared.text import storable
 
 FIELD = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
@@ -119,19 +120,10 @@ def _bool(body: Any, columns: frozenset[str], sql: Condition, depth: int) -> str
     return " AND ".join(parts) or "TRUE"
 
 
-def search_sql(body: Any, table: ItemTable) -> tuple[str, str, list[Any]]:
-    """``{"query": {...}}`` as the count and page statements over ``table``: $1 the
-    collections, then the query's arguments, then the keyset (collection, id) and the limit."""
+def search_sql(body: Any, table: ItemTable) -> store.Search:
+    """``{"query": {...}}`` as the statements of a search of ``table``."""
     if not isinstance(body, dict) or set(body) != {"query"}:
         raise BadRequest('The body must be {"query": {...}} (the Elasticsearch query DSL)')
     sql = Condition(2)
     columns = frozenset({"id", table.type_column})
-    where = f"collection_id = ANY($1::text[]) AND ({condition(body['query'], columns, sql)})"
-    n = 2 + len(sql.args)
-    count = f"SELECT count(*) FROM {table.table} WHERE {where}"
-    page = (
-        f"SELECT collection_id AS item_collection, {table.columns} FROM {table.table} "
-        f"WHERE {where} AND (collection_id, id) > (${n}::text, ${n + 1}::text) "
-        f"ORDER BY collection_id, id LIMIT ${n + 2}"
-    )
-    return count, page, sql.args
+    return store.search(table, condition(body["query"], columns, sql), sql.args)

@@ -1,9 +1,19 @@
 """The SQL of graph reads. Expansions are one recursive query each; reachability goes one
-set-based query per level (see shared/graph/reachable.py for why)."""
+set-based query per level (see shared/graph/reachable.py for why); a search runs the condition
+shared/graph/search.py compiles its query to."""
 
 from __future__ import annotations
 
-from shared.er.views import ENTITIES, RELATIONSHIPS
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import asyncpg
+
+from shared.db import Executor
+from shared.er.store_reads import item_columns
+from shared.er.views import ENTITIES, RELATIONSHIPS, ItemTable
+from shared.graph.forms import Level
 
 # $1 collection, $2 ids (or NULL), $3 type (or NULL), $4 after id, $5 limit.
 _ITEMS_WHERE = (
@@ -14,22 +24,22 @@ ENTITY_WHERE = _ITEMS_WHERE.format(type=ENTITIES.type_column)
 RELATIONSHIP_WHERE = _ITEMS_WHERE.format(type=RELATIONSHIPS.type_column)
 COUNT_ENTITIES = f"SELECT count(*) FROM er_entities WHERE {ENTITY_WHERE}"
 PAGE_ENTITIES = (
-    f"SELECT collection_id AS item_collection, {ENTITIES.columns} FROM er_entities "
+    f"SELECT collection_id AS item_collection, {item_columns(ENTITIES)} FROM er_entities "
     f"WHERE {ENTITY_WHERE} AND id > $4 ORDER BY id LIMIT $5"
 )
 COUNT_RELATIONSHIPS = f"SELECT count(*) FROM er_relationships WHERE {RELATIONSHIP_WHERE}"
 PAGE_RELATIONSHIPS = (
-    f"SELECT collection_id AS item_collection, {RELATIONSHIPS.columns} FROM er_relationships "
-    f"WHERE {RELATIONSHIP_WHERE} AND id > $4 ORDER BY id LIMIT $5"
+    f"SELECT collection_id AS item_collection, {item_columns(RELATIONSHIPS)} "
+    f"FROM er_relationships WHERE {RELATIONSHIP_WHERE} AND id > $4 ORDER BY id LIMIT $5"
 )
 
 # Items by (collection, id) keys, whatever collections the keys name.
 ENTITIES_BY_KEYS = (
-    f"SELECT e.collection_id AS item_collection, {ENTITIES.columns} FROM er_entities e "
+    f"SELECT e.collection_id AS item_collection, {item_columns(ENTITIES)} FROM er_entities e "
     "JOIN unnest($1::text[], $2::text[]) AS k(c, i) ON e.collection_id = k.c AND e.id = k.i"
 )
 RELATIONSHIPS_BY_KEYS = (
-    f"SELECT r.collection_id AS item_collection, {RELATIONSHIPS.columns} "
+    f"SELECT r.collection_id AS item_collection, {item_columns(RELATIONSHIPS)} "
     "FROM er_relationships r "
     "JOIN unnest($1::text[], $2::text[]) AS k(c, i) ON r.collection_id = k.c AND r.id = k.i"
 )
@@ -93,3 +103,123 @@ JOIN er_relationships r
 WHERE r.collection_id = ANY($3::text[]) AND {_TYPES}
 ORDER BY to_collection, to_id, relationship_collection, relationship_id
 """
+
+# A search over one item table: $1 the collections, then the condition's arguments ($2 on),
+# then the keyset (collection, id) at ${n} and ${n + 1}, and the limit.
+SEARCH_WHERE = "collection_id = ANY($1::text[]) AND ({condition})"
+SEARCH_COUNT = "SELECT count(*) FROM {table} WHERE {where}"
+SEARCH_PAGE = (
+    "SELECT collection_id AS item_collection, {columns} FROM {table} "
+    "WHERE {where} AND (collection_id, id) > (${n}::text, ${n1}::text) "
+    "ORDER BY collection_id, id LIMIT ${n2}"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Search:
+    """A search's two statements and its condition's arguments (after $1, the collections)."""
+
+    count: str
+    page: str
+    args: list[Any]
+
+
+def search(table: ItemTable, condition: str, args: list[Any]) -> Search:
+    """The statements of a search of ``table`` by ``condition``, whose arguments (``args``)
+    are numbered from $2."""
+    where = SEARCH_WHERE.format(condition=condition)
+    n = 2 + len(args)
+    return Search(
+        SEARCH_COUNT.format(table=table.table, where=where),
+        SEARCH_PAGE.format(columns=item_columns(table), table=table.table, where=where,
+                           n=n, n1=n + 1, n2=n + 2),
+        args,
+    )  # fmt: skip
+
+
+async def count_search(db: Executor, query: Search, collection_ids: list[str]) -> int:
+    total: int = await db.fetchval(query.count, collection_ids, *query.args)
+    return total
+
+
+async def page_search(
+    db: Executor, query: Search, collection_ids: list[str], after: list[str], limit: int
+) -> list[asyncpg.Record]:
+    """``limit`` matches after the keyset ``after`` (collection, id), in keyset order."""
+    rows: list[asyncpg.Record] = await db.fetch(
+        query.page, collection_ids, *query.args, *after, limit
+    )
+    return rows
+
+
+async def count_items(
+    db: Executor, table: ItemTable, collection_id: str, ids: list[str] | None, type_id: str | None
+) -> int:
+    """How many of the collection's items have one of ``ids`` and ``type_id`` (None: any)."""
+    sql = COUNT_ENTITIES if table is ENTITIES else COUNT_RELATIONSHIPS
+    total: int = await db.fetchval(sql, collection_id, ids, type_id)
+    return total
+
+
+async def page_items(
+    db: Executor,
+    table: ItemTable,
+    collection_id: str,
+    ids: list[str] | None,
+    type_id: str | None,
+    after: str,
+    limit: int,
+) -> list[asyncpg.Record]:
+    """``limit`` of the items ``count_items`` counts, after the id ``after``, by id."""
+    sql = PAGE_ENTITIES if table is ENTITIES else PAGE_RELATIONSHIPS
+    rows: list[asyncpg.Record] = await db.fetch(sql, collection_id, ids, type_id, after, limit)
+    return rows
+
+
+async def items_by_keys(
+    db: Executor, table: ItemTable, keys: Sequence[tuple[str, str]]
+) -> list[asyncpg.Record]:
+    sql = ENTITIES_BY_KEYS if table is ENTITIES else RELATIONSHIPS_BY_KEYS
+    rows: list[asyncpg.Record] = await db.fetch(sql, [k[0] for k in keys], [k[1] for k in keys])
+    return rows
+
+
+async def expand(
+    db: Executor,
+    collection_id: str,
+    root_ids: list[str],
+    levels: Sequence[Level],
+    readable: list[str],
+    limit: int,
+) -> list[asyncpg.Record]:
+    """The paths of an expansion from the roots, at most ``limit`` of them."""
+    rows: list[asyncpg.Record] = await db.fetch(
+        EXPAND,
+        collection_id,
+        root_ids,
+        [level.relationship_type for level in levels],
+        [level.embed for level in levels],
+        [level.entity_type for level in levels],
+        readable,
+        len(levels),
+        limit,
+    )
+    return rows
+
+
+async def step(
+    db: Executor,
+    frontier: Sequence[tuple[str, str]],
+    outward: bool,
+    readable: list[str],
+    relationship_types: list[str] | None,
+) -> list[asyncpg.Record]:
+    """One level of a reachability walk from the entities of ``frontier``."""
+    rows: list[asyncpg.Record] = await db.fetch(
+        STEP_OUT if outward else STEP_IN,
+        [k[0] for k in frontier],
+        [k[1] for k in frontier],
+        readable,
+        relationship_types,
+    )
+    return rows

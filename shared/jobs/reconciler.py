@@ -46,7 +46,7 @@ async def reconcile_once(
     grace_s: float = GRACE_S,
 ) -> Pass:
     async with pool.acquire() as conn, conn.transaction():
-        if not await conn.fetchval(store.TRY_RECONCILER_LOCK):
+        if not await store.try_reconciler_lock(conn):
             return Pass(ran=False, requeued=[])
         candidates = await store.unfinished_unleased(conn, grace_s, BATCH_LIMIT)
         lost = await _not_in_redis(redis, queue_name, [token for token, _ in candidates])

@@ -118,7 +118,7 @@ async def _postgres_is_down(pool: asyncpg.Pool) -> bool:
     like a bug until this probe says the server is gone."""
     try:
         async with asyncio.timeout(PROBE_TIMEOUT_S):
-            await pool.fetchval("SELECT 1")
+            await store.ping(pool)
     except Exception as exc:
         return is_outage(exc) or isinstance(exc, TimeoutError)
     return False

@@ -1,4 +1,4 @@
-"""SQL for the jobs table, in one place.
+"""SQL for the jobs table (and the job runner's probe of PostgreSQL), in one place.
 
 Every state change a worker makes is set-based: one statement claims, renews or finishes all
 the jobs of a batch, so the per-job cost in PostgreSQL stays a fraction of a round trip.
@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 from typing import Any
+
+import asyncpg
 
 from shared.db import Executor
 from shared.jobs.model import JobRecord, JobState
@@ -138,6 +140,8 @@ WHERE token = ANY($1::text[]) AND state = 'PROCESSING'
 TRY_RECONCILER_LOCK = (
     "SELECT pg_try_advisory_xact_lock(hashtext('brickyard-reconciler:' || current_schema()))"
 )
+# The runner's liveness probe: the cheapest statement that needs the server to answer.
+PING = "SELECT 1"
 
 
 @dataclass(frozen=True, slots=True)
@@ -275,3 +279,14 @@ async def still_unleased(db: Executor, tokens: list[str]) -> set[str]:
 async def unfinished_unleased(db: Executor, grace_s: float, limit: int) -> list[tuple[str, str]]:
     rows = await db.fetch(UNFINISHED_UNLEASED, grace_s, limit)
     return [(row["token"], row["kind"]) for row in rows]
+
+
+async def try_reconciler_lock(conn: asyncpg.Connection) -> bool:
+    """Whether this transaction now holds the reconciler's lock; it is let go at commit, so
+    ``conn`` must be inside the caller's transaction."""
+    return bool(await conn.fetchval(TRY_RECONCILER_LOCK))
+
+
+async def ping(db: Executor) -> None:
+    """Returns once PostgreSQL answers; raises what the driver raises when it does not."""
+    await db.fetchval(PING)

@@ -15,7 +15,6 @@ import asyncio
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
 from urllib.parse import quote
 
 import asyncpg
@@ -23,32 +22,13 @@ import pyoxigraph as ox
 
 from shared.changefeed import store as feed
 from shared.releases.catalog import brick_files
+from shared.sparql import store as source  # `store` is taken: self.store is pyoxigraph's
 
 BRICK = "https://brickschema.org/schema/Brick#"
 RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
 RDFS_LABEL = ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#label")
 RDFS_SUBCLASS = ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#subClassOf")
 FEED_BATCH = 5000
-
-SNAPSHOT_COUNTER = (
-    "SELECT coalesce(max(last_sequence), 0) FROM er_changefeed_counters WHERE collection_id = $1"
-)
-ALL_ENTITIES = (
-    "SELECT id, entity_type, body ->> 'entityName' AS name FROM er_entities "
-    "WHERE collection_id = $1 AND ($2::text[] IS NULL OR id = ANY($2::text[]))"
-)
-ALL_RELATIONSHIPS = (
-    "SELECT id, relationship_type, source_entity_id, destination_collection_id, "
-    "destination_entity_id FROM er_relationships "
-    "WHERE collection_id = $1 AND ($2::text[] IS NULL OR id = ANY($2::text[]))"
-)
-TYPE_METADATA = "SELECT type_id, metadata FROM type_schemas WHERE type_id = ANY($1) AND is_current"
-RELEASE = "SELECT release_line, release_version FROM schema_collections WHERE id = $1"
-# When the release's Turtle is not at hand: the class hierarchy the schema service recorded.
-HIERARCHY = """
-SELECT metadata ->> 'class' AS class, jsonb_array_elements_text(metadata -> 'parents') AS parent
-FROM type_schemas WHERE collection_id = $1 AND schema_type = 'entitytypes' AND is_current
-"""
 
 
 def entity_iri(collection_id: str, entity_id: str) -> ox.NamedNode:
@@ -84,8 +64,7 @@ class Graphs:
 
     async def _ontology(self, schema_collection_id: str) -> ox.NamedNode:
         async with self._ontology_lock:
-            row = await self._pool.fetchrow(RELEASE, schema_collection_id)
-            line, version = (row["release_line"], row["release_version"]) if row else (None, None)
+            line, version = await source.release(self._pool, schema_collection_id)
             files = brick_files() if line == "brick" else {}
             key = f"brick:{version}" if version in files else f"hierarchy:{schema_collection_id}"
             if key not in self._ontologies:
@@ -99,11 +78,11 @@ class Graphs:
                         ),
                     )
                 else:
-                    rows = await self._pool.fetch(HIERARCHY, schema_collection_id)
+                    pairs = await source.class_hierarchy(self._pool, schema_collection_id)
                     self.store.extend(
-                        ox.Quad(ox.NamedNode(BRICK + r["class"]), RDFS_SUBCLASS,
-                                ox.NamedNode(BRICK + r["parent"]), name)
-                        for r in rows if r["class"] and r["parent"]
+                        ox.Quad(ox.NamedNode(BRICK + child), RDFS_SUBCLASS,
+                                ox.NamedNode(BRICK + parent), name)
+                        for child, parent in pairs if child and parent
                     )  # fmt: skip
                 self._ontologies[key] = name
             return self._ontologies[key]
@@ -134,9 +113,9 @@ class Graphs:
             self._pool.acquire() as conn,
             conn.transaction(isolation="repeatable_read", readonly=True),
         ):
-            applied = await conn.fetchval(SNAPSHOT_COUNTER, collection_id)
-            entities = await conn.fetch(ALL_ENTITIES, collection_id, None)
-            relationships = await conn.fetch(ALL_RELATIONSHIPS, collection_id, None)
+            applied = await source.snapshot_counter(conn, collection_id)
+            entities = await source.entities(conn, collection_id, None)
+            relationships = await source.relationships(conn, collection_id, None)
         self.store.clear_graph(graph.name)
         graph.entities.clear()
         graph.relationships.clear()
@@ -148,8 +127,8 @@ class Graphs:
         self, collection_id: str, graph: CollectionGraph, changed: dict[str, set[str]]
     ) -> None:
         entity_ids, relationship_ids = sorted(changed["entity"]), sorted(changed["relationship"])
-        entities = await self._pool.fetch(ALL_ENTITIES, collection_id, entity_ids)
-        relationships = await self._pool.fetch(ALL_RELATIONSHIPS, collection_id, relationship_ids)
+        entities = await source.entities(self._pool, collection_id, entity_ids)
+        relationships = await source.relationships(self._pool, collection_id, relationship_ids)
         for entity_id in entity_ids:
             for quad in graph.entities.pop(entity_id, ()):
                 self.store.remove(quad)
@@ -203,8 +182,7 @@ class Graphs:
         missing = sorted(t for t in type_ids if t not in self._types)
         if not missing:
             return
-        for row in await self._pool.fetch(TYPE_METADATA, missing):
-            metadata: dict[str, Any] = row["metadata"] or {}
-            self._types[row["type_id"]] = metadata.get("class") or metadata.get("relation")
+        for type_id, metadata in (await source.type_metadata(self._pool, missing)).items():
+            self._types[type_id] = metadata.get("class") or metadata.get("relation")
         for type_id in missing:
             self._types.setdefault(type_id, None)

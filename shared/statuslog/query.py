@@ -13,34 +13,15 @@ import asyncpg
 
 from shared.errors import BadRequest, NotFound
 from shared.paging import PageRequest, page_size
-from shared.statuslog.records import RECORD_COLUMNS, record_json
+from shared.statuslog import store
+from shared.statuslog.records import record_json
 from shared.text import storable
 
 LOGS_PATH = "/apollo/status/logs"
 
-# Filter name (lower case: query names are case-insensitive) -> SQL condition on parameter {}.
-CONDITIONS = {
-    "transactionid": "l.transaction_id = ${}",
-    "entityid": "l.item_kind = 'entity' AND l.item_id = ${}",
-    "relationshipid": "l.item_kind = 'relationship' AND l.item_id = ${}",
-    "correlationid": "l.correlation_id = ${}",
-    # Collection ids are unique case-insensitively, and clients may spell them either way.
-    "ercollectionid": "l.collection_id = (SELECT id FROM er_collections WHERE id_key = lower(${}))",
-    "starttime": "l.enqueued_at >= ${}",
-    "endtime": "l.enqueued_at <= ${}",
-}
 TIME_FILTERS = {"starttime", "endtime"}
 FILTER_NAMES = (
     "transactionId, entityId, relationshipId, correlationId, ercollectionId, startTime or endTime"
-)
-# A principal sees the logs of the collections it holds any role on.
-VISIBLE = (
-    "l.collection_id IN (SELECT collection_id FROM er_collection_grants WHERE principal_id = $1)"
-)
-COUNT = "SELECT count(*) FROM status_logs l WHERE {where}"
-PAGE = (
-    f"SELECT {RECORD_COLUMNS} FROM status_logs l WHERE {{where}} AND l.seq > ${{after}} "
-    "ORDER BY l.seq LIMIT ${limit}"
 )
 
 
@@ -90,7 +71,7 @@ class LogQuery:
         if collection_header and "ercollectionid" not in params:
             params["ercollectionid"] = collection_header
         filters: dict[str, Any] = {}
-        for name in CONDITIONS:
+        for name in store.FILTERS:
             value = params.get(name)
             if value:
                 filters[name] = (
@@ -111,23 +92,17 @@ class LogQuery:
 
     def where(self) -> tuple[str, list[Any]]:
         """The WHERE clause (parameter $1 is the principal) and its arguments after $1."""
-        clauses, args = [VISIBLE], []
-        for name, value in self.filters.items():
-            args.append(value)
-            clauses.append(CONDITIONS[name].format(len(args) + 1))
-        return " AND ".join(clauses), args
+        return store.where(self.filters)
 
 
 async def search_logs(
     pool: asyncpg.Pool, principal_id: int, query: LogQuery, page: PageRequest
 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """One page of matching records and its paging block; 404 when nothing matches at all."""
-    where, args = query.where()
-    total = await pool.fetchval(COUNT.format(where=where), principal_id, *args)
+    total = await store.count_logs(pool, principal_id, query.filters)
     if not total:
         raise NotFound("No status log matches these filters")
     after = page.after_as(int, 0)
-    sql = PAGE.format(where=where, after=len(args) + 2, limit=len(args) + 3)
-    rows = await pool.fetch(sql, principal_id, *args, after, page.fetch)
+    rows = await store.page_logs(pool, principal_id, query.filters, after, page.fetch)
     shown, paging = page.page(total, rows, lambda row: row["seq"])
     return [record_json(row) for row in shown], paging

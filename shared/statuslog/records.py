@@ -10,32 +10,9 @@ from typing import Any
 import asyncpg
 
 from shared.errors import NotFound
+from shared.statuslog import store
 from shared.text import iso
 
-# The payload is the version of the item this transaction wrote (current or kept by a later
-# upsert); a failed item wrote none, so its payload is null.
-PAYLOAD = """
-CASE l.item_kind WHEN 'entity' THEN coalesce(
-    (SELECT e.body FROM er_entities e WHERE e.collection_id = l.collection_id
-        AND e.id = l.item_id AND e.transaction_id = l.transaction_id),
-    (SELECT v.body FROM er_entity_versions v WHERE v.collection_id = l.collection_id
-        AND v.id = l.item_id AND v.transaction_id = l.transaction_id LIMIT 1))
-ELSE coalesce(
-    (SELECT r.body FROM er_relationships r WHERE r.collection_id = l.collection_id
-        AND r.id = l.item_id AND r.transaction_id = l.transaction_id),
-    (SELECT v.body FROM er_relationship_versions v WHERE v.collection_id = l.collection_id
-        AND v.id = l.item_id AND v.transaction_id = l.transaction_id LIMIT 1))
-END
-"""
-RECORD_COLUMNS = f"l.*, ({PAYLOAD}) AS payload"
-TRANSACTION = """
-SELECT l.item_kind, l.state, l.message, l.retry_count, l.correlation_id, l.collection_id,
-       l.enqueued_at, l.received_at, l.request_action
-FROM status_logs l
-WHERE l.transaction_id = $2
-  AND l.collection_id IN (SELECT collection_id FROM er_collection_grants WHERE principal_id = $1)
-ORDER BY l.position
-"""
 REQUEST_OBJECTS = {"entity": "Entity", "relationship": "Relationship"}
 
 
@@ -97,7 +74,7 @@ async def transaction_summary(
     pool: asyncpg.Pool, principal_id: int, transaction_id: str
 ) -> dict[str, Any]:
     """One record for a whole transaction, in the shape of the docs' Get Status page."""
-    rows = await pool.fetch(TRANSACTION, principal_id, transaction_id)
+    rows = await store.transaction_records(pool, principal_id, transaction_id)
     if not rows:
         raise NotFound(f"No transaction '{transaction_id}' with status logs the caller may see")
     states = Counter(row["state"] for row in rows)

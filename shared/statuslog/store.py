@@ -1,18 +1,20 @@
-"""Writing status logs, set-based: one statement per step for a whole batch or chunk.
+"""Status logs: writing them, set-based (one statement per step for a whole batch or chunk), and
+the reads of the status routes.
 
 Each item's record is written twice at most: ``Requested`` when an asynchronous batch is
 accepted, then its final state in the transaction that writes the item, with the
 ``Processing`` entry (the moment that transaction began) and the final entry added together.
 A synchronous batch writes each record once, final, with its whole history. A final state is
 never written over another, so a chunk that runs again after a crash neither duplicates records
-(they are unique per transaction and item) nor their final history entry.
+(they are unique per transaction and item) nor their final history entry. A delete, which runs
+within its request, writes its records once too, Completed.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from enum import StrEnum
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import asyncpg
 
@@ -82,6 +84,19 @@ FROM (SELECT started || {entry("'Completed'", "clock_timestamp()")} AS completed
                    AS started) AS s) AS h,
      unnest($5::text[], $6::text[], $7::text[]) WITH ORDINALITY
          AS u(item_id, state, message, position)
+"""
+# A delete's records (shared/er/delete.py): Requested, Processing and Completed at once.
+INSERT_DELETED = """
+INSERT INTO status_logs
+    (transaction_id, correlation_id, collection_id, item_kind, item_id, position,
+     request_action, state, message, received_at, state_history)
+SELECT $1, $2, d.collection_id, d.item_kind, d.item_id, d.position - 1, 'Delete', 'Completed',
+       'Deleted', now(), h.history
+FROM unnest($3::text[], $4::text[], $5::text[]) WITH ORDINALITY
+         AS d(collection_id, item_kind, item_id, position),
+     (SELECT jsonb_agg(jsonb_build_object('state', s, 'timestamp', t)) AS history
+      FROM (SELECT to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS t) AS m,
+           unnest(ARRAY['Requested', 'Processing', 'Completed']) AS s) AS h
 """
 # Within the transaction that recorded them: records whose item the upsert did not write after
 # all. Their last history entry (Completed, not yet committed) becomes Failed.
@@ -169,6 +184,25 @@ async def insert_outcomes(
     )
 
 
+async def insert_deleted(
+    db: Executor,
+    transaction_id: str,
+    correlation_id: str,
+    collection_ids: Sequence[str],
+    item_kinds: Sequence[str],
+    item_ids: Sequence[str],
+) -> None:
+    """Completed ``Delete`` records, one per deleted item (three parallel lists)."""
+    await db.execute(
+        INSERT_DELETED,
+        transaction_id,
+        correlation_id,
+        list(collection_ids),
+        list(item_kinds),
+        list(item_ids),
+    )
+
+
 async def correct_to_failed(
     db: Executor, transaction_id: str, item_kind: str, item_ids: Sequence[str], message: str
 ) -> None:
@@ -195,3 +229,83 @@ async def final_outcomes(db: Executor, transaction_id: str, item_kind: str) -> d
 
 async def outcomes_in_order(db: Executor, transaction_id: str, item_kind: str) -> list[Outcome]:
     return [_outcome(row) for row in await db.fetch(ALL_OUTCOMES, transaction_id, item_kind)]
+
+
+# Reads. A principal sees the logs of the collections it holds any role on.
+VISIBLE = (
+    "l.collection_id IN (SELECT collection_id FROM er_collection_grants WHERE principal_id = $1)"
+)
+# The payload is the version of the item this transaction wrote (current or kept by a later
+# upsert); a failed item wrote none, so its payload is null.
+PAYLOAD = """
+CASE l.item_kind WHEN 'entity' THEN coalesce(
+    (SELECT e.body FROM er_entities e WHERE e.collection_id = l.collection_id
+        AND e.id = l.item_id AND e.transaction_id = l.transaction_id),
+    (SELECT v.body FROM er_entity_versions v WHERE v.collection_id = l.collection_id
+        AND v.id = l.item_id AND v.transaction_id = l.transaction_id LIMIT 1))
+ELSE coalesce(
+    (SELECT r.body FROM er_relationships r WHERE r.collection_id = l.collection_id
+        AND r.id = l.item_id AND r.transaction_id = l.transaction_id),
+    (SELECT v.body FROM er_relationship_versions v WHERE v.collection_id = l.collection_id
+        AND v.id = l.item_id AND v.transaction_id = l.transaction_id LIMIT 1))
+END
+"""
+RECORD_COLUMNS = f"l.*, ({PAYLOAD}) AS payload"
+TRANSACTION = f"""
+SELECT l.item_kind, l.state, l.message, l.retry_count, l.correlation_id, l.collection_id,
+       l.enqueued_at, l.received_at, l.request_action
+FROM status_logs l
+WHERE l.transaction_id = $2
+  AND {VISIBLE}
+ORDER BY l.position
+"""
+# Filter name (lower case: query names are case-insensitive) -> SQL condition on parameter {}.
+CONDITIONS = {
+    "transactionid": "l.transaction_id = ${}",
+    "entityid": "l.item_kind = 'entity' AND l.item_id = ${}",
+    "relationshipid": "l.item_kind = 'relationship' AND l.item_id = ${}",
+    "correlationid": "l.correlation_id = ${}",
+    # Collection ids are unique case-insensitively, and clients may spell them either way.
+    "ercollectionid": "l.collection_id = (SELECT id FROM er_collections WHERE id_key = lower(${}))",
+    "starttime": "l.enqueued_at >= ${}",
+    "endtime": "l.enqueued_at <= ${}",
+}
+FILTERS = tuple(CONDITIONS)  # the filters logs can be searched by, in the order they apply
+COUNT = "SELECT count(*) FROM status_logs l WHERE {where}"
+PAGE = (
+    f"SELECT {RECORD_COLUMNS} FROM status_logs l WHERE {{where}} AND l.seq > ${{after}} "
+    "ORDER BY l.seq LIMIT ${limit}"
+)
+
+
+async def transaction_records(
+    db: Executor, principal_id: int, transaction_id: str
+) -> list[asyncpg.Record]:
+    """The records of one transaction the principal may see, in the batch's order."""
+    rows: list[asyncpg.Record] = await db.fetch(TRANSACTION, principal_id, transaction_id)
+    return rows
+
+
+def where(filters: Mapping[str, Any]) -> tuple[str, list[Any]]:
+    """The WHERE clause (parameter $1 is the principal) and its arguments after $1."""
+    clauses, args = [VISIBLE], []
+    for name, value in filters.items():
+        args.append(value)
+        clauses.append(CONDITIONS[name].format(len(args) + 1))
+    return " AND ".join(clauses), args
+
+
+async def count_logs(db: Executor, principal_id: int, filters: Mapping[str, Any]) -> int:
+    clause, args = where(filters)
+    total: int = await db.fetchval(COUNT.format(where=clause), principal_id, *args)
+    return total
+
+
+async def page_logs(
+    db: Executor, principal_id: int, filters: Mapping[str, Any], after: int, limit: int
+) -> list[asyncpg.Record]:
+    """``limit`` of the records ``filters`` match, after the sequence number ``after``."""
+    clause, args = where(filters)
+    sql = PAGE.format(where=clause, after=len(args) + 2, limit=len(args) + 3)
+    rows: list[asyncpg.Record] = await db.fetch(sql, principal_id, *args, after, limit)
+    return rows

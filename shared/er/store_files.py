@@ -1,0 +1,31 @@
+"""Files callers upload for a later file import (``er_uploaded_files``)."""
+
+from __future__ import annotations
+
+from shared.db import Executor
+
+SAVE_FILE = """
+INSERT INTO er_uploaded_files (principal_id, file_name, content) VALUES ($1, $2, $3)
+ON CONFLICT (principal_id, file_name) DO UPDATE SET content = $3, uploaded_at = now()
+"""
+# Uploads are kept for a day, swept by the uploader's next upload rather than by a timer.
+SWEEP_OLD_FILES = """
+DELETE FROM er_uploaded_files
+WHERE principal_id = $1 AND uploaded_at < now() - interval '24 hours' AND file_name <> $2
+"""
+READ_FILE = "SELECT content FROM er_uploaded_files WHERE principal_id = $1 AND file_name = $2"
+
+
+async def save(db: Executor, principal_id: int, name: str, content: bytes) -> None:
+    """Keep the file under its name, in place of an earlier one of that name."""
+    await db.execute(SAVE_FILE, principal_id, name, content)
+
+
+async def sweep_old(db: Executor, principal_id: int, kept: str) -> None:
+    """Remove the principal's uploads older than a day, except the file named ``kept``."""
+    await db.execute(SWEEP_OLD_FILES, principal_id, kept)
+
+
+async def content(db: Executor, principal_id: int, name: str) -> bytes | None:
+    found: bytes | None = await db.fetchval(READ_FILE, principal_id, name)
+    return found
