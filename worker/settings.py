@@ -7,7 +7,7 @@ from typing import Any
 from arq import func
 
 from shared.db import create_pool
-from shared.er.store import sweep_ended_batches
+from shared.er.store.writes import sweep_ended_batches
 from shared.redis_url import redis_settings
 from shared.services import Services
 from shared.settings import Settings

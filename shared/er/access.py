@@ -11,7 +11,7 @@ from typing import Any
 
 import asyncpg
 
-from shared.er import store_collections
+from shared.er.store import collections as collections_store
 from shared.errors import BadRequest, Conflict, Forbidden, NotFound
 from shared.text import iso, storable
 
@@ -84,13 +84,13 @@ class ErCollections:
             raise BadRequest("schemaCollectionId is required (a string)")
         storable(schema_collection_id, "schemaCollectionId")
         async with self._pool.acquire() as conn, conn.transaction():
-            schema_id = await store_collections.find_schema_collection(conn, schema_collection_id)
+            schema_id = await collections_store.find_schema_collection(conn, schema_collection_id)
             if schema_id is None:
                 raise NotFound(f"Schema collection '{schema_collection_id}' does not exist")
-            row = await store_collections.insert_collection(conn, new_id, schema_id, principal_id)
+            row = await collections_store.insert_collection(conn, new_id, schema_id, principal_id)
             if row is None:
                 raise Conflict(f"ercollection '{new_id}' already exists")
-            await store_collections.grant_owner(conn, new_id, principal_id)
+            await collections_store.grant_owner(conn, new_id, principal_id)
         return ErCollection.from_row(row)
 
     async def require(self, principal_id: int, collection_id: str, minimum: Role) -> ErCollection:
@@ -105,7 +105,7 @@ class ErCollections:
         wanted = sorted(set(collection_ids))
         # A name outside the id grammar cannot be registered (and may not even be storable).
         keys = [name.lower() for name in wanted if ID_PATTERN.match(name)]
-        rows = await store_collections.with_roles(self._pool, keys, principal_id)
+        rows = await collections_store.with_roles(self._pool, keys, principal_id)
         by_key = {row["id_key"]: row for row in rows}
         found = {}
         for name in wanted:
@@ -122,5 +122,5 @@ class ErCollections:
         return found
 
     async def list_for(self, principal_id: int) -> list[ErCollection]:
-        rows = await store_collections.list_for_principal(self._pool, principal_id)
+        rows = await collections_store.list_for_principal(self._pool, principal_id)
         return [ErCollection.from_row(row) for row in rows]

@@ -7,8 +7,9 @@ from typing import Any
 
 import asyncpg
 
-from shared.er import store_collections
+from shared.auth import store as auth_store
 from shared.er.access import ErCollection, Role
+from shared.er.store import collections as collections_store
 from shared.errors import BadRequest, Forbidden
 from shared.grants import parse_grant_list
 from shared.text import iso
@@ -46,7 +47,7 @@ def acl_json(collection_id: str, rows: list[asyncpg.Record]) -> dict[str, Any]:
 
 
 async def read_acl(pool: asyncpg.Pool, collection: ErCollection) -> dict[str, Any]:
-    return acl_json(collection.id, await store_collections.grants(pool, collection.id))
+    return acl_json(collection.id, await collections_store.grants(pool, collection.id))
 
 
 async def replace_acl(
@@ -54,15 +55,15 @@ async def replace_acl(
 ) -> dict[str, Any]:
     """Replace every grant; adding or removing an owner takes an owner (admins manage the rest)."""
     async with pool.acquire() as conn, conn.transaction():
-        await store_collections.lock_collection(conn, collection.id)
-        current = await store_collections.grants(conn, collection.id)
+        await collections_store.lock_collection(conn, collection.id)
+        current = await collections_store.grants(conn, collection.id)
         owners_before = {row["name"] for row in current if row["role"] == Role.owner.name}
         owners_after = {grant.principal for grant in grants if grant.role is Role.owner}
         if owners_before != owners_after and collection.role < Role.owner:
             raise Forbidden("Only an owner may add or remove owners")
-        ids = await store_collections.ensure_principals(conn, [grant.principal for grant in grants])
+        ids = await auth_store.ensure_principals(conn, [grant.principal for grant in grants])
         principal_ids = [ids[grant.principal] for grant in grants]
-        await store_collections.drop_other_grants(conn, collection.id, principal_ids)
+        await collections_store.drop_other_grants(conn, collection.id, principal_ids)
         roles = [grant.role.name for grant in grants]
-        await store_collections.upsert_grants(conn, collection.id, principal_ids, roles, caller_id)
-        return acl_json(collection.id, await store_collections.grants(conn, collection.id))
+        await collections_store.upsert_grants(conn, collection.id, principal_ids, roles, caller_id)
+        return acl_json(collection.id, await collections_store.grants(conn, collection.id))

@@ -11,9 +11,9 @@ import asyncpg
 import orjson
 
 from shared.auth import Principal
-from shared.er import store as er_store
 from shared.er.access import ErCollection, ErCollections, Role
 from shared.er.chunks import batch_result, writer_for
+from shared.er.store import writes as writes_store
 from shared.errors import BadRequest, PayloadTooLarge, error_for_status
 from shared.jobs import JobRecord
 from shared.jobs.model import JobState
@@ -135,13 +135,13 @@ def encode_storable(items: list[dict[str, Any]]) -> list[tuple[int, str]]:
     cannot be stored. The encoder refuses lone surrogates and writes NUL as an escape, so only
     a batch it refuses or whose text holds that escape is walked item by item."""
     try:
-        chunks = [(len(c), orjson.dumps(c).decode()) for c in er_store.chunked(items)]
+        chunks = [(len(c), orjson.dumps(c).decode()) for c in writes_store.chunked(items)]
     except TypeError:  # a lone surrogate, or an integer beyond 64 bits
         chunks = []
     if not chunks or any("\\u0000" in text for _, text in chunks):
         if holds_unstorable_text(items):
             raise BadRequest("The batch holds text that cannot be stored (NUL or a lone surrogate)")
-        chunks = chunks or er_store.encode_chunks(items)
+        chunks = chunks or writes_store.encode_chunks(items)
     return chunks
 
 
@@ -151,7 +151,7 @@ def _submit_options(services: Services, batch: Submission, request: BatchRequest
     chunks = encode_storable(batch.items)
 
     async def stage(conn: asyncpg.Connection, job_token: str) -> None:
-        await er_store.stage_batch(
+        await writes_store.stage_batch(
             conn, request.transactionId, request.erCollectionId, request.itemKind,
             chunks, job_token,
         )  # fmt: skip
@@ -166,7 +166,7 @@ def _submit_options(services: Services, batch: Submission, request: BatchRequest
         reason = "The job queue is unavailable"
         async with services.pool.acquire() as conn, conn.transaction():
             await statuslog.fail_unfinished(conn, request.transactionId, request.itemKind, reason)
-            await er_store.delete_batch(conn, request.transactionId)
+            await writes_store.delete_batch(conn, request.transactionId)
 
     return {"idempotency": batch.idempotency, "stage": stage, "on_refused": refused}
 

@@ -15,8 +15,8 @@ from urllib.parse import quote
 import asyncpg
 
 from shared.db import Executor
-from shared.er import store_reads
 from shared.er.access import ErCollection
+from shared.er.store import reads as reads_store
 
 BRICK = "https://brickschema.org/schema/Brick#"
 PAGE = 1000
@@ -56,9 +56,9 @@ class BrickTypes:
 
 async def brick_types(db: asyncpg.Pool, collection: ErCollection) -> BrickTypes:
     schema_collection = collection.schema_collection_id
-    release = await store_reads.collection_release(db, schema_collection)
+    release = await reads_store.collection_release(db, schema_collection)
     entities, relationships = [], []
-    for row in await store_reads.current_types(db, schema_collection):
+    for row in await reads_store.current_types(db, schema_collection):
         meta, type_id = row["metadata"] or {}, row["type_id"]
         local = type_id.split("__", 1)[-1]
         if row["schema_type"] == "entitytypes":
@@ -122,14 +122,14 @@ async def turtle(db: asyncpg.Pool, collection: ErCollection) -> AsyncIterator[st
         "@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .\n\n"
     )
     name = collection.id
-    async for rows in _pages(db, store_reads.entity_page, name):
+    async for rows in _pages(db, reads_store.entity_page, name):
         lines = []
         for row in rows:
             kind = class_of.get(row["entity_type"]) or row["entity_type"].split("__", 1)[-1]
             label = f" ;\n    rdfs:label {literal(row['name'])}" if row["name"] else ""
             lines.append(f"{iri(name, row['id'])} a {brick_term(kind)}{label} .\n")
         yield "".join(lines)
-    async for rows in _pages(db, store_reads.relationship_page, name):
+    async for rows in _pages(db, reads_store.relationship_page, name):
         lines = []
         for row in rows:
             relation = relation_of.get(row["relationship_type"])

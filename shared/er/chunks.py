@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import asyncpg
 
-from shared.er import store
 from shared.er.items import (
     EntityContext,
     RelationshipContext,
@@ -21,6 +20,7 @@ from shared.er.items import (
     check_relationship,
     destination_collection,
 )
+from shared.er.store import writes as writes_store
 from shared.er.validation import ItemRejected
 from shared.schemas.catalog import TypeSchema, current_type_schemas
 from shared.statuslog import store as statuslog
@@ -121,12 +121,12 @@ def entity_writer(request: BatchRequest, kind: BatchKind) -> ChunkWriter:
     async def write(conn: asyncpg.Connection, chunk: list[Item], record: Record) -> list[Outcome]:
         types = await schemas.load(conn, chunk)
         ids = [item["id"] for item in chunk]
-        stored = await store.stored_entities(conn, request.erCollectionId, ids)
+        stored = await writes_store.stored_entities(conn, request.erCollectionId, ids)
         context = EntityContext(request.schemaCollectionId, types, stored)
         judged = judge(chunk, lambda item: check_entity(item, context))
 
         async def upsert(rows: list[Any]) -> set[str]:
-            return await store.upsert_entities(
+            return await writes_store.upsert_entities(
                 conn, request.erCollectionId, request.transactionId, rows
             )
 
@@ -148,15 +148,15 @@ def relationship_writer(request: BatchRequest, kind: BatchKind) -> ChunkWriter:
         context = RelationshipContext(
             request.erCollectionId, request.schemaCollectionId, collections, types, pairs=pairs
         )
-        context.entity_types = await store.entity_types_of(conn, entity_refs(chunk, context))
+        context.entity_types = await writes_store.entity_types_of(conn, entity_refs(chunk, context))
         await load_entity_schemas(conn, context, entity_schemas)
         context.entity_schemas = entity_schemas
         ids = [item["id"] for item in chunk]
-        context.stored = await store.stored_relationships(conn, request.erCollectionId, ids)
+        context.stored = await writes_store.stored_relationships(conn, request.erCollectionId, ids)
         judged = judge(chunk, lambda item: check_relationship(item, context))
 
         async def upsert(rows: list[Any]) -> set[str]:
-            return await store.upsert_relationships(
+            return await writes_store.upsert_relationships(
                 conn, request.erCollectionId, request.transactionId, rows
             )
 

@@ -12,8 +12,8 @@ from typing import Any
 
 import asyncpg
 
-from shared.er import store_deletes
 from shared.er.access import ErCollection, ErCollections, Role
+from shared.er.store import deletes as deletes_store
 from shared.errors import Conflict, NotFound
 from shared.statuslog import store as statuslog
 
@@ -56,10 +56,10 @@ async def _log(conn: asyncpg.Connection, deletion: Deletion, deleted: list[Delet
 async def delete_relationship(pool: asyncpg.Pool, deletion: Deletion) -> list[Deleted]:
     collection_id = deletion.collection.id
     async with pool.acquire() as conn, conn.transaction():
-        await store_deletes.name_transaction(conn, deletion.transaction_id)
-        if not await store_deletes.lock_relationship(conn, collection_id, deletion.item_id):
+        await deletes_store.name_transaction(conn, deletion.transaction_id)
+        if not await deletes_store.lock_relationship(conn, collection_id, deletion.item_id):
             raise _missing("relationship", deletion)
-        await store_deletes.delete_relationships(conn, [collection_id], [deletion.item_id])
+        await deletes_store.delete_relationships(conn, [collection_id], [deletion.item_id])
         deleted = [Deleted(collection_id, "relationship", deletion.item_id)]
         await _log(conn, deletion, deleted)
     return deleted
@@ -70,10 +70,10 @@ async def delete_entity(pool: asyncpg.Pool, deletion: Deletion, cascade: bool) -
     readwrite on each collection they are in); without, 409 naming them."""
     collection_id = deletion.collection.id
     async with pool.acquire() as conn, conn.transaction():
-        await store_deletes.name_transaction(conn, deletion.transaction_id)
-        if not await store_deletes.lock_entity(conn, collection_id, deletion.item_id):
+        await deletes_store.name_transaction(conn, deletion.transaction_id)
+        if not await deletes_store.lock_entity(conn, collection_id, deletion.item_id):
             raise _missing("entity", deletion)
-        references = await store_deletes.lock_references(conn, collection_id, deletion.item_id)
+        references = await deletes_store.lock_references(conn, collection_id, deletion.item_id)
         if references and not cascade:
             raise Conflict(_referenced(deletion, references))
         others = {r["collection_id"] for r in references} - {collection_id}
@@ -81,12 +81,12 @@ async def delete_entity(pool: asyncpg.Pool, deletion: Deletion, cascade: bool) -
             await ErCollections(pool).require_each(deletion.principal_id, others, Role.readwrite)
         deleted = [Deleted(r["collection_id"], "relationship", r["id"]) for r in references]
         if deleted:
-            await store_deletes.delete_relationships(
+            await deletes_store.delete_relationships(
                 conn,
                 [d.collection_id for d in deleted],
                 [d.item_id for d in deleted],
             )
-        await store_deletes.delete_entity(conn, collection_id, deletion.item_id)
+        await deletes_store.delete_entity(conn, collection_id, deletion.item_id)
         deleted.append(Deleted(collection_id, "entity", deletion.item_id))
         await _log(conn, deletion, deleted)
     return deleted

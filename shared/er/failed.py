@@ -8,9 +8,9 @@ from typing import Any
 import asyncpg
 
 from shared.auth import Principal
-from shared.er import store_failed
 from shared.er.access import ErCollections, Role
 from shared.er.batches import KINDS, Submission, accept_async
+from shared.er.store import failed as failed_store
 from shared.errors import NotFound
 from shared.services import Services
 from shared.statuslog.query import batch_tracker
@@ -20,7 +20,7 @@ async def failed_items(
     pool: asyncpg.Pool, principal_id: int, transaction_id: str
 ) -> list[dict[str, Any]]:
     """The transaction's failed items, if the caller may read its collection (else 404)."""
-    rows = await store_failed.failed_items(pool, transaction_id)
+    rows = await failed_store.failed_items(pool, transaction_id)
     if not rows:
         return []
     collections = ErCollections(pool)
@@ -56,7 +56,7 @@ async def retry(
         [i["item"] for i in items], new_transaction, correlation_id,
     )  # fmt: skip
     job = await accept_async(services, batch)
-    await store_failed.mark_retried(services.pool, transaction_id, new_transaction)
+    await failed_store.mark_retried(services.pool, transaction_id, new_transaction)
     return {
         "token": job.token,
         "transactionId": new_transaction,

@@ -13,7 +13,7 @@ from typing import Any
 import asyncpg
 import orjson
 
-from shared.er import store_files
+from shared.er.store import files as files_store
 from shared.errors import BadRequest, NotFound
 from shared.importer.errors import BadInput
 from shared.importer.sources import parse_csv, parse_ndjson
@@ -29,15 +29,15 @@ def file_name(value: str) -> str:
 
 async def save_file(pool: asyncpg.Pool, principal_id: int, name: str, content: bytes) -> None:
     async with pool.acquire() as conn, conn.transaction():
-        await store_files.save(conn, principal_id, name, content)
-        await store_files.sweep_old(conn, principal_id, name)
+        await files_store.save(conn, principal_id, name, content)
+        await files_store.sweep_old(conn, principal_id, name)
 
 
 async def file_content(pool: asyncpg.Pool, principal_id: int, name: str, body: bytes) -> bytes:
     """The body when there is one, else the caller's upload of that name (404 if none)."""
     if body.strip():
         return body
-    content = await store_files.content(pool, principal_id, name)
+    content = await files_store.content(pool, principal_id, name)
     if content is None:
         raise NotFound(
             f"No file named '{name}': send it as the body, or upload it first with "

@@ -8,9 +8,9 @@ from typing import Any
 
 import asyncpg
 
-from shared.er import store_reads
 from shared.er.access import ErCollection
 from shared.er.filters import ListQuery
+from shared.er.store import reads as reads_store
 from shared.er.views import ItemView
 from shared.errors import BadRequest, NotFound
 from shared.paging import PageRequest
@@ -33,8 +33,8 @@ async def list_items(
         if after is not None and not _distance_key(after):
             raise BadRequest("The continuationToken header is not a token this service issued")
         last_of = _by_distance
-    total = await store_reads.count_list(pool, table, collection.id, type_id, options)
-    rows = await store_reads.page_list(
+    total = await reads_store.count_list(pool, table, collection.id, type_id, options)
+    rows = await reads_store.page_list(
         pool, table, collection.id, type_id, options, after, page.fetch
     )
     shown, paging = page.page(total, rows, last_of)
@@ -62,7 +62,7 @@ async def get_item(
     pool: asyncpg.Pool, view: ItemView, item_id: str, type_id: str | None = None
 ) -> list[dict[str, Any]]:
     """The item as a one-element list (the docs' shape); 404 if absent (or of another type)."""
-    row = await store_reads.get_item(pool, view.table, view.collection.id, item_id, type_id)
+    row = await reads_store.get_item(pool, view.table, view.collection.id, item_id, type_id)
     if row is None:
         raise NotFound(view.missing(item_id, type_id))
     return await view.render(pool, [row])
@@ -74,19 +74,19 @@ async def item_versions(
     """Every version of one item, oldest first: those upserts replaced, then the current one.
     A type never changes, so the current row's says whether the item is of ``type_id``."""
     table, collection = view.table, view.collection
-    total = await store_reads.count_versions(pool, table, collection.id, item_id, type_id)
+    total = await reads_store.count_versions(pool, table, collection.id, item_id, type_id)
     if total is None:
         raise NotFound(view.missing(item_id, type_id))
     after = page.after_as(int, 0)
-    rows = await store_reads.versions(pool, table, collection.id, item_id, after, page.fetch)
+    rows = await reads_store.versions(pool, table, collection.id, item_id, after, page.fetch)
     shown, paging = page.page(total, rows, lambda row: row["version"])
     return await view.render(pool, shown), paging
 
 
 async def collection_stats(pool: asyncpg.Pool, collection: ErCollection) -> list[dict[str, Any]]:
     """The docs' shape (Summary, Entities, Relationships), plus Brickyard's own counts."""
-    entity_counts = await store_reads.entity_type_counts(pool, collection.id)
-    relationship_counts = await store_reads.relationship_type_counts(pool, collection.id)
+    entity_counts = await reads_store.entity_type_counts(pool, collection.id)
+    relationship_counts = await reads_store.relationship_type_counts(pool, collection.id)
     entities = sum(row["n"] for row in entity_counts)
     relationships = sum(row["n"] for row in relationship_counts)
     across = sum(row["across"] for row in relationship_counts)

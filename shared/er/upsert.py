@@ -23,9 +23,9 @@ import asyncpg
 import structlog
 
 from shared.auth import Principal
-from shared.er import store
 from shared.er.batches import KINDS, BatchKind, BatchRequest
 from shared.er.chunks import ChunkWriter, batch_result, writer_for
+from shared.er.store import writes as writes_store
 from shared.errors import BrickyardError, JobCancelled, ServiceUnavailable
 from shared.jobs.runner import JobContext
 from shared.jobs.service import JobService
@@ -52,12 +52,12 @@ async def upsert_batch(job: JobContext) -> dict[str, Any]:
     kind = KINDS[request.itemKind]
     transaction_id = request.transactionId
     async with job.pool.acquire() as conn:
-        staged = await store.split_unsplit_batch(conn, transaction_id)
+        staged = await writes_store.split_unsplit_batch(conn, transaction_id)
     if not staged:
         raise BrickyardError(f"The items of batch {transaction_id} are no longer staged")
 
     async def report() -> int:
-        done, total, chunks_left = await store.chunk_progress(job.pool, transaction_id)
+        done, total, chunks_left = await writes_store.chunk_progress(job.pool, transaction_id)
         await job.progress(done, total, f"{done} of {total} {kind.plural.lower()} processed")
         return int(chunks_left)
 
@@ -68,14 +68,14 @@ async def upsert_batch(job: JobContext) -> dict[str, Any]:
     write = writer_for(request, kind)
     while True:
         await _work_on(job, request, kind, write, report, limit=PER_PROCESS)
-        if not await store.await_chunks(job.pool, transaction_id):
+        if not await writes_store.await_chunks(job.pool, transaction_id):
             break
         await report()  # a cancel stops the wait here
         await asyncio.sleep(WAIT_STEP_S)  # a chunk is claimed but not yet locked, or abandoned
     async with job.pool.acquire() as conn, conn.transaction():
         outcomes = await statuslog.outcomes_in_order(conn, transaction_id, kind.item_kind)
         result = batch_result(kind, request, outcomes, job.settings.public_url)
-        await store.delete_batch(conn, transaction_id)
+        await writes_store.delete_batch(conn, transaction_id)
         await job.complete_in(conn, result)
     return result
 
@@ -151,15 +151,15 @@ async def _claim_loop(
     processed = 0
     transaction_id = request.transactionId
     while True:
-        claimed = await store.claim_chunk(job.pool, transaction_id, job.settings.job_lease_s)
+        claimed = await writes_store.claim_chunk(job.pool, transaction_id, job.settings.job_lease_s)
         if claimed is None:
             return processed
         chunk_no, attempts = claimed
         async with job.pool.acquire() as conn, conn.transaction():
-            items = await store.lock_chunk(conn, transaction_id, chunk_no)
+            items = await writes_store.lock_chunk(conn, transaction_id, chunk_no)
             if items is None:
                 continue  # done meanwhile, or the batch ended
-            await store.finish_chunk(conn, transaction_id, chunk_no)
+            await writes_store.finish_chunk(conn, transaction_id, chunk_no)
 
             record = functools.partial(
                 _record, transaction_id=transaction_id, kind=kind, retry_count=attempts - 1
@@ -207,7 +207,7 @@ async def settle_ended_batch(job: JobContext, error: BrickyardError) -> None:
     cancelled = isinstance(error, JobCancelled)
     reason = "cancelled" if cancelled else f"The batch job failed: {error.message}"
     async with job.pool.acquire() as conn, conn.transaction():
-        await store.delete_batch(conn, request.transactionId)
+        await writes_store.delete_batch(conn, request.transactionId)
         await statuslog.fail_unfinished(
             conn, request.transactionId, KINDS[request.itemKind].item_kind, reason
         )

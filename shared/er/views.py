@@ -9,13 +9,13 @@ from typing import Any
 
 import asyncpg
 
-from shared.er import store_reads
 from shared.er.access import ErCollection
+from shared.er.store import reads as reads_store
 
 
 @dataclass(frozen=True, slots=True)
 class ItemTable:
-    """An item table: what its reads' SQL is made from (shared/er/store_reads.py), and how
+    """An item table: what its reads' SQL is made from (shared/er/reads_store.py), and how
     messages and status logs name its items."""
 
     table: str
@@ -83,7 +83,7 @@ class ItemView:
         schemas = None
         if self.v12 and self.table.item_kind == "entity" and rows:
             types = sorted({row["type_id"] for row in rows})
-            found = await store_reads.current_schemas(pool, types)
+            found = await reads_store.current_schemas(pool, types)
             schemas = {r["type_id"]: schema_metadata(r) for r in found}
         items = []
         for row in rows:
@@ -101,7 +101,7 @@ class ItemView:
         self, pool: asyncpg.Pool, rows: list[asyncpg.Record]
     ) -> dict[tuple[str, str], asyncpg.Record]:
         """Who wrote each shown (item, transaction)."""
-        found = await store_reads.system_data(
+        found = await reads_store.system_data(
             pool,
             self.table.item_kind,
             [row["id"] for row in rows],

@@ -11,7 +11,7 @@ from typing import Any
 import asyncpg
 
 from shared.db import Executor
-from shared.er.store_reads import item_columns
+from shared.er.store.reads import item_columns
 from shared.er.views import ENTITIES, RELATIONSHIPS, ItemTable
 from shared.graph.forms import Level
 

@@ -6,10 +6,10 @@ import asyncio
 
 import asyncpg
 
-from shared.er import store
 from shared.er.batches import ENTITIES, BatchRequest
 from shared.er.chunks import writer_for
 from shared.er.items import EntityRow
+from shared.er.store import writes as writes_store
 from shared.services import Services
 from shared.statuslog import store as statuslog
 from tests.conftest import TokenFactory
@@ -34,7 +34,7 @@ async def test_concurrent_upserts_of_the_same_rows_in_opposite_orders_do_not_dea
 
     async def write(transaction: str, ordered: list[EntityRow]) -> set[str]:
         async with services.pool.acquire() as conn, conn.transaction():
-            return await store.upsert_entities(conn, "c", transaction, ordered)
+            return await writes_store.upsert_entities(conn, "c", transaction, ordered)
 
     for _ in range(3):
         written = await asyncio.gather(write("T1", rows), write("T2", rows[::-1]))

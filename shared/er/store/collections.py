@@ -3,8 +3,6 @@ each caller's role, and the access list."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import asyncpg
 
 from shared.db import Executor
@@ -40,11 +38,6 @@ WHERE g.collection_id = $1
 ORDER BY p.name
 """
 # Grants may name principals that never signed in yet: they are created here by name.
-ENSURE_PRINCIPALS = """
-INSERT INTO principals (name) SELECT unnest($1::text[])
-ON CONFLICT (name) DO UPDATE SET name = EXCLUDED.name
-RETURNING id, name
-"""
 DROP_OTHER_GRANTS = """
 DELETE FROM er_collection_grants WHERE collection_id = $1 AND NOT (principal_id = ANY($2::bigint[]))
 """
@@ -101,11 +94,6 @@ async def grants(db: Executor, collection_id: str) -> list[asyncpg.Record]:
     """The collection's access list, by principal name."""
     rows: list[asyncpg.Record] = await db.fetch(CURRENT_GRANTS, collection_id)
     return rows
-
-
-async def ensure_principals(db: Executor, names: Sequence[str]) -> dict[str, int]:
-    """The id of each named principal, created when new."""
-    return {row["name"]: row["id"] for row in await db.fetch(ENSURE_PRINCIPALS, list(names))}
 
 
 async def drop_other_grants(db: Executor, collection_id: str, kept: list[int]) -> None:
