@@ -1,5 +1,6 @@
 """Accepting a batch of entities or relationships: the checks that refuse a whole batch, then
-staging its items and their ``Requested`` status logs before the job that processes them."""
+staging its items before the job that processes them (their ``Requested`` status logs are
+written when first read, or by the chunk that processes them: migration 024)."""
 
 from __future__ import annotations
 
@@ -151,13 +152,10 @@ def _submit_options(services: Services, batch: Submission, request: BatchRequest
     chunks = encode_storable(batch.items)
 
     async def stage(conn: asyncpg.Connection, job_token: str) -> None:
+        # The items' Requested records are written when first read (migration 024).
         await writes_store.stage_batch(
             conn, request.transactionId, request.erCollectionId, request.itemKind,
-            chunks, job_token,
-        )  # fmt: skip
-        await statuslog.insert_requested(
-            conn, request.transactionId, request.correlationId, request.erCollectionId,
-            request.itemKind, [item["id"] for item in batch.items],
+            chunks, job_token, request.correlationId,
         )  # fmt: skip
 
     async def refused(job: JobRecord) -> None:
@@ -165,8 +163,9 @@ def _submit_options(services: Services, batch: Submission, request: BatchRequest
         Requested, and drop the staged items."""
         reason = "The job queue is unavailable"
         async with services.pool.acquire() as conn, conn.transaction():
-            await statuslog.fail_unfinished(conn, request.transactionId, request.itemKind, reason)
+            # Removing the batch writes its items' Requested records first: then they fail.
             await writes_store.delete_batch(conn, request.transactionId)
+            await statuslog.fail_unfinished(conn, request.transactionId, request.itemKind, reason)
 
     return {"idempotency": batch.idempotency, "stage": stage, "on_refused": refused}
 

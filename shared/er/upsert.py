@@ -156,13 +156,18 @@ async def _claim_loop(
             return processed
         chunk_no, attempts = claimed
         async with job.pool.acquire() as conn, conn.transaction():
-            items = await writes_store.lock_chunk(conn, transaction_id, chunk_no)
-            if items is None:
+            locked = await writes_store.lock_chunk(conn, transaction_id, chunk_no)
+            if locked is None:
                 continue  # done meanwhile, or the batch ended
+            items, first_position = locked
             await writes_store.finish_chunk(conn, transaction_id, chunk_no)
 
             record = functools.partial(
-                _record, transaction_id=transaction_id, kind=kind, retry_count=attempts - 1
+                _record,
+                transaction_id=transaction_id,
+                kind=kind,
+                first_position=first_position,
+                retry_count=attempts - 1,
             )
             outcomes = await write(conn, items, record)
         count_items(kind.item_kind, len(outcomes), sum(not outcome.ok for outcome in outcomes))
@@ -176,9 +181,12 @@ async def _record(
     *,
     transaction_id: str,
     kind: BatchKind,
+    first_position: int,
     retry_count: int,
 ) -> None:
-    await statuslog.record_outcomes(conn, transaction_id, kind.item_kind, outcomes, retry_count)
+    await statuslog.record_outcomes(
+        conn, transaction_id, kind.item_kind, outcomes, first_position, retry_count
+    )
 
 
 async def _awaited(loop: Awaitable[int]) -> int:

@@ -1,9 +1,10 @@
 """Status logs: writing them, set-based (one statement per step for a whole batch or chunk), and
 the reads of the status routes.
 
-Each item's record is written twice at most: ``Requested`` when an asynchronous batch is
-accepted, then its final state in the transaction that writes the item, with the
-``Processing`` entry (the moment that transaction began) and the final entry added together.
+An asynchronous batch's item gets its whole record (Requested at acceptance, Processing, final)
+in the transaction that writes the item; only if something reads status logs before that, or
+the batch is removed unprocessed, is its Requested record written first (migration 024), and
+then completed by that transaction.
 A synchronous batch writes each record once, final, with its whole history. A final state is
 never written over another, so a chunk that runs again after a crash neither duplicates records
 (they are unique per transaction and item) nor their final history entry. A delete, which runs
@@ -41,35 +42,34 @@ def entry(state_sql: str, moment_sql: str) -> str:
     return f"jsonb_build_array(jsonb_build_object('state', {state_sql}, 'timestamp', {stamp(moment_sql)}))"
 
 
-# The history entries are built once per statement (in h), not once per row. Transaction ids
-# are new per request (the gateway makes them), so no record can exist yet.
-INSERT_REQUESTED = f"""
-INSERT INTO status_logs
-    (transaction_id, correlation_id, collection_id, item_kind, item_id, position, state,
-     state_history)
-SELECT $1, $2, $3, $4, u.item_id, u.position - 1, 'Requested', h.requested
-FROM (SELECT {entry("'Requested'", "clock_timestamp()")} AS requested) AS h,
-     unnest($5::text[]) WITH ORDINALITY AS u(item_id, position)
-"""
-# Processing began when the chunk's transaction did (now()); the final state is reached now.
-# Each record is found by a probe of its unique key (LATERAL ... LIMIT 1) and then updated by
-# its primary key: a plan statistics cannot turn into a scan of every batch's records.
+# A chunk's records, in the transaction that writes its items: whole (Requested when the batch
+# was accepted, Processing when this transaction began, the final state now), or, for an item
+# whose Requested record a reader had written already, its history completed. Both possible
+# histories are built once per statement, not once per row. A final state is never replaced.
 RECORD_OUTCOMES = f"""
-UPDATE status_logs AS l
-SET state = t.state, message = t.message, retry_count = $6,
-    state_history = l.state_history || h.processing
-                    || CASE t.state WHEN 'Completed' THEN h.completed ELSE h.failed END,
-    received_at = coalesce(l.received_at, now())
-FROM (SELECT {entry("'Processing'", "now()")} AS processing,
-             {entry("'Completed'", "clock_timestamp()")} AS completed,
-             {entry("'Failed'", "clock_timestamp()")} AS failed) AS h,
-     (SELECT s.seq, u.state, u.message
-      FROM unnest($3::text[], $4::text[], $5::text[]) AS u(item_id, state, message),
-      LATERAL (SELECT x.seq FROM status_logs x
-               WHERE x.transaction_id = $1 AND x.item_kind = $2 AND x.item_id = u.item_id
-               LIMIT 1) AS s) AS t
-WHERE l.seq = t.seq AND l.state NOT IN ('Completed', 'Failed')
+INSERT INTO status_logs AS l
+    (transaction_id, correlation_id, collection_id, item_kind, item_id, position, state, message,
+     retry_count, received_at, enqueued_at, state_history)
+SELECT $1, b.correlation_id, b.collection_id, $2, u.item_id, u.position, u.state, u.message, $6,
+       now(), b.created_at, CASE u.state WHEN 'Completed' THEN b.completed ELSE b.failed END
+FROM (SELECT x.correlation_id, x.collection_id, x.created_at,
+             r.started || {entry("'Completed'", "clock_timestamp()")} AS completed,
+             r.started || {entry("'Failed'", "clock_timestamp()")} AS failed
+      FROM er_batches x,
+           LATERAL (SELECT {entry("'Requested'", "x.created_at")}
+                           || {entry("'Processing'", "now()")} AS started) AS r
+      WHERE x.transaction_id = $1) AS b,
+     unnest($3::text[], $4::text[], $5::text[], $7::int[]) AS u(item_id, state, message, position)
+ON CONFLICT (transaction_id, item_kind, item_id) DO UPDATE
+SET state = EXCLUDED.state, message = EXCLUDED.message, retry_count = EXCLUDED.retry_count,
+    received_at = coalesce(l.received_at, EXCLUDED.received_at),
+    state_history = l.state_history || (EXCLUDED.state_history - 0)
+WHERE l.state NOT IN ('Completed', 'Failed')
 """
+# Requested records of accepted batches whose chunks no one has processed yet (migration 024):
+# every read of status logs writes them first, so that it sees every item.
+ANY_UNLOGGED = "SELECT EXISTS (SELECT 1 FROM er_batch_chunks WHERE NOT done AND NOT logs_written)"
+WRITE_REQUESTED = "SELECT er_write_requested_logs(NULL)"
 # A synchronous batch: requested, processed and finished in one transaction, written once. Both
 # possible histories are built once per statement, not once per row.
 INSERT_OUTCOMES = f"""
@@ -141,17 +141,12 @@ def _columns(outcomes: Sequence[Outcome]) -> tuple[list[str], list[str], list[st
     )
 
 
-async def insert_requested(
-    db: Executor,
-    transaction_id: str,
-    correlation_id: str,
-    collection_id: str,
-    item_kind: str,
-    item_ids: Sequence[str],
-) -> None:
-    await db.execute(
-        INSERT_REQUESTED, transaction_id, correlation_id, collection_id, item_kind, list(item_ids)
-    )
+async def write_requested(db: Executor) -> int:
+    """Write the Requested records no one has written yet; how many. One cheap probe when there
+    are none, which is almost always."""
+    if not await db.fetchval(ANY_UNLOGGED):
+        return 0
+    return int(await db.fetchval(WRITE_REQUESTED))
 
 
 async def record_outcomes(
@@ -159,10 +154,15 @@ async def record_outcomes(
     transaction_id: str,
     item_kind: str,
     outcomes: Sequence[Outcome],
+    first_position: int,
     retry_count: int = 0,
 ) -> None:
-    """Final states for Requested records, inside the transaction that wrote the items."""
-    await db.execute(RECORD_OUTCOMES, transaction_id, item_kind, *_columns(outcomes), retry_count)
+    """The records of a chunk's items (``outcomes`` in the chunk's order, the first at batch
+    position ``first_position``), inside the transaction that wrote the items."""
+    positions = list(range(first_position, first_position + len(outcomes)))
+    await db.execute(
+        RECORD_OUTCOMES, transaction_id, item_kind, *_columns(outcomes), retry_count, positions
+    )
 
 
 async def insert_outcomes(
@@ -282,6 +282,7 @@ async def transaction_records(
     db: Executor, principal_id: int, transaction_id: str
 ) -> list[asyncpg.Record]:
     """The records of one transaction the principal may see, in the batch's order."""
+    await write_requested(db)
     rows: list[asyncpg.Record] = await db.fetch(TRANSACTION, principal_id, transaction_id)
     return rows
 
@@ -296,6 +297,7 @@ def where(filters: Mapping[str, Any]) -> tuple[str, list[Any]]:
 
 
 async def count_logs(db: Executor, principal_id: int, filters: Mapping[str, Any]) -> int:
+    await write_requested(db)
     clause, args = where(filters)
     total: int = await db.fetchval(COUNT.format(where=clause), principal_id, *args)
     return total
@@ -305,6 +307,7 @@ async def page_logs(
     db: Executor, principal_id: int, filters: Mapping[str, Any], after: int, limit: int
 ) -> list[asyncpg.Record]:
     """``limit`` of the records ``filters`` match, after the sequence number ``after``."""
+    await write_requested(db)
     clause, args = where(filters)
     sql = PAGE.format(where=clause, after=len(args) + 2, limit=len(args) + 3)
     rows: list[asyncpg.Record] = await db.fetch(sql, principal_id, *args, after, limit)

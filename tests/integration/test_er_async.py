@@ -133,6 +133,44 @@ async def test_10000_relationships_complete_asynchronously_with_every_log_comple
     assert {record["state"] for record in page["data"]} == {"Completed"}
 
 
+async def test_status_read_before_processing_shows_requested_then_the_chunk_completes_it(
+    client: TestClient,
+    services: Services,
+    make_token: TokenFactory,
+    run_jobs: Callable[[], Awaitable[None]],
+) -> None:
+    """Requested records are written when first read (migration 024): a read between the 202
+    and the job sees every item Requested, at the moment the batch was accepted; the job then
+    completes those same records (same seq), one final entry each."""
+    token = await make_token("alice", *ALL_SCOPES)
+    ns = await two_collections(client, services.pool, token)
+    items = [entity(ns, f"ahu-{i}", "AHU") for i in range(1500)]  # two chunks
+    response = await post_items(client, token, "entities", HERE, items, is_async=True)
+    body = await response.json()
+    tracker = query_string(body["data"]["tracker"]) + "&limit=1000"
+    early = await (await client.get(tracker, headers=bearer(token))).json()
+    assert early["paging"]["totalCount"] == 1500
+    assert {record["state"] for record in early["data"]} == {"Requested"}
+    first = early["data"][0]
+    assert first["serviceData"]["entityId"] == "ahu-0"
+    assert [entry["state"] for entry in first["stateHistory"]] == ["Requested"]
+    await run_jobs()
+    late = await (await client.get(tracker, headers=bearer(token))).json()
+    assert [r["id"] for r in late["data"]] == [r["id"] for r in early["data"]]  # same records
+    done = late["data"][0]
+    assert [entry["state"] for entry in done["stateHistory"]] == [
+        "Requested", "Processing", "Completed",
+    ]  # fmt: skip
+    assert done["stateHistory"][0] == first["stateHistory"][0]  # accepted, not first read
+    logs = await services.pool.fetchrow(ONE_FINAL_ENTRY_EACH, body["transactionId"])
+    assert (logs["total"], logs["completed"], logs["one_final"]) == (1500, 1500, 1500)
+    positions = await services.pool.fetch(
+        "SELECT item_id, position FROM status_logs WHERE transaction_id = $1 ORDER BY position",
+        body["transactionId"],
+    )
+    assert [row["item_id"] for row in positions] == [item["id"] for item in items]
+
+
 async def test_more_than_10000_is_413_even_asynchronously(
     client: TestClient, services: Services, make_token: TokenFactory
 ) -> None:
@@ -337,6 +375,9 @@ async def test_a_batch_given_up_after_interrupted_attempts_fails_every_item(
     assert response.status == 202
     body = await response.json()
     logs_sql = "SELECT state, message FROM status_logs WHERE transaction_id = $1"
+    # Requested records are written when first read (migration 024), as a status route does.
+    assert await services.pool.fetch(logs_sql, body["transactionId"]) == []
+    assert await statuslog.write_requested(services.pool) == 3
     logs = await services.pool.fetch(logs_sql, body["transactionId"])
     assert {r["state"] for r in logs} == {"Requested"}
     # As if every allowed attempt had started and its worker had died.
@@ -370,13 +411,18 @@ async def test_a_batch_staged_before_chunks_existed_is_split_and_completes(
 
     async def stage_as_before(conn: asyncpg.Connection, job_token: str) -> None:
         await conn.execute(
-            "INSERT INTO er_batches (transaction_id, collection_id, item_kind, items, job_token)"
-            " VALUES ('LEGACY', $1, 'entity', $2, $3)",
+            "INSERT INTO er_batches (transaction_id, collection_id, item_kind, items, job_token,"
+            " correlation_id) VALUES ('LEGACY', $1, 'entity', $2, $3, 'corr')",
             HERE, items, job_token,
         )  # fmt: skip
-        await statuslog.insert_requested(
-            conn, "LEGACY", "corr", HERE, "entity", [i["id"] for i in items]
-        )
+        # Its Requested records were written with it then.
+        await conn.execute(
+            "INSERT INTO status_logs (transaction_id, correlation_id, collection_id, item_kind,"
+            " item_id, position, state, state_history)"
+            " SELECT 'LEGACY', 'corr', $1, 'entity', u.id, u.n - 1, 'Requested',"
+            " '[{\"state\": \"Requested\"}]' FROM unnest($2::text[]) WITH ORDINALITY u(id, n)",
+            HERE, [i["id"] for i in items],
+        )  # fmt: skip
 
     job = await services.jobs.submit(
         ENTITIES.job_kind, principal, asdict(request), stage=stage_as_before

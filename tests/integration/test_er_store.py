@@ -57,12 +57,14 @@ async def test_an_item_the_upsert_guard_skips_has_its_log_corrected_before_commi
     )
     request = BatchRequest("T1", "corr", "entity", 2, "c", "Brick_0_4", {"c": ["c", "Brick_0_4"]})
     items = [entity(namespace, "kept", "AHU"), entity(namespace, "taken", "AHU")]
-    await statuslog.insert_requested(services.pool, "T1", "corr", "c", "entity", ["kept", "taken"])
+    await writes_store.stage_batch(
+        services.pool, "T1", "c", "entity", writes_store.encode_chunks(items), "job", "corr"
+    )
     write = writer_for(request, ENTITIES)
     async with services.pool.acquire() as conn, conn.transaction():
 
         async def record(conn: asyncpg.Connection, outcomes: list[statuslog.Outcome]) -> None:
-            await statuslog.record_outcomes(conn, "T1", "entity", outcomes)
+            await statuslog.record_outcomes(conn, "T1", "entity", outcomes, 0)
             # As if another batch had created 'taken' as a Fan between the look-up and now.
             await conn.execute(
                 "INSERT INTO er_entities (collection_id, id, entity_type, derived, body,"

@@ -21,12 +21,15 @@ from shared.text import json_text, json_value
 CHUNK_SIZE = 1000
 
 INSERT_BATCH = """
-INSERT INTO er_batches (transaction_id, collection_id, item_kind, items, job_token)
-VALUES ($1, $2, $3, NULL, $4)
+INSERT INTO er_batches (transaction_id, collection_id, item_kind, items, job_token, correlation_id)
+VALUES ($1, $2, $3, NULL, $4, $5)
 """
+# A chunk's first position: the items of the chunks before it.
 INSERT_CHUNKS = """
-INSERT INTO er_batch_chunks (transaction_id, chunk_no, item_count, items)
-SELECT $1, u.n - 1, u.item_count, u.items
+INSERT INTO er_batch_chunks (transaction_id, chunk_no, item_count, items, first_position)
+SELECT $1, u.n - 1, u.item_count, u.items,
+       coalesce(sum(u.item_count) OVER (ORDER BY u.n ROWS BETWEEN UNBOUNDED PRECEDING
+                                        AND 1 PRECEDING), 0)
 FROM unnest($2::int[], $3::text[]) WITH ORDINALITY AS u(item_count, items, n)
 """
 # Batches staged before chunks existed keep their items in er_batches until a worker splits them.
@@ -63,7 +66,7 @@ RETURNING c.chunk_no, c.attempts
 # The chunk's transaction holds its row until it commits: whoever removes the batch (a cancel,
 # a failure) waits for the chunk to finish, and then sees its items' final logs.
 LOCK_CHUNK = """
-SELECT items FROM er_batch_chunks
+SELECT items, first_position FROM er_batch_chunks
 WHERE transaction_id = $1 AND chunk_no = $2 AND NOT done
 FOR UPDATE
 """
@@ -149,9 +152,12 @@ async def stage_batch(
     item_kind: str,
     chunks: Sequence[tuple[int, str]],
     job_token: str,
+    correlation_id: str,
 ) -> None:
     """The batch and its chunks: (item count, the items as one JSON array) each."""
-    await db.execute(INSERT_BATCH, transaction_id, collection_id, item_kind, job_token)
+    await db.execute(
+        INSERT_BATCH, transaction_id, collection_id, item_kind, job_token, correlation_id
+    )
     await _stage_chunks(db, transaction_id, chunks)
 
 
@@ -195,10 +201,11 @@ async def claim_chunk(db: Executor, transaction_id: str, lease_s: float) -> tupl
 
 async def lock_chunk(
     conn: asyncpg.Connection, transaction_id: str, chunk_no: int
-) -> list[dict[str, Any]] | None:
-    """The chunk's items, locked for this transaction; None if it is done or gone."""
-    items = await conn.fetchval(LOCK_CHUNK, transaction_id, chunk_no)
-    return None if items is None else json_value(items)
+) -> tuple[list[dict[str, Any]], int] | None:
+    """The chunk's items and the batch position of its first, locked for this transaction;
+    None if it is done or gone."""
+    row = await conn.fetchrow(LOCK_CHUNK, transaction_id, chunk_no)
+    return None if row is None else (json_value(row["items"]), row["first_position"])
 
 
 async def finish_chunk(conn: asyncpg.Connection, transaction_id: str, chunk_no: int) -> None:
