@@ -41,6 +41,8 @@ class ErCollection:
     created_by: int
     created_at: datetime
     role: Role
+    # Its schema collection's types generation when read (migration 025), if the read had it.
+    schema_generation: int | None = None
 
     @classmethod
     def from_row(cls, row: asyncpg.Record) -> ErCollection:
@@ -50,6 +52,7 @@ class ErCollection:
             row["created_by"],
             row["created_at"],
             Role[row["role"]],
+            row.get("schema_generation"),
         )
 
     def to_json(self) -> dict[str, Any]:

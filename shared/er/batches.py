@@ -13,7 +13,7 @@ import orjson
 
 from shared.auth import Principal
 from shared.er.access import ErCollection, ErCollections, Role
-from shared.er.chunks import batch_result, writer_for
+from shared.er.chunks import Generations, batch_result, writer_for
 from shared.er.store import writes as writes_store
 from shared.errors import BadRequest, PayloadTooLarge, error_for_status
 from shared.jobs import JobRecord
@@ -110,8 +110,9 @@ class Submission:
     idempotency: IdempotencyKey | None = None
 
 
-async def _prepare(services: Services, batch: Submission) -> BatchRequest:
-    """Check access (403) and the items' text; the request the batch job will get."""
+async def _prepare(services: Services, batch: Submission) -> tuple[BatchRequest, Generations]:
+    """Check access (403); the request the batch job will get, and the types generation of each
+    schema collection it names (for a batch run here: its type schemas may be in memory)."""
     collections = ErCollections(services.pool)
     principal_id = batch.principal.id
     collection = await collections.require(principal_id, batch.collection_name, Role.readwrite)
@@ -120,7 +121,7 @@ async def _prepare(services: Services, batch: Submission) -> BatchRequest:
         destinations = destination_names(batch.items, collection)
         if destinations:  # most batches stay in one collection: no query for none
             named |= await collections.require_each(principal_id, destinations, Role.readonly)
-    return BatchRequest(
+    request = BatchRequest(
         transactionId=batch.transaction_id,
         correlationId=batch.correlation_id,
         itemKind=batch.kind.item_kind,
@@ -129,6 +130,12 @@ async def _prepare(services: Services, batch: Submission) -> BatchRequest:
         schemaCollectionId=collection.schema_collection_id,
         collections={name: [c.id, c.schema_collection_id] for name, c in named.items()},
     )
+    generations = {
+        c.schema_collection_id: c.schema_generation
+        for c in named.values()
+        if c.schema_generation is not None
+    }
+    return request, generations
 
 
 def encode_storable(items: list[dict[str, Any]]) -> list[tuple[int, str]]:
@@ -173,7 +180,7 @@ def _submit_options(services: Services, batch: Submission, request: BatchRequest
 async def accept_async(services: Services, batch: Submission) -> JobRecord:
     """Stage the batch and queue its job; the caller answers 202 at once. A replayed
     Idempotency-Key gives the first job back, with its own transaction."""
-    request = await _prepare(services, batch)
+    request, _ = await _prepare(services, batch)
     options = _submit_options(services, batch, request)
     return await services.jobs.submit(
         batch.kind.job_kind, batch.principal, asdict(request), **options
@@ -196,7 +203,7 @@ async def run_sync(services: Services, batch: Submission) -> dict[str, Any]:
     No staging, no queue, no worker: each item is still validated, written and logged exactly
     as a batch job does, the job row still answers Idempotency-Key replays, and a failure
     anywhere (an outage included) leaves nothing behind."""
-    request = await _prepare(services, batch)
+    request, generations = await _prepare(services, batch)
     encode_storable(batch.items)
     kind, public_url = batch.kind, services.settings.public_url
 
@@ -209,7 +216,7 @@ async def run_sync(services: Services, batch: Submission) -> dict[str, Any]:
         )  # fmt: skip
 
     async def run(conn: asyncpg.Connection, job_token: str) -> dict[str, Any]:
-        outcomes = await writer_for(request, kind)(conn, batch.items, record)
+        outcomes = await writer_for(request, kind, generations)(conn, batch.items, record)
         written[:] = outcomes
         return batch_result(kind, request, outcomes, public_url)
 

@@ -8,7 +8,7 @@ upsert. Everything else is in memory.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Protocol
 
 import asyncpg
@@ -95,11 +95,18 @@ async def record_and_write(
     return outcomes
 
 
+# Schema collection id -> its types generation as the batch's caller read it (migration 025).
+Generations = Mapping[str, int]
+
+
 class TypeSchemas:
     """The current schemas of the types a batch names, fetched as chunks first name them."""
 
-    def __init__(self, schema_collection_id: str, schema_type: str, field: str) -> None:
+    def __init__(
+        self, schema_collection_id: str, schema_type: str, field: str, generation: int | None
+    ) -> None:
         self._collection, self._type, self._field = schema_collection_id, schema_type, field
+        self._generation = generation
         self.known: dict[str, TypeSchema] = {}
         self._missing: set[str] = set()
 
@@ -109,14 +116,19 @@ class TypeSchemas:
         new = [n for n in named if n not in self.known]
         new = [n for n in new if n not in self._missing]
         if new:
-            found = await current_type_schemas(conn, self._collection, self._type, new)
+            found = await current_type_schemas(
+                conn, self._collection, self._type, new, self._generation
+            )
             self.known |= found
             self._missing |= set(new) - found.keys()
         return self.known
 
 
-def entity_writer(request: BatchRequest, kind: BatchKind) -> ChunkWriter:
-    schemas = TypeSchemas(request.schemaCollectionId, "entitytypes", "entityType")
+def entity_writer(request: BatchRequest, kind: BatchKind, generations: Generations) -> ChunkWriter:
+    schemas = TypeSchemas(
+        request.schemaCollectionId, "entitytypes", "entityType",
+        generations.get(request.schemaCollectionId),
+    )  # fmt: skip
 
     async def write(conn: asyncpg.Connection, chunk: list[Item], record: Record) -> list[Outcome]:
         types = await schemas.load(conn, chunk)
@@ -137,8 +149,13 @@ def entity_writer(request: BatchRequest, kind: BatchKind) -> ChunkWriter:
     return write
 
 
-def relationship_writer(request: BatchRequest, kind: BatchKind) -> ChunkWriter:
-    schemas = TypeSchemas(request.schemaCollectionId, "relationshiptypes", "relationshipType")
+def relationship_writer(
+    request: BatchRequest, kind: BatchKind, generations: Generations
+) -> ChunkWriter:
+    schemas = TypeSchemas(
+        request.schemaCollectionId, "relationshiptypes", "relationshipType",
+        generations.get(request.schemaCollectionId),
+    )  # fmt: skip
     collections = {name: (ids[0], ids[1]) for name, ids in request.collections.items()}
     entity_schemas: dict[tuple[str, str], TypeSchema] = {}  # grows chunk by chunk
     pairs: dict[tuple[str, int, int], dict[str, str] | str] = {}  # judged once per batch
@@ -149,7 +166,7 @@ def relationship_writer(request: BatchRequest, kind: BatchKind) -> ChunkWriter:
             request.erCollectionId, request.schemaCollectionId, collections, types, pairs=pairs
         )
         context.entity_types = await writes_store.entity_types_of(conn, entity_refs(chunk, context))
-        await load_entity_schemas(conn, context, entity_schemas)
+        await load_entity_schemas(conn, context, entity_schemas, generations)
         context.entity_schemas = entity_schemas
         ids = [item["id"] for item in chunk]
         context.stored = await writes_store.stored_relationships(conn, request.erCollectionId, ids)
@@ -167,9 +184,13 @@ def relationship_writer(request: BatchRequest, kind: BatchKind) -> ChunkWriter:
     return write
 
 
-def writer_for(request: BatchRequest, kind: BatchKind) -> ChunkWriter:
+def writer_for(
+    request: BatchRequest, kind: BatchKind, generations: Generations | None = None
+) -> ChunkWriter:
+    """A batch's chunk writer. ``generations`` (a batch run where it is accepted) lets it take
+    type schemas this process read at those generations from memory."""
     make = entity_writer if kind.item_kind == "entity" else relationship_writer
-    return make(request, kind)
+    return make(request, kind, generations or {})
 
 
 def entity_refs(chunk: list[Item], context: RelationshipContext) -> set[tuple[str, str]]:
@@ -191,6 +212,7 @@ async def load_entity_schemas(
     conn: asyncpg.Connection,
     context: RelationshipContext,
     known: dict[tuple[str, str], TypeSchema],
+    generations: Generations,
 ) -> None:
     """Add the schemas (for class lineages) of the entity types this chunk meets to ``known``."""
     missing: dict[str, set[str]] = {}
@@ -199,7 +221,10 @@ async def load_entity_schemas(
         if (schema_collection_id, entity_type) not in known:
             missing.setdefault(schema_collection_id, set()).add(entity_type)
     for schema_collection_id, entity_types in missing.items():
-        found = await current_type_schemas(conn, schema_collection_id, "entitytypes", entity_types)
+        found = await current_type_schemas(
+            conn, schema_collection_id, "entitytypes", entity_types,
+            generations.get(schema_collection_id),
+        )  # fmt: skip
         for type_id, type_schema in found.items():
             known[(schema_collection_id, type_id)] = type_schema
 

@@ -5,6 +5,7 @@ This is the contract between the schema service and its readers: keep its signat
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -44,14 +45,73 @@ class TypeSchema:
         return any(s in source_lineage and d in destination_lineage for s, d in self.pairs)
 
 
+_TypeKey = tuple[str, int, str, str]  # (collection, types generation, schema type, type id)
+
+
+class CurrentTypeSchemas:
+    """Current type schemas as of a collection's types generation (migration 025), process-wide.
+    An entry never goes stale: a change to the collection's types makes a new generation, and
+    the old entries simply stop being asked for (the oldest go when the cache is full)."""
+
+    def __init__(self, max_entries: int = 20_000) -> None:
+        self._max_entries = max_entries
+        self._entries: OrderedDict[_TypeKey, TypeSchema | None] = OrderedDict()
+
+    def get(
+        self, collection_id: str, generation: int, schema_type: str, type_ids: Iterable[str]
+    ) -> dict[str, TypeSchema | None] | None:
+        """Every type's schema (None: no current, active one), or None if one is not known."""
+        known = {}
+        for type_id in type_ids:
+            key = (collection_id, generation, schema_type, type_id)
+            if key not in self._entries:
+                return None
+            known[type_id] = self._entries[key]
+        return known
+
+    def put(
+        self,
+        collection_id: str,
+        generation: int,
+        schema_type: str,
+        found: dict[str, TypeSchema | None],
+    ) -> None:
+        for type_id, type_schema in found.items():
+            self._entries[(collection_id, generation, schema_type, type_id)] = type_schema
+        while len(self._entries) > self._max_entries:
+            self._entries.popitem(last=False)
+
+
+CURRENT = CurrentTypeSchemas()
+
+
 async def current_type_schemas(
     db: Executor,
     collection_id: str,
     schema_type: str,
     type_ids: Iterable[str],
+    generation: int | None = None,
 ) -> dict[str, TypeSchema]:
-    """The current, active schema of each named type in one schema collection (absent: unknown)."""
-    rows = await typeschemas_store.current_of_types(
-        db, collection_id, schema_type, list(set(type_ids))
-    )
-    return {row["type_id"]: TypeSchema(**dict(row)) for row in rows}
+    """The current, active schema of each named type in one schema collection (absent: unknown).
+    With the collection's types ``generation`` as its caller read it, what this process already
+    read at that generation is answered without a query."""
+    wanted = set(type_ids)
+    if generation is not None:
+        cached = CURRENT.get(collection_id, generation, schema_type, wanted)
+        if cached is not None:
+            return {type_id: found for type_id, found in cached.items() if found is not None}
+    rows = await typeschemas_store.current_of_types(db, collection_id, schema_type, list(wanted))
+    found = {
+        row["type_id"]: TypeSchema(
+            row["type_id"], row["version"], row["collection_id"], row["schema_type"],
+            row["schema"], row["content_sha256"], row["metadata"],
+        )
+        for row in rows
+        if row["type_id"] is not None
+    }  # fmt: skip
+    if rows:  # the generation these rows are of, read with them
+        CURRENT.put(
+            collection_id, rows[0]["generation"], schema_type,
+            {type_id: found.get(type_id) for type_id in wanted},
+        )  # fmt: skip
+    return found

@@ -6,7 +6,7 @@ from aiohttp.test_utils import TestClient
 
 from shared.services import Services
 from tests.conftest import TokenFactory, bearer
-from tests.er_helpers import ALL_SCOPES, entity, two_collections
+from tests.er_helpers import ALL_SCOPES, entity, post_items, two_collections, upsert_ok
 
 HERE = "august_14_81"
 
@@ -63,3 +63,27 @@ async def test_a_replayed_idempotency_key_answers_the_first_synchronous_batch_ag
     changed = [entity(ns, "a", "AHU", entityName="other")]
     response = await client.post("/apollo/er/entities", json=changed, headers=headers)
     assert response.status == 422
+
+
+async def test_a_change_to_a_type_schema_reaches_the_next_batch_despite_the_cache(
+    client: TestClient, services: Services, make_token: TokenFactory
+) -> None:
+    """Type schemas are kept in memory by their collection's types generation (migration 025):
+    whatever changes type_schemas bumps it, so the next batch reads the schemas again."""
+    token = await make_token("alice", *ALL_SCOPES)
+    ns = await two_collections(client, services.pool, token)
+    generation = "SELECT types_generation FROM schema_collections WHERE id = 'Brick_0_4'"
+    before = await services.pool.fetchval(generation)
+    await upsert_ok(client, token, "entities", HERE, [entity(ns, "a", "AHU")])
+    await upsert_ok(client, token, "entities", HERE, [entity(ns, "b", "AHU")])  # from memory
+    # Tighten AHU's schema (and its content hash, as every writer sets it) outside the service.
+    await services.pool.execute(
+        "UPDATE type_schemas SET schema = jsonb_set(schema::jsonb, '{required}',"
+        " (schema::jsonb -> 'required') || '[\"customData\"]')::json,"
+        " content_sha256 = 'tightened' WHERE type_id = $1 AND is_current",
+        f"{ns}__AHU",
+    )
+    assert await services.pool.fetchval(generation) == before + 1
+    response = await post_items(client, token, "entities", HERE, [entity(ns, "c", "AHU")])
+    (failure,) = (await response.json())["data"]["responses"]["failure"]
+    assert "'customData' is a required property" in failure["message"]

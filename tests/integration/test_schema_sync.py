@@ -26,7 +26,7 @@ from tests.schema_helpers import (
 STALLED_SYNC = """
 SELECT pid FROM pg_stat_activity
 WHERE application_name = 'brickyard' AND wait_event_type = 'Lock'
-  AND query LIKE '%INSERT INTO type_schemas%'
+  AND query LIKE '%type_schemas%'
 """
 BACKEND_ALIVE = "SELECT count(*) FROM pg_stat_activity WHERE pid = $1"
 STATE = """
@@ -293,9 +293,9 @@ async def test_a_sync_killed_mid_write_leaves_nothing_and_its_rerun_matches(
     backend: int | None = None
     try:
         async with services.pool.acquire() as blocker, blocker.transaction():
-            # Hold the collection's row: the worker's sync has retired the changed types'
-            # current versions and stalls inserting the new ones (their foreign key needs the
-            # row), inside its transaction, where it is killed.
+            # Hold the collection's row: the worker's sync stalls writing the changed types
+            # (the types generation they bump and the new versions' foreign key need the row),
+            # inside its transaction, where it is killed.
             await blocker.execute("SELECT 1 FROM schema_collections WHERE id = 'Crashy' FOR UPDATE")
             token = await start_sync("Crashy")
 

@@ -18,10 +18,14 @@ GRANT_OWNER = """
 INSERT INTO er_collection_grants (collection_id, principal_id, role, granted_by)
 VALUES ($1, $2, 'owner', $2)
 """
+# With the schema collection's types generation (migration 025): a batch's type schemas are
+# then found in memory when this process has read them at that generation.
 FIND_WITH_ROLE = """
-SELECT c.id, c.schema_collection_id, c.created_by, c.created_at, g.role, c.id_key
+SELECT c.id, c.schema_collection_id, c.created_by, c.created_at, g.role, c.id_key,
+       s.types_generation AS schema_generation
 FROM er_collections c
 LEFT JOIN er_collection_grants g ON g.collection_id = c.id AND g.principal_id = $2
+LEFT JOIN schema_collections s ON s.id = c.schema_collection_id
 WHERE c.id_key = ANY($1::text[])
 """
 LIST_FOR_PRINCIPAL = """

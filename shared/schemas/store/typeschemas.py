@@ -48,11 +48,18 @@ UPDATE type_schemas SET state = 'published', state_changed_at = now()
 WHERE type_id = $1 AND is_current AND state <> 'published'
 RETURNING state_changed_at
 """
+# With the collection's types generation (migration 025), read in the same snapshot: one row
+# with NULL type columns when none of the types is there (none when the collection is not).
 CURRENT_TYPE_SCHEMAS = """
-SELECT type_id, version, collection_id, schema_type, schema, content_sha256, metadata
-FROM type_schemas
-WHERE collection_id = $1 AND schema_type = $2 AND type_id = ANY($3::text[])
-  AND is_current AND active
+SELECT s.types_generation AS generation, t.*
+FROM schema_collections s
+LEFT JOIN LATERAL (
+    SELECT type_id, version, collection_id, schema_type, schema, content_sha256, metadata
+    FROM type_schemas
+    WHERE collection_id = $1 AND schema_type = $2 AND type_id = ANY($3::text[])
+      AND is_current AND active
+) AS t ON true
+WHERE s.id = $1
 """
 # A class's type id: an active type of that class before an inactive one.
 CLASS_IDS = """
@@ -148,7 +155,8 @@ async def publish(db: Executor, type_id: str) -> datetime | None:
 async def current_of_types(
     db: Executor, collection_id: str, schema_type: str, type_ids: list[str]
 ) -> list[asyncpg.Record]:
-    """The current, active version of each of these types in the collection that has one."""
+    """The current, active version of each of these types in the collection that has one, each
+    with the collection's ``generation``; a row without a type when none has one."""
     rows: list[asyncpg.Record] = await db.fetch(
         CURRENT_TYPE_SCHEMAS, collection_id, schema_type, type_ids
     )
