@@ -12,6 +12,7 @@ from aiohttp.test_utils import TestClient
 
 from shared.services import Services
 from shared.settings import Settings
+from shared.statuslog import store as statuslog
 from tests.conftest import TokenFactory
 from tests.er_helpers import ALL_SCOPES, entity, two_collections
 from tests.faults import Proxy, free_port, item_final_states, job_states, worker_processes
@@ -71,6 +72,8 @@ async def test_a_gateway_killed_between_staging_and_enqueue_loses_no_item(
     job_token = await services.pool.fetchval("SELECT token FROM jobs WHERE kind LIKE 'er_%'")
     assert await services.redis.zcard(settings.queue_name) == 0  # Redis never heard of it
     transaction = await services.pool.fetchval("SELECT transaction_id FROM er_batches")
+    # The staged items' Requested records, as a status read writes them first (migration 024).
+    assert await statuslog.write_requested(services.pool) == ITEMS
     assert await item_final_states(services.pool, transaction) == {("Requested", 0): ITEMS}
 
     with worker_processes(settings.replace(reconcile_interval_s=0.5), 1):
