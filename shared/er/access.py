@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import IntEnum
 from typing import Any
+from uuid import UUID
 
 import asyncpg
 
@@ -42,7 +43,7 @@ class ErCollection:
     created_at: datetime
     role: Role
     # Its schema collection's types generation when read (migration 025), if the read had it.
-    schema_generation: int | None = None
+    schema_generation: UUID | None = None
 
     @classmethod
     def from_row(cls, row: asyncpg.Record) -> ErCollection:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Protocol
+from uuid import UUID
 
 import asyncpg
 
@@ -96,14 +97,14 @@ async def record_and_write(
 
 
 # Schema collection id -> its types generation as the batch's caller read it (migration 025).
-Generations = Mapping[str, int]
+Generations = Mapping[str, UUID]
 
 
 class TypeSchemas:
     """The current schemas of the types a batch names, fetched as chunks first name them."""
 
     def __init__(
-        self, schema_collection_id: str, schema_type: str, field: str, generation: int | None
+        self, schema_collection_id: str, schema_type: str, field: str, generation: UUID | None
     ) -> None:
         self._collection, self._type, self._field = schema_collection_id, schema_type, field
         self._generation = generation

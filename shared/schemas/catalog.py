@@ -9,6 +9,7 @@ from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
+from uuid import UUID
 
 from shared.db import Executor
 from shared.schemas.store import typeschemas as typeschemas_store
@@ -45,7 +46,7 @@ class TypeSchema:
         return any(s in source_lineage and d in destination_lineage for s, d in self.pairs)
 
 
-_TypeKey = tuple[str, int, str, str]  # (collection, types generation, schema type, type id)
+_TypeKey = tuple[str, UUID, str, str]  # (collection, types generation, schema type, type id)
 
 
 class CurrentTypeSchemas:
@@ -58,7 +59,7 @@ class CurrentTypeSchemas:
         self._entries: OrderedDict[_TypeKey, TypeSchema | None] = OrderedDict()
 
     def get(
-        self, collection_id: str, generation: int, schema_type: str, type_ids: Iterable[str]
+        self, collection_id: str, generation: UUID, schema_type: str, type_ids: Iterable[str]
     ) -> dict[str, TypeSchema | None] | None:
         """Every type's schema (None: no current, active one), or None if one is not known."""
         known = {}
@@ -72,7 +73,7 @@ class CurrentTypeSchemas:
     def put(
         self,
         collection_id: str,
-        generation: int,
+        generation: UUID,
         schema_type: str,
         found: dict[str, TypeSchema | None],
     ) -> None:
@@ -90,7 +91,7 @@ async def current_type_schemas(
     collection_id: str,
     schema_type: str,
     type_ids: Iterable[str],
-    generation: int | None = None,
+    generation: UUID | None = None,
 ) -> dict[str, TypeSchema]:
     """The current, active schema of each named type in one schema collection (absent: unknown).
     With the collection's types ``generation`` as its caller read it, what this process already
