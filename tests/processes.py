@@ -12,7 +12,10 @@ from shared.settings import Settings
 
 
 def command_env(settings: Settings) -> dict[str, str]:
-    return {**os.environ, **settings.to_env(), "BRICKYARD_LOG_FORMAT": "json"}
+    # Unbuffered: a child the test SIGKILLs keeps its last log lines, which tell why it stalled.
+    return {
+        **os.environ, **settings.to_env(), "BRICKYARD_LOG_FORMAT": "json", "PYTHONUNBUFFERED": "1",
+    }  # fmt: skip
 
 
 def start(settings: Settings, *args: str) -> subprocess.Popen[bytes]:

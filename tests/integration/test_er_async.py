@@ -182,6 +182,22 @@ async def test_more_than_10000_is_413_even_asynchronously(
     assert response.status == 413
 
 
+async def print_what_waits(db: asyncpg.Pool, transaction: str) -> None:
+    chunks = await db.fetch(
+        "SELECT chunk_no, attempts, claimed_at, done FROM er_batch_chunks"
+        " WHERE transaction_id = $1 ORDER BY chunk_no",
+        transaction,
+    )
+    print("chunks:", [tuple(row) for row in chunks])
+    sessions = await db.fetch(
+        "SELECT pid, application_name, state, wait_event_type, wait_event,"
+        " pg_blocking_pids(pid) AS blocked_by, left(query, 100) AS query"
+        " FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+    )
+    for row in sessions:
+        print("session:", dict(row))
+
+
 async def test_a_worker_killed_mid_batch_leaves_one_row_and_one_final_log_per_item(
     client: TestClient,
     services: Services,
@@ -216,7 +232,11 @@ async def test_a_worker_killed_mid_batch_leaves_one_row_and_one_final_log_per_it
             )
             return done == 9
 
-        await wait_for(all_but_one_chunk_done, timeout_s=60, step_s=0.02)
+        try:
+            await wait_for(all_but_one_chunk_done, timeout_s=60, step_s=0.02)
+        except AssertionError:
+            await print_what_waits(services.pool, transaction)  # it failed twice in full runs
+            raise
         await asyncio.sleep(0.2)  # the 6th chunk's upsert is waiting on the held row
         worker.send_signal(signal.SIGKILL)
         worker.wait(timeout=5)
