@@ -90,3 +90,23 @@ async def test_an_item_the_upsert_guard_skips_has_its_log_corrected_before_commi
         assert states == ["Requested", "Processing", log["state"]]
     stored = await services.pool.fetchval("SELECT entity_type FROM er_entities WHERE id = 'taken'")
     assert stored == f"{namespace}__Fan"
+
+
+async def test_waiting_for_a_chunk_in_flight_leaves_the_unclaimed_ones_claimable(
+    services: Services,
+) -> None:
+    """The parent waits for chunks other workers hold; while it waits, a chunk nobody claimed
+    yet must stay claimable (the old wait locked it, and the batch stalled)."""
+    chunks = [(1, '[{"id": "a"}]'), (1, '[{"id": "b"}]'), (1, '[{"id": "c"}]')]
+    await writes_store.stage_batch(services.pool, "T1", "c", "entity", chunks, "job", "corr")
+    await services.pool.execute(
+        "UPDATE er_batch_chunks SET claimed_at = now(), attempts = 1 WHERE chunk_no = 2"
+    )
+    async with services.pool.acquire() as worker, worker.transaction():
+        assert await writes_store.lock_chunk(worker, "T1", 2) is not None  # in flight
+        waiting = asyncio.create_task(writes_store.await_chunks(services.pool, "T1"))
+        await asyncio.sleep(0.3)  # the old wait held chunks 0 and 1 here, waiting for 2
+        claimed = await asyncio.wait_for(writes_store.claim_chunk(services.pool, "T1", 60), 5)
+        assert claimed == (0, 1)
+        await writes_store.finish_chunk(worker, "T1", 2)
+    assert await asyncio.wait_for(waiting, 5) in (2, 3)  # what was left when it looked

@@ -71,12 +71,17 @@ WHERE transaction_id = $1 AND chunk_no = $2 AND NOT done
 FOR UPDATE
 """
 FINISH_CHUNK = "UPDATE er_batch_chunks SET done = true WHERE transaction_id = $1 AND chunk_no = $2"
-# Waits for the chunks other workers are in the middle of; how many are still not done.
-AWAIT_CHUNKS = """
-SELECT count(*) FROM (
-    SELECT 1 FROM er_batch_chunks WHERE transaction_id = $1 AND NOT done FOR UPDATE
-) AS busy
+# Waits for the first chunk not done if a worker is in the middle of it (its transaction holds
+# the row FOR UPDATE), and locks nothing else: a wait that locked every chunk not done (as this
+# did) held the chunks no one had claimed yet while it waited, so the workers that came to claim
+# them skipped them and stopped, and the batch stalled (seen twice in full test runs).
+AWAIT_FIRST_CHUNK = """
+SELECT chunk_no FROM er_batch_chunks
+WHERE transaction_id = $1 AND NOT done
+ORDER BY chunk_no LIMIT 1
+FOR KEY SHARE
 """
+CHUNKS_LEFT = "SELECT count(*) FROM er_batch_chunks WHERE transaction_id = $1 AND NOT done"
 CHUNK_PROGRESS = """
 SELECT coalesce(sum(item_count) FILTER (WHERE done), 0) AS done,
        coalesce(sum(item_count), 0) AS total,
@@ -213,8 +218,10 @@ async def finish_chunk(conn: asyncpg.Connection, transaction_id: str, chunk_no: 
 
 
 async def await_chunks(db: Executor, transaction_id: str) -> int:
-    """Wait for the chunks others are processing; how many chunks are still not done."""
-    return int(await db.fetchval(AWAIT_CHUNKS, transaction_id))
+    """Wait for the first chunk another worker is processing, if any; how many chunks are still
+    not done. The caller claims what is left and waits again until none is."""
+    await db.execute(AWAIT_FIRST_CHUNK, transaction_id)
+    return int(await db.fetchval(CHUNKS_LEFT, transaction_id))
 
 
 async def chunk_progress(db: Executor, transaction_id: str) -> tuple[int, int, int]:
