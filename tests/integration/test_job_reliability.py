@@ -11,6 +11,7 @@ from aiohttp.test_utils import TestClient
 from arq.connections import ArqRedis
 from arq.constants import job_key_prefix
 
+from shared.er.batches import ENTITIES, Submission, accept_async
 from shared.errors import ServiceUnavailable
 from shared.jobs import store
 from shared.jobs.model import JobState
@@ -236,3 +237,32 @@ async def test_a_refused_enqueue_fails_the_job_and_settles_what_it_staged(
     assert dict(row) == {"state": "FAILED", "error_status": 503, "idempotency_key": None}
     retried = await services.jobs.submit("selftest", principal, NOOP, idempotency=key)
     assert retried.state is JobState.PROCESSING
+
+
+async def test_a_batch_the_queue_refused_fails_every_item_and_keeps_nothing_staged(
+    client: TestClient, services: Services, make_token: TokenFactory
+) -> None:
+    """Its items' Requested records are written as the batch is removed (migration 024), and
+    then fail: no item stays Requested for ever."""
+    token = await make_token("alice", "apollo_read", "apollo_write", "apollo_admin")
+    ns = await two_collections(client, services.pool, token)
+    principal = await services.auth.authenticate(token)
+    dead_redis = ArqRedis(host="127.0.0.1", port=closed_port())
+    refusing = Services.build(services.settings, services.pool, dead_redis)
+    items = [entity(ns, f"e{i}", "AHU") for i in range(1500)]
+    batch = Submission(principal, ENTITIES, "august_14_81", items, "T-REFUSED", "corr")
+    try:
+        await accept_async(refusing, batch)
+    except ServiceUnavailable:
+        pass
+    else:
+        raise AssertionError("a refused enqueue must be a 503")
+    finally:
+        await dead_redis.aclose()
+    logs = await services.pool.fetch(
+        "SELECT state, message, count(*) AS n FROM status_logs WHERE transaction_id = $1"
+        " GROUP BY 1, 2",
+        "T-REFUSED",
+    )
+    assert [tuple(row) for row in logs] == [("Failed", "The job queue is unavailable", 1500)]
+    assert await services.pool.fetchval("SELECT count(*) FROM er_batches") == 0
