@@ -99,6 +99,7 @@ async def search_logs(
     pool: asyncpg.Pool, principal_id: int, query: LogQuery, page: PageRequest
 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """One page of matching records and its paging block; 404 when nothing matches at all."""
+    await store.write_requested(pool)  # once, before both reads (migration 024)
     total = await store.count_logs(pool, principal_id, query.filters)
     if not total:
         raise NotFound("No status log matches these filters")
