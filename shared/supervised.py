@@ -66,7 +66,10 @@ class Supervised:
         self.poll_s = poll_s
         self.crashes = 0
         self.up_since = time.monotonic()
-        self.halted = threading.Event()
+        # A plain flag, not an Event: halt() runs in signal handlers, where taking a lock that the
+        # interrupted main thread holds would deadlock. ``wake`` only cuts the watcher's sleeps short.
+        self.halted = False
+        self.wake = threading.Event()
         # Held while the unit (re)starts, so that stop() never races a start half done.
         self.lock = threading.Lock()
         # Threads start with empty context variables; the log lines need the process's own.
@@ -91,8 +94,18 @@ class Supervised:
         self.crashes += 1
         return delay
 
+    def _sleep(self, seconds: float) -> bool:
+        """Sleep up to ``seconds``; whether the unit was halted meanwhile."""
+        deadline = time.monotonic() + seconds
+        while not self.halted:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return False
+            self.wake.wait(min(self.poll_s, remaining))
+        return True
+
     def _watch(self) -> None:
-        while not self.halted.wait(self.poll_s):
+        while not self._sleep(self.poll_s):
             if self.unit.running():
                 continue
             delay = self._next_delay(died=True)
@@ -106,9 +119,9 @@ class Supervised:
             self._restart_after(delay)
 
     def _restart_after(self, delay: float) -> None:
-        while not self.halted.wait(delay):
+        while not self._sleep(delay):
             with self.lock:
-                if self.halted.is_set():
+                if self.halted:
                     return
                 try:
                     self.unit.start()
@@ -126,11 +139,13 @@ class Supervised:
             return
 
     def halt(self) -> None:
-        """No more restarts; the unit itself keeps running until :meth:`stop`."""
-        self.halted.set()
+        """No more restarts; the unit itself keeps running until :meth:`stop`. Safe in a signal
+        handler: it only sets a flag."""
+        self.halted = True
 
     def stop(self, deadline: float) -> None:
         self.halt()
+        self.wake.set()
         # A restart under way finishes first (or the deadline passes); stop() copes with either.
         acquired = self.lock.acquire(timeout=max(0.0, deadline - time.monotonic()))
         try:

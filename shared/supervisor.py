@@ -68,10 +68,13 @@ class Supervisor:
         self.children = [child("gateway", "gateway")]
         self.children += [child(f"worker-{i + 1}", "worker") for i in range(settings.workers)]
         self.stopping = False
+        self.stop_signal = 0
 
     def request_stop(self, signum: int, _frame: FrameType | None) -> None:
-        if not self.stopping:
-            log.info("stopping", signal=signal.Signals(signum).name)
+        """The signal handler: flags only. It interrupts the main thread anywhere, so it must
+        take no lock: a log line here waited for ever on the lock of the line the main thread
+        was printing (seen in CI: SIGTERM right after "brickyard is up" was never acted on)."""
+        self.stop_signal = self.stop_signal or signum
         self.stopping = True
         # At once, from the handler: a child that the same Ctrl-C stops is not to be restarted.
         for supervised in (*self.children, *self.servers):
@@ -97,6 +100,7 @@ class Supervisor:
                     )
                     announced = True
                 time.sleep(0.2)
+            log.info("stopping", signal=signal.Signals(self.stop_signal).name)
         finally:
             self.stop()
         return 0
