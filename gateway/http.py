@@ -147,6 +147,11 @@ def json_response(
     return web.json_response(body, status=status, headers=headers, dumps=json_text)
 
 
+def encoded_json_response(text: str, status: int = 200) -> web.Response:
+    """A body stored already encoded (a job's result), sent without parsing it again."""
+    return web.Response(text=text, status=status, content_type="application/json")
+
+
 def apollo_response(
     request: web.Request,
     data: Any,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from gateway.http import (
+    encoded_json_response,
     job_token,
     json_response,
     principal,
@@ -26,7 +27,7 @@ def job_response(job: JobRecord) -> web.Response:
     if job.state is JobState.PROCESSING:
         return json_response(job.status_json(), status=202)
     if job.state is JobState.COMPLETE:
-        return json_response(job.result, status=200)
+        return encoded_json_response(job.result_json or "null")
     return json_response(
         {**job.status_json(), "reason": job.error_message}, job.error_status or 500
     )

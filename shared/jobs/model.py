@@ -8,7 +8,7 @@ from typing import Any
 
 import asyncpg
 
-from shared.text import iso
+from shared.text import iso, json_value
 
 
 class JobState(StrEnum):
@@ -29,7 +29,9 @@ class JobRecord:
     progress_total: int
     progress_message: str
     request: Any
-    result: Any
+    # The result as stored, JSON text: parsed only where its value is needed (``result``). A
+    # 10000-item batch's is about 2 MB, which GET /async/get sends on as it is.
+    result_json: str | None
     error_status: int | None
     error_message: str | None
     error_details: Any
@@ -51,6 +53,10 @@ class JobRecord:
         values["state"] = JobState(values["state"])
         values["etag"] = str(values["etag"])
         return cls(**values)
+
+    @property
+    def result(self) -> Any:
+        return None if self.result_json is None else json_value(self.result_json)
 
     @property
     def done(self) -> bool:

@@ -15,26 +15,30 @@ from shared.db import Executor
 from shared.jobs.model import JobRecord, JobState
 from shared.text import json_text
 
-INSERT_JOB = """
+# Every column of a JobRecord: the result as its stored text, not parsed on the way.
+JOB_COLUMNS = ", ".join(
+    "result::text AS result_json" if f.name == "result_json" else f.name for f in fields(JobRecord)
+)
+INSERT_JOB = f"""
 INSERT INTO jobs (token, kind, principal_id, request, progress_message, idempotency_key,
                   request_sha256)
 VALUES ($1, $2, $3, $4, 'Queued', $5, $6)
-RETURNING *
+RETURNING {JOB_COLUMNS}
 """
 # A job run where it was asked for (JobService.run_here): its row is written once, finished, in
 # the transaction that did its work, instead of inserted and then updated with its result. The
 # result is not sent back: the caller holds it (a 100-item batch's is about 25 KB of JSON).
-_ALL_BUT_RESULT = ", ".join(f.name for f in fields(JobRecord) if f.name != "result")
+_ALL_BUT_RESULT = ", ".join(f.name for f in fields(JobRecord) if f.name != "result_json")
 INSERT_COMPLETED_JOB = f"""
 INSERT INTO jobs (token, kind, principal_id, request, idempotency_key, request_sha256, state,
                   result, progress_message, finished_at)
-VALUES ($1, $2, $3, $4, $5, $6, 'COMPLETE', $7, 'Complete', now())
+VALUES ($1, $2, $3, $4, $5, $6, 'COMPLETE', $7::text::json, 'Complete', now())
 RETURNING {_ALL_BUT_RESULT}
 """
-GET_JOB = "SELECT * FROM jobs WHERE token = $1"
+GET_JOB = f"SELECT {JOB_COLUMNS} FROM jobs WHERE token = $1"
 # A principal's jobs, newest first, optionally of one state and kind (the dashboard's list).
-LIST_FOR_PRINCIPAL = """
-SELECT * FROM jobs
+LIST_FOR_PRINCIPAL = f"""
+SELECT {JOB_COLUMNS} FROM jobs
 WHERE principal_id = $1 AND ($2::text IS NULL OR state = $2) AND ($3::text IS NULL OR kind = $3)
 ORDER BY created_at DESC, token
 LIMIT $4
@@ -49,8 +53,8 @@ WHERE principal_id = $1 AND created_at > now() - make_interval(mins => $2 + 60)
 GROUP BY 1
 """
 # A key is honoured for 24 hours; an older job gives its key up to the new one.
-FIND_BY_IDEMPOTENCY_KEY = """
-SELECT * FROM jobs
+FIND_BY_IDEMPOTENCY_KEY = f"""
+SELECT {JOB_COLUMNS} FROM jobs
 WHERE principal_id = $1 AND idempotency_key = $2 AND created_at > now() - interval '24 hours'
 """
 RELEASE_EXPIRED_KEY = """
@@ -59,7 +63,7 @@ WHERE principal_id = $1 AND idempotency_key = $2 AND created_at <= now() - inter
 """
 # Takes the jobs that are still unfinished and not leased by a live worker; a job another
 # worker holds is left alone, so no job runs twice at the same time.
-CLAIM_JOBS = """
+CLAIM_JOBS = f"""
 UPDATE jobs
 SET attempts = attempts + 1, started_at = coalesce(started_at, now()), changed_at = now(),
     lease_owner = $2, lease_expires_at = now() + make_interval(secs => $3),
@@ -67,7 +71,7 @@ SET attempts = attempts + 1, started_at = coalesce(started_at, now()), changed_a
                             ELSE 'Running again after an interrupted attempt' END
 WHERE token = ANY($1::text[]) AND state = 'PROCESSING'
   AND (lease_expires_at IS NULL OR lease_expires_at < now())
-RETURNING *
+RETURNING {JOB_COLUMNS}
 """
 # Why a token was not claimed: finished or unknown (drop it from the queue) or leased elsewhere.
 # A lease that ran out between the claim and this look-up counts too: the job is unfinished, so
@@ -93,10 +97,10 @@ SET progress_current = $2, progress_total = $3, progress_message = $4, changed_a
 WHERE token = $1 AND state = 'PROCESSING'
 RETURNING cancel_requested
 """
-REQUEST_CANCEL = """
+REQUEST_CANCEL = f"""
 UPDATE jobs SET cancel_requested = true, changed_at = now(), etag = gen_random_uuid()
 WHERE token = $1 AND state = 'PROCESSING'
-RETURNING *
+RETURNING {JOB_COLUMNS}
 """
 # The one completion path: every outcome of a batch in one statement, fenced by the lease so a
 # worker that lost its lease cannot overwrite what the job's new owner records.
@@ -185,11 +189,12 @@ async def insert_completed(
     idempotency_key: str | None = None,
     request_sha256: str | None = None,
 ) -> JobRecord:
+    result_json = json_text(result)
     row = await db.fetchrow(
         INSERT_COMPLETED_JOB, token, kind, principal_id, request, idempotency_key,
-        request_sha256, result,
+        request_sha256, result_json,
     )  # fmt: skip
-    return JobRecord.from_row({**row, "result": result})
+    return JobRecord.from_row({**row, "result_json": result_json})
 
 
 async def get(db: Executor, token: str) -> JobRecord | None:

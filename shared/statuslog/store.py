@@ -116,10 +116,13 @@ FINAL_OUTCOMES = """
 SELECT item_id, state, message FROM status_logs
 WHERE transaction_id = $1 AND item_kind = $2 AND state = ANY($3::text[])
 """
+# As three arrays, sorted here by position: a 10000-item batch's answer costs three values to
+# decode instead of 10000 records.
 ALL_OUTCOMES = """
-SELECT item_id, state, message FROM status_logs
+SELECT coalesce(array_agg(position), '{}') AS positions, coalesce(array_agg(item_id), '{}') AS ids,
+       coalesce(array_agg(state), '{}') AS states, coalesce(array_agg(message), '{}') AS messages
+FROM status_logs
 WHERE transaction_id = $1 AND item_kind = $2
-ORDER BY position
 """
 
 
@@ -228,7 +231,10 @@ async def final_outcomes(db: Executor, transaction_id: str, item_kind: str) -> d
 
 
 async def outcomes_in_order(db: Executor, transaction_id: str, item_kind: str) -> list[Outcome]:
-    return [_outcome(row) for row in await db.fetch(ALL_OUTCOMES, transaction_id, item_kind)]
+    row = await db.fetchrow(ALL_OUTCOMES, transaction_id, item_kind)
+    ids, states, messages = row["ids"], row["states"], row["messages"]
+    order = sorted(range(len(ids)), key=row["positions"].__getitem__)
+    return [Outcome(ids[k], _STATES[states[k]], messages[k]) for k in order]
 
 
 # Reads. A principal sees the logs of the collections it holds any role on.

@@ -56,7 +56,7 @@ def record(**changes: Any) -> JobRecord:
     job = JobRecord(
         token="t" * 32, kind="selftest", principal_id=7, state=JobState.PROCESSING,
         progress_current=0, progress_total=0, progress_message="", request={"a": 1},
-        result=None, error_status=None, error_message=None, error_details=None, attempts=1,
+        result_json=None, error_status=None, error_message=None, error_details=None, attempts=1,
         etag="e", created_at=NOW, started_at=NOW, changed_at=NOW, finished_at=None,
         lease_owner="worker-1", lease_expires_at=None, cancel_requested=False,
         idempotency_key=None, request_sha256=None,
