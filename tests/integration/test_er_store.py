@@ -110,3 +110,55 @@ async def test_waiting_for_a_chunk_in_flight_leaves_the_unclaimed_ones_claimable
         assert claimed == (0, 1)
         await writes_store.finish_chunk(worker, "T1", 2)
     assert await asyncio.wait_for(waiting, 5) in (2, 3)  # what was left when it looked
+
+
+async def add_collection(services: Services, collection_id: str) -> None:
+    await services.pool.execute(
+        "INSERT INTO principals (name) VALUES ('owner') ON CONFLICT DO NOTHING"
+    )
+    await services.pool.execute(
+        "INSERT INTO er_collections (id, id_key, schema_collection_id, created_by)"
+        " SELECT $1, lower($1), 'S', id FROM principals WHERE name = 'owner'",
+        collection_id,
+    )
+
+
+async def test_items_come_and_go_with_their_collection_without_a_foreign_key(
+    services: Services,
+) -> None:
+    """Migration 026 keeps per statement what the foreign key did per row: an upsert into a
+    collection that is gone writes nothing, and a collection's delete takes its items along,
+    with no change-feed events for them."""
+    rows = [EntityRow(f"e{i}", "T", {}, {"id": f"e{i}"}) for i in range(3)]
+    assert await writes_store.upsert_entities(services.pool, "nowhere", "T0", rows) == set()
+    assert await services.pool.fetchval("SELECT count(*) FROM er_entities") == 0
+
+    await add_collection(services, "gone")
+    await add_collection(services, "kept")
+    for collection in ("gone", "kept"):
+        written = await writes_store.upsert_entities(services.pool, collection, "T1", rows)
+        assert written == {"e0", "e1", "e2"}
+    await services.pool.execute("DELETE FROM er_collections WHERE id = 'gone'")
+    left = await services.pool.fetch("SELECT DISTINCT collection_id FROM er_entities")
+    assert [row["collection_id"] for row in left] == ["kept"]
+    deleted_events = "SELECT count(*) FROM er_changefeed_blocks WHERE notification_type = 'Deleted'"
+    assert await services.pool.fetchval(deleted_events) == 0
+
+
+async def test_a_collection_delete_waits_for_an_upsert_in_flight_and_takes_its_items(
+    services: Services,
+) -> None:
+    await add_collection(services, "c")
+    rows = [EntityRow("late", "T", {}, {"id": "late"})]
+    async with services.pool.acquire() as writer:
+        transaction = writer.transaction()
+        await transaction.start()
+        assert await writes_store.upsert_entities(writer, "c", "T1", rows) == {"late"}
+        deleting = asyncio.ensure_future(
+            services.pool.execute("DELETE FROM er_collections WHERE id = 'c'")
+        )
+        await asyncio.sleep(0.3)
+        assert not deleting.done()  # held by the upsert's lock on the collection row
+        await transaction.commit()
+        await asyncio.wait_for(deleting, 10)
+    assert await services.pool.fetchval("SELECT count(*) FROM er_entities") == 0

@@ -106,25 +106,32 @@ FROM unnest($1::text[], $2::text[]) AS u(collection_id, id),
 LATERAL (SELECT e.entity_type FROM er_entities e
          WHERE e.collection_id = u.collection_id AND e.id = u.id LIMIT 1) AS s
 """
+# What the foreign key to er_collections did row by row, once per statement (migration 026):
+# the collection is locked against deletion until the upsert's transaction ends, and an upsert
+# into a collection that is gone writes nothing.
+COLLECTION_HELD = "held AS (SELECT id FROM er_collections WHERE id = $1 FOR KEY SHARE)"
 # The WHERE of each upsert is the last guard of immutable fields: a row whose type or derived
 # fields differ (a concurrent batch created it differently) is left alone and not RETURNed.
 # Bodies and derived fields arrive as JSON text (encoded once, by orjson) and are cast here.
-UPSERT_ENTITIES = """
+UPSERT_ENTITIES = f"""
+WITH {COLLECTION_HELD}
 INSERT INTO er_entities (collection_id, id, entity_type, derived, body, transaction_id)
-SELECT $1, u.id, u.entity_type, u.derived::jsonb, u.body::json, $6
-FROM unnest($2::text[], $3::text[], $4::text[], $5::text[]) AS u(id, entity_type, derived, body)
+SELECT k.id, u.id, u.entity_type, u.derived::jsonb, u.body::json, $6
+FROM held AS k,
+     unnest($2::text[], $3::text[], $4::text[], $5::text[]) AS u(id, entity_type, derived, body)
 ON CONFLICT (collection_id, id) DO UPDATE
 SET body = EXCLUDED.body, transaction_id = EXCLUDED.transaction_id, updated_at = now()
 WHERE er_entities.entity_type = EXCLUDED.entity_type AND er_entities.derived = EXCLUDED.derived
 RETURNING id
 """
-UPSERT_RELATIONSHIPS = """
+UPSERT_RELATIONSHIPS = f"""
+WITH {COLLECTION_HELD}
 INSERT INTO er_relationships
     (collection_id, id, relationship_type, source_entity_id, destination_collection_id,
      destination_entity_id, derived, body, transaction_id)
-SELECT $1, u.id, u.relationship_type, u.source_id, u.destination_collection_id,
+SELECT k.id, u.id, u.relationship_type, u.source_id, u.destination_collection_id,
        u.destination_id, u.derived::jsonb, u.body::json, $9
-FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[])
+FROM held AS k, unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[])
      AS u(id, relationship_type, source_id, destination_collection_id, destination_id, derived,
           body)
 ON CONFLICT (collection_id, id) DO UPDATE
