@@ -47,7 +47,7 @@ async def delete_entity_route(request: web.Request) -> web.Response:
     Refused (409, listing them) while relationships reference it, unless `cascade=true`, which
     deletes them too. Each deleted item gets a `Delete` status-log record."""
     cascade = query_flag(request, "cascade")
-    deleted = await delete_entity(services(request).pool, await deletion(request), cascade)
+    deleted = await delete_entity(services(request), await deletion(request), cascade)
     return answer(request, deleted, "Items")
 
 
@@ -55,5 +55,5 @@ async def delete_entity_route(request: web.Request) -> web.Response:
 @requires_scope("apollo_write")
 async def delete_relationship_route(request: web.Request) -> web.Response:
     """Delete a relationship, with a `Delete` status-log record"""
-    deleted = await delete_relationship(services(request).pool, await deletion(request))
+    deleted = await delete_relationship(services(request), await deletion(request))
     return answer(request, deleted, "Relationships")

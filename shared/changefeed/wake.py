@@ -1,12 +1,15 @@
 """Waking feed readers without polling PostgreSQL.
 
-PostgreSQL announces each committed change (``pg_notify`` in migration 013's trigger, delivered
-at commit only, once per collection and transaction). One bridge in the cluster, whichever
-gateway holds a session advisory lock, passes each announcement on to Redis; every gateway
-process holds one Redis subscription and wakes its own readers (SSE streams) of that collection.
-The bridge also prunes the feed by retention and numbers pending events (migration 022). A gateway that loses the lock's holder takes over
-within ``RETRY_S``, and a new holder, or a resubscribed reader, wakes everyone once: whatever
-was announced in between is read then.
+Whatever commits a change to items announces its collections on Redis (``announce``): the
+batch jobs after each chunk, synchronous batches and deletes after their transaction. Every
+gateway process holds one Redis subscription and wakes its own readers (SSE streams) of that
+collection. One keeper in the cluster, whichever gateway holds a session advisory lock, numbers
+pending events every second (migration 022) and, when it numbered any, wakes every reader: a
+write nothing announced (a migration, psql, a writer that found Redis down) is read within a
+second or two. The keeper also prunes the feed by retention. A gateway that loses the lock's
+holder takes over within ``RETRY_S``; a new holder, or a resubscribed reader, wakes everyone
+once. (Until migration 027 the trigger called ``pg_notify``, which made writers commit one at a
+time.)
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 import asyncpg
 import structlog
@@ -23,11 +26,11 @@ from redis.asyncio import Redis
 from shared.changefeed.store import catch_up, prune, try_bridge_lock
 from shared.db import connect
 from shared.jobs.channels import listen_forever
+from shared.outages import is_outage
 from shared.settings import Settings
 
 log = structlog.get_logger(__name__)
 
-PG_CHANNEL = "brickyard_changefeed"
 EVERYONE = "*"
 RETRY_S = 2.0
 PRUNE_EVERY_S = 60.0
@@ -36,6 +39,18 @@ PRUNE_EVERY_S = 60.0
 def feed_channel(queue_name: str) -> str:
     """Published with a collection id (or ``*``) when its feed has new events."""
     return f"{queue_name}:changefeed"
+
+
+async def announce(redis: Redis, queue_name: str, collection_ids: Iterable[str]) -> None:
+    """Wake the readers of collections whose items a committed transaction changed. Never an
+    error for the writer: if Redis is down, the keeper's next pass wakes them."""
+    try:
+        for collection_id in sorted(set(collection_ids)):
+            await redis.publish(feed_channel(queue_name), collection_id)
+    except Exception as exc:
+        if not is_outage(exc):
+            raise
+        log.warning("change feed readers not woken; the keeper will", error=str(exc))
 
 
 class FeedWaker:
@@ -79,7 +94,8 @@ class FeedWaker:
 
 
 class FeedBridge:
-    """PostgreSQL's announcements to Redis, and retention, by one process at a time."""
+    """Numbering, the wake-up for changes nobody announced, and retention, by one process at a
+    time."""
 
     def __init__(self, settings: Settings, redis: Redis, retention_s: float) -> None:
         self._settings, self._redis, self._retention_s = settings, redis, retention_s
@@ -95,11 +111,6 @@ class FeedBridge:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-
-    def _announce(self, _conn: object, _pid: int, _channel: str, payload: str) -> None:
-        schema, _, collection_id = payload.partition(" ")
-        if schema == self._settings.database_schema:  # tests share one database
-            self._send(collection_id)
 
     async def _publish(self, collection_id: str) -> int:
         receivers: int = await self._redis.publish(self._channel, collection_id)
@@ -128,8 +139,7 @@ class FeedBridge:
             await asyncio.sleep(RETRY_S)  # another process holds the lock, or it was lost
 
     async def _bridge(self, conn: asyncpg.Connection) -> None:
-        """Pass announcements on and prune until the connection (and so the lock) is lost."""
-        await conn.add_listener(PG_CHANNEL, self._announce)
+        """Number, wake and prune until the connection (and so the lock) is lost."""
         self._send(EVERYONE)  # what was announced while no process held the lock
         loop = asyncio.get_running_loop()
         pruned_at = -PRUNE_EVERY_S
@@ -138,6 +148,7 @@ class FeedBridge:
                 await prune(conn, self._retention_s)
                 pruned_at = loop.time()
             # Readers number pending events themselves; this keeps the backlog short when
-            # nobody reads.
-            await catch_up(conn)
+            # nobody reads, and wakes readers of changes that nobody announced.
+            if await catch_up(conn):
+                self._send(EVERYONE)
             await asyncio.sleep(1.0)

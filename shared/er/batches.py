@@ -12,6 +12,7 @@ import asyncpg
 import orjson
 
 from shared.auth import Principal
+from shared.changefeed.wake import announce
 from shared.er.access import ErCollection, ErCollections, Role
 from shared.er.chunks import Generations, batch_result, writer_for
 from shared.er.store import writes as writes_store
@@ -225,5 +226,7 @@ async def run_sync(services: Services, batch: Submission) -> dict[str, Any]:
     )
     if job.state is not JobState.COMPLETE:
         raise error_for_status(job.error_status or 500, job.error_message or "Job failed")
+    if written:  # this call wrote them (a replay wrote nothing)
+        await announce(services.redis, services.settings.queue_name, [request.erCollectionId])
     count_items(kind.item_kind, len(written), sum(not outcome.ok for outcome in written))
     return job.result  # type: ignore[no-any-return]

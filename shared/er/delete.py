@@ -12,9 +12,11 @@ from typing import Any
 
 import asyncpg
 
+from shared.changefeed.wake import announce
 from shared.er.access import ErCollection, ErCollections, Role
 from shared.er.store import deletes as deletes_store
 from shared.errors import Conflict, NotFound
+from shared.services import Services
 from shared.statuslog import store as statuslog
 
 SHOWN_REFERENCES = 100
@@ -53,22 +55,23 @@ async def _log(conn: asyncpg.Connection, deletion: Deletion, deleted: list[Delet
     )
 
 
-async def delete_relationship(pool: asyncpg.Pool, deletion: Deletion) -> list[Deleted]:
+async def delete_relationship(services: Services, deletion: Deletion) -> list[Deleted]:
     collection_id = deletion.collection.id
-    async with pool.acquire() as conn, conn.transaction():
+    async with services.pool.acquire() as conn, conn.transaction():
         await deletes_store.name_transaction(conn, deletion.transaction_id)
         if not await deletes_store.lock_relationship(conn, collection_id, deletion.item_id):
             raise _missing("relationship", deletion)
         await deletes_store.delete_relationships(conn, [collection_id], [deletion.item_id])
         deleted = [Deleted(collection_id, "relationship", deletion.item_id)]
         await _log(conn, deletion, deleted)
+    await _announce(services, deleted)
     return deleted
 
 
-async def delete_entity(pool: asyncpg.Pool, deletion: Deletion, cascade: bool) -> list[Deleted]:
+async def delete_entity(services: Services, deletion: Deletion, cascade: bool) -> list[Deleted]:
     """The entity, and with ``cascade`` every relationship that references it (the caller needs
     readwrite on each collection they are in); without, 409 naming them."""
-    collection_id = deletion.collection.id
+    collection_id, pool = deletion.collection.id, services.pool
     async with pool.acquire() as conn, conn.transaction():
         await deletes_store.name_transaction(conn, deletion.transaction_id)
         if not await deletes_store.lock_entity(conn, collection_id, deletion.item_id):
@@ -89,7 +92,13 @@ async def delete_entity(pool: asyncpg.Pool, deletion: Deletion, cascade: bool) -
         await deletes_store.delete_entity(conn, collection_id, deletion.item_id)
         deleted.append(Deleted(collection_id, "entity", deletion.item_id))
         await _log(conn, deletion, deleted)
+    await _announce(services, deleted)
     return deleted
+
+
+async def _announce(services: Services, deleted: list[Deleted]) -> None:
+    collections = [d.collection_id for d in deleted]
+    await announce(services.redis, services.settings.queue_name, collections)
 
 
 def _referenced(deletion: Deletion, references: list[asyncpg.Record]) -> str:

@@ -23,6 +23,7 @@ import asyncpg
 import structlog
 
 from shared.auth import Principal
+from shared.changefeed.wake import announce
 from shared.er.batches import KINDS, BatchKind, BatchRequest
 from shared.er.chunks import ChunkWriter, batch_result, writer_for
 from shared.er.store import writes as writes_store
@@ -170,6 +171,7 @@ async def _claim_loop(
                 retry_count=attempts - 1,
             )
             outcomes = await write(conn, items, record)
+        await announce(job.redis, job.settings.queue_name, [request.erCollectionId])
         count_items(kind.item_kind, len(outcomes), sum(not outcome.ok for outcome in outcomes))
         processed += 1
         await report()

@@ -41,3 +41,39 @@ async def test_a_stream_on_another_gateway_is_woken_and_the_bridge_is_taken_over
         (event,) = await next_events(live, 1)
         assert event["data"]["data"]["entityId"] == "second"
         live.close()
+
+
+async def test_writers_announce_through_redis_and_the_keeper_wakes_readers_of_other_writes(
+    client: TestClient, services: Services, make_token: TokenFactory, background_worker: None
+) -> None:
+    """Migration 027: the trigger no longer notifies (a notifying transaction holds a
+    database-wide lock through its commit, so writers committed one at a time). An upsert wakes
+    the stream itself; a write made with SQL alone (psql, a migration) is announced by the
+    keeper's pass within a second or two."""
+    token = await make_token("alice", *ALL_SCOPES)
+    ns = await five_entities(client, services, token)
+    notified: list[str] = []
+
+    def heard(*args: object) -> None:
+        notified.append(str(args[3]))
+
+    async with services.pool.acquire() as listener:
+        await listener.add_listener("brickyard_changefeed", heard)
+        live = await client.get(
+            "/apollo/changefeed/logs", headers=headers(token, Accept="text/event-stream")
+        )
+        assert live.status == 200
+        await asyncio.sleep(0.2)
+        await upsert_ok(client, token, "entities", "c1", [entity(ns, "announced", "Fan")])
+        (event,) = await next_events(live, 1)
+        assert event["data"]["data"]["entityId"] == "announced"
+        await services.pool.execute(
+            "INSERT INTO er_entities (collection_id, id, entity_type, derived, body,"
+            " transaction_id) VALUES ('c1', 'by-sql', $1, '{}', '{}', 'T-sql')",
+            f"{ns}__Fan",
+        )
+        (event,) = await next_events(live, 1)
+        assert event["data"]["data"]["entityId"] == "by-sql"
+        live.close()
+        await listener.remove_listener("brickyard_changefeed", heard)
+    assert notified == []
