@@ -208,7 +208,10 @@ async def run_sync(services: Services, batch: Submission) -> dict[str, Any]:
     encode_storable(batch.items)
     kind, public_url = batch.kind, services.settings.public_url
 
-    written: list[statuslog.Outcome] = []  # counted once committed; a replay writes nothing
+    # This call's outcomes and answer, by the job token it ran as: only the job that committed
+    # counts (a key raced in by a concurrent request rolls this one back, and answers with its
+    # own job). The answer is not parsed back from the job row.
+    ran: dict[str, tuple[list[statuslog.Outcome], dict[str, Any]]] = {}
 
     async def record(conn: asyncpg.Connection, outcomes: list[statuslog.Outcome]) -> None:
         await statuslog.insert_outcomes(
@@ -218,15 +221,17 @@ async def run_sync(services: Services, batch: Submission) -> dict[str, Any]:
 
     async def run(conn: asyncpg.Connection, job_token: str) -> dict[str, Any]:
         outcomes = await writer_for(request, kind, generations)(conn, batch.items, record)
-        written[:] = outcomes
-        return batch_result(kind, request, outcomes, public_url)
+        ran[job_token] = (outcomes, batch_result(kind, request, outcomes, public_url))
+        return ran[job_token][1]
 
     job = await services.jobs.run_here(
         kind.job_kind, batch.principal, asdict(request), run, idempotency=batch.idempotency
     )
     if job.state is not JobState.COMPLETE:
         raise error_for_status(job.error_status or 500, job.error_message or "Job failed")
-    if written:  # this call wrote them (a replay wrote nothing)
-        await announce(services.redis, services.settings.queue_name, [request.erCollectionId])
+    if job.token not in ran:  # a replay: the first job's answer
+        return job.result  # type: ignore[no-any-return]
+    written, answer = ran[job.token]
+    await announce(services.redis, services.settings.queue_name, [request.erCollectionId])
     count_items(kind.item_kind, len(written), sum(not outcome.ok for outcome in written))
-    return job.result  # type: ignore[no-any-return]
+    return answer

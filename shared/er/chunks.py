@@ -166,11 +166,12 @@ def relationship_writer(
         context = RelationshipContext(
             request.erCollectionId, request.schemaCollectionId, collections, types, pairs=pairs
         )
-        context.entity_types = await writes_store.entity_types_of(conn, entity_refs(chunk, context))
+        ids = [item["id"] for item in chunk]
+        context.entity_types, context.stored = await writes_store.relationship_lookups(
+            conn, request.erCollectionId, entity_refs(chunk, context), ids
+        )
         await load_entity_schemas(conn, context, entity_schemas, generations)
         context.entity_schemas = entity_schemas
-        ids = [item["id"] for item in chunk]
-        context.stored = await writes_store.stored_relationships(conn, request.erCollectionId, ids)
         judged = judge(chunk, lambda item: check_relationship(item, context))
 
         async def upsert(rows: list[Any]) -> set[str]:

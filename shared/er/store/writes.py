@@ -94,17 +94,19 @@ FROM unnest($2::text[]) AS u(id),
 LATERAL (SELECT e.id, e.entity_type AS type_id, e.derived FROM er_entities e
          WHERE e.collection_id = $1 AND e.id = u.id LIMIT 1) AS s
 """
-STORED_RELATIONSHIPS = """
-SELECT s.id, s.type_id, s.derived
-FROM unnest($2::text[]) AS u(id),
-LATERAL (SELECT r.id, r.relationship_type AS type_id, r.derived FROM er_relationships r
-         WHERE r.collection_id = $1 AND r.id = u.id LIMIT 1) AS s
-"""
-ENTITY_TYPES_OF = """
-SELECT u.collection_id, u.id, s.entity_type
+# A relationship chunk's two look-ups in one round trip: the entity type of each (collection,
+# entity) its items point at (rows tagged 'entity'), and the stored relationships it may
+# replace (tagged 'relationship').
+RELATIONSHIP_LOOKUPS = """
+SELECT 'entity' AS found, u.collection_id, u.id, s.entity_type AS type_id, NULL::jsonb AS derived
 FROM unnest($1::text[], $2::text[]) AS u(collection_id, id),
 LATERAL (SELECT e.entity_type FROM er_entities e
          WHERE e.collection_id = u.collection_id AND e.id = u.id LIMIT 1) AS s
+UNION ALL
+SELECT 'relationship', $3, s.id, s.type_id, s.derived
+FROM unnest($4::text[]) AS u(id),
+LATERAL (SELECT r.id, r.relationship_type AS type_id, r.derived FROM er_relationships r
+         WHERE r.collection_id = $3 AND r.id = u.id LIMIT 1) AS s
 """
 # What the foreign key to er_collections did row by row, once per statement (migration 026):
 # the collection is locked against deletion until the upsert's transaction ends, and an upsert
@@ -246,19 +248,23 @@ async def stored_entities(db: Executor, collection_id: str, ids: list[str]) -> d
     return await _stored(db, STORED_ENTITIES, collection_id, ids)
 
 
-async def stored_relationships(
-    db: Executor, collection_id: str, ids: list[str]
-) -> dict[str, Stored]:
-    return await _stored(db, STORED_RELATIONSHIPS, collection_id, ids)
-
-
-async def entity_types_of(
-    db: Executor, refs: Iterable[tuple[str, str]]
-) -> dict[tuple[str, str], str]:
-    """The entity type of each existing (collection id, entity id); absent ones are left out."""
+async def relationship_lookups(
+    db: Executor, collection_id: str, refs: Iterable[tuple[str, str]], ids: list[str]
+) -> tuple[dict[tuple[str, str], str], dict[str, Stored]]:
+    """The entity type of each existing (collection id, entity id) of ``refs`` (absent ones are
+    left out), and the stored relationships of ``collection_id`` among ``ids``."""
     wanted = sorted(set(refs))
-    rows = await db.fetch(ENTITY_TYPES_OF, [c for c, _ in wanted], [i for _, i in wanted])
-    return {(row["collection_id"], row["id"]): row["entity_type"] for row in rows}
+    rows = await db.fetch(
+        RELATIONSHIP_LOOKUPS, [c for c, _ in wanted], [i for _, i in wanted], collection_id, ids
+    )
+    entity_types: dict[tuple[str, str], str] = {}
+    stored: dict[str, Stored] = {}
+    for row in rows:
+        if row["found"] == "entity":
+            entity_types[(row["collection_id"], row["id"])] = row["type_id"]
+        else:
+            stored[row["id"]] = Stored(row["type_id"], row["derived"])
+    return entity_types, stored
 
 
 async def _upsert(
