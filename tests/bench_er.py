@@ -171,9 +171,34 @@ class RssWatch:
         self._task.cancel()
 
 
+class CpuWatch:
+    """What bounds a run: how busy the whole machine was, and the cores PostgreSQL used."""
+
+    @staticmethod
+    def _read() -> tuple[float, float, float]:
+        times = psutil.cpu_times()
+        idle = times.idle + getattr(times, "iowait", 0.0)
+        postgres = 0.0
+        for process in psutil.process_iter(["name"]):
+            if (process.info["name"] or "").startswith("postgres"):
+                with contextlib.suppress(psutil.Error):
+                    postgres += sum(process.cpu_times()[:2])
+        return sum(times) - idle, sum(times), postgres
+
+    def __enter__(self) -> CpuWatch:
+        self.began, self.start = time.perf_counter(), self._read()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        wall = time.perf_counter() - self.began
+        busy, total, postgres = (b - a for a, b in zip(self.start, self._read(), strict=True))
+        self.machine_busy_pct = 100 * busy / total if total else 0.0
+        self.postgres_cores = postgres / wall
+
+
 async def async_batch(client: Client, prefix: str, pids: list[int]) -> dict[str, float]:
     body = orjson.dumps(relationships(prefix, BIG))
-    with RssWatch(pids) as rss:
+    with RssWatch(pids) as rss, CpuWatch() as cpu:
         began = time.perf_counter()
         accepted = await client.call(
             "POST", "/apollo/er/relationships", body, ercollectionid="plant", **{"async": "true"}
@@ -188,6 +213,8 @@ async def async_batch(client: Client, prefix: str, pids: list[int]) -> dict[str,
         "total_s": total_s,
         "per_s": BIG / total_s,
         "worker_rss_mb": rss.peak / 2**20,
+        "machine_busy_pct": cpu.machine_busy_pct,
+        "postgres_cores": cpu.postgres_cores,
     }
 
 
@@ -318,8 +345,12 @@ async def scaling(settings: Settings, client: Client) -> dict[str, Any]:
             pids = [child.pid for child in children]
             runs = [await async_batch(client, f"w{count}-{run}", pids) for run in range(2)]
         figures[f"{count}_worker_processes_items_per_s"] = median_of(runs, "per_s", 0)
+        figures[f"{count}_worker_processes_machine_busy_pct"] = median_of(runs, "machine_busy_pct")
+        figures[f"{count}_worker_processes_postgres_cores"] = median_of(runs, "postgres_cores", 2)
         print(
-            f"  {count} worker process(es): {[round(r['per_s']) for r in runs]} items/s",
+            f"  {count} worker process(es): {[round(r['per_s']) for r in runs]} items/s; machine "
+            f"busy {[round(r['machine_busy_pct']) for r in runs]}%, PostgreSQL "
+            f"{[round(r['postgres_cores'], 2) for r in runs]} cores",
             file=sys.stderr,
             flush=True,
         )
@@ -347,6 +378,8 @@ async def er_ingest(services: Services, principal: Principal) -> dict[str, Any]:
                 "runs_items_per_s": [round(r["per_s"]) for r in runs],
                 "accept_ms": median_of(runs, "accept_ms"),
                 "worker_rss_mb_max": round(max(r["worker_rss_mb"] for r in runs), 1),
+                "machine_busy_pct": median_of(runs, "machine_busy_pct"),
+                "postgres_cores": median_of(runs, "postgres_cores", 2),
                 "raw_copy_rows_per_s": round(BIG / copy_s),
                 "raw_copy_ms": round(copy_s * 1000, 1),
                 "ratio_to_copy": round(per_s / (BIG / copy_s), 3),

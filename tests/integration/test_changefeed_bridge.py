@@ -8,6 +8,8 @@ import asyncio
 from aiohttp.test_utils import TestClient, TestServer
 
 from gateway.app import create_app
+from shared.changefeed.wake import ANNOUNCE_WINDOW_S, announce, feed_channel
+from shared.jobs.channels import listen_forever
 from shared.services import Services
 from shared.settings import Settings
 from tests.conftest import TokenFactory
@@ -77,3 +79,28 @@ async def test_writers_announce_through_redis_and_the_keeper_wakes_readers_of_ot
         live.close()
         await listener.remove_listener("brickyard_changefeed", heard)
     assert notified == []
+
+
+async def test_a_burst_of_announcements_is_one_message_now_and_one_when_the_window_closes(
+    services: Services, settings: Settings
+) -> None:
+    heard: list[str] = []
+    subscribed = asyncio.Event()
+    listening = asyncio.create_task(
+        listen_forever(
+            services.redis, feed_channel(settings.queue_name), heard.append, subscribed.set
+        )
+    )
+    try:
+        await asyncio.wait_for(subscribed.wait(), 5)
+        for _ in range(5):
+            await announce(services.redis, settings.queue_name, ["c1", "c1"])
+        await announce(services.redis, settings.queue_name, ["c2"])
+        await asyncio.sleep(ANNOUNCE_WINDOW_S * 4)
+        # Six announcements of c1: the first at once, the five others together, once.
+        assert sorted(heard) == ["c1", "c1", "c2"]
+        await announce(services.redis, settings.queue_name, ["c1"])  # a new window
+        await asyncio.sleep(ANNOUNCE_WINDOW_S * 4)
+        assert sorted(heard) == ["c1", "c1", "c1", "c2"]
+    finally:
+        listening.cancel()
