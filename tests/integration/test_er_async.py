@@ -14,6 +14,7 @@ from aiohttp.test_utils import TestClient
 
 from gateway.keys import SERVICES
 from shared.er.batches import ENTITIES, BatchRequest
+from shared.observability.heartbeats import live_workers
 from shared.services import Services
 from shared.statuslog import store as statuslog
 from tests.conftest import TokenFactory, bearer
@@ -286,6 +287,14 @@ async def test_a_batch_fanned_out_over_worker_processes_ends_with_one_final_stat
     failing = {items[k]["id"] for k in range(0, 10_000, 7)}
     workers = [start(services.settings, "worker") for _ in range(3)]
     try:
+
+        async def all_up() -> bool:
+            live = await live_workers(services.redis, services.settings.queue_name)
+            return len(live) == len(workers)
+
+        # Up before the batch: a batch is done in well under a second now, and a process still
+        # starting would find nothing left to help with.
+        await wait_for(all_up, timeout_s=30)
         body = await accept(client, token, items)
         job_token, transaction = body["data"]["token"], body["transactionId"]
 
