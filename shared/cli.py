@@ -55,6 +55,18 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
         return supervise(resolved, servers)
 
 
+def use_uvloop() -> None:
+    """The long-running processes run on uvloop: its transports are C, and socket writes to
+    PostgreSQL, Redis and HTTP clients were about 45% of the gateway's CPU on asyncio's own
+    (py-spy, 16 concurrent synchronous batches); on uvloop, 16 concurrent synchronous batches
+    went from about 19500 to 21000 items/s. Where uvloop is not installed (Windows), asyncio's."""
+    try:
+        import uvloop
+    except ImportError:
+        return
+    asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
+
+
 def cmd_gateway(settings: Settings, args: argparse.Namespace) -> int:
     from aiohttp import web
 
@@ -62,6 +74,7 @@ def cmd_gateway(settings: Settings, args: argparse.Namespace) -> int:
 
     configure_logging(settings, process="gateway")
     require_service_urls(settings, "gateway")
+    use_uvloop()
     url = f"http://{settings.host}:{settings.port}"
     web.run_app(
         create_app(settings),
@@ -80,6 +93,7 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
 
     configure_logging(settings, process="worker")
     require_service_urls(settings, "worker")
+    use_uvloop()
     make_worker(settings, handle_signals=True).run()
     return 0
 

@@ -32,6 +32,9 @@ _REDIS_MISCONFIGURED: tuple[type[BaseException], ...] = (
     redis.exceptions.AuthorizationError,
 )
 _CLIENTS = {"asyncpg": "PostgreSQL", "redis": "Redis", "arq": "Redis"}
+# Frames that name no server, as the stdlib's: the event loop's (the processes run on uvloop,
+# whose frames sit innermost under a client's refused connect).
+_LOOP_PACKAGES = frozenset(sys.stdlib_module_names) | {"uvloop"}
 
 
 class DependencyDown(Exception):
@@ -65,13 +68,14 @@ def outage_of(exc: BaseException) -> str | None:
 
 
 def _raised_in(tb: TracebackType | None) -> str | None:
-    """The server whose client library owns the innermost frame outside the stdlib, if any.
+    """The server whose client library owns the innermost frame outside the stdlib and the
+    event loop, if any.
 
     Innermost, so an OSError our own code raises in a callback asyncpg calls is still ours."""
     owner: str | None = None
     while tb is not None:
         package = str(tb.tb_frame.f_globals.get("__name__", "")).partition(".")[0]
-        if package not in sys.stdlib_module_names:
+        if package not in _LOOP_PACKAGES:
             owner = _CLIENTS.get(package)
         tb = tb.tb_next
     return owner

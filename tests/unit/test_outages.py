@@ -80,6 +80,21 @@ def test_an_os_error_is_owned_by_the_innermost_client_library() -> None:
         assert outage_of(exc) is None
 
 
+def test_the_event_loop_frames_under_a_client_name_no_server() -> None:
+    """On uvloop a refused connect's innermost frame is the loop's; asyncpg above it owns it
+    (a worker once exited on a PostgreSQL restart for want of this)."""
+    event_loop: dict[str, Any] = {"__name__": "uvloop.loop"}
+    exec("def create_connection():\n    raise ConnectionRefusedError(111, 'refused')", event_loop)
+    client: dict[str, Any] = {
+        "__name__": "asyncpg.connect_utils",
+        "create_connection": event_loop["create_connection"],
+    }
+    exec("def connect():\n    create_connection()", client)
+    with pytest.raises(ConnectionRefusedError) as refused:
+        client["connect"]()
+    assert outage_of(refused.value) == "PostgreSQL"
+
+
 def test_dependency_down_says_which() -> None:
     down = DependencyDown("Redis")
     assert down.dependency == "Redis" and str(down) == "Redis is unreachable"
