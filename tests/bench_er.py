@@ -343,6 +343,9 @@ async def scaling(settings: Settings, client: Client) -> dict[str, Any]:
         async with brickyard_workers(settings, count) as children:
             await asyncio.sleep(1.5)  # every process up and listening
             pids = [child.pid for child in children]
+            # New processes compile their validators on their first chunks: warm them first, as
+            # the 2-worker figure above is.
+            await async_batch(client, f"w{count}-warm", pids)
             runs = [await async_batch(client, f"w{count}-{run}", pids) for run in range(2)]
         figures[f"{count}_worker_processes_items_per_s"] = median_of(runs, "per_s", 0)
         figures[f"{count}_worker_processes_machine_busy_pct"] = median_of(runs, "machine_busy_pct")
