@@ -12,7 +12,7 @@ from aiohttp import web
 from gateway.http import apollo_response, page_asked, principal, requires_scope, services
 from gateway.keys import REDIS, SETTINGS
 from shared.changefeed import events, query, store
-from shared.changefeed.wake import FeedBridge, FeedWaker
+from shared.changefeed.wake import FeedKeeper, FeedWaker
 from shared.er.access import ErCollection, ErCollections, Role
 from shared.errors import BadRequest, NotFound
 from shared.outages import outage_of
@@ -28,12 +28,12 @@ EVENT_STREAM = "text/event-stream"
 async def changefeed_ctx(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
     waker = FeedWaker(app[REDIS], settings.queue_name)
-    bridge = FeedBridge(settings, app[REDIS], settings.changefeed_retention_s)
+    keeper = FeedKeeper(settings, app[REDIS], settings.changefeed_retention_s)
     await waker.start()
-    await bridge.start()
+    await keeper.start()
     app[WAKER] = waker
     yield
-    await bridge.stop()
+    await keeper.stop()
     await waker.stop()
 
 

@@ -78,9 +78,11 @@ WITH gone AS (
 UPDATE er_changefeed_counters c SET pruned_through = greatest(c.pruned_through, m.through)
 FROM marks m WHERE c.collection_id = m.collection_id
 """
-# The bridge's lock (shared/changefeed/wake.py), one per schema: schemas that share a database
-# each have a bridge. A session lock, so the bridge holds it until its connection is lost.
-TRY_BRIDGE_LOCK = "SELECT pg_try_advisory_lock(hashtext('brickyard changefeed bridge ' || $1))"
+# The feed keeper's lock (shared/changefeed/wake.py), one per schema: schemas that share a
+# database each have a keeper. A session lock, so the keeper holds it until its connection is
+# lost. (Its text still says bridge, the keeper's name before migration 027: a gateway of either
+# version takes the same lock.)
+TRY_KEEPER_LOCK = "SELECT pg_try_advisory_lock(hashtext('brickyard changefeed bridge ' || $1))"
 
 
 class Gone(BrickyardError):
@@ -160,7 +162,7 @@ async def prune(db: Executor, retention_s: float) -> None:
     await db.execute(PRUNE, retention_s)
 
 
-async def try_bridge_lock(conn: asyncpg.Connection, schema: str) -> bool:
-    """Whether ``conn`` now holds the bridge's lock (a connection: the pool would give the
+async def try_keeper_lock(conn: asyncpg.Connection, schema: str) -> bool:
+    """Whether ``conn`` now holds the keeper's lock (a connection: the pool would give the
     session that holds it back)."""
-    return bool(await conn.fetchval(TRY_BRIDGE_LOCK, schema))
+    return bool(await conn.fetchval(TRY_KEEPER_LOCK, schema))

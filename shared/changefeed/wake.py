@@ -23,7 +23,7 @@ import asyncpg
 import structlog
 from redis.asyncio import Redis
 
-from shared.changefeed.store import catch_up, prune, try_bridge_lock
+from shared.changefeed.store import catch_up, prune, try_keeper_lock
 from shared.db import connect
 from shared.jobs.channels import listen_forever
 from shared.outages import is_outage
@@ -133,7 +133,7 @@ class FeedWaker:
                 del self._readers[collection_id]
 
 
-class FeedBridge:
+class FeedKeeper:
     """Numbering, the wake-up for changes nobody announced, and retention, by one process at a
     time."""
 
@@ -166,19 +166,19 @@ class FeedBridge:
             conn: asyncpg.Connection | None = None
             try:
                 conn = await connect(self._settings)
-                if await try_bridge_lock(conn, self._settings.database_schema):
-                    await self._bridge(conn)
+                if await try_keeper_lock(conn, self._settings.database_schema):
+                    await self._keep(conn)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # an outage: try again, as every other loop does
-                log.warning("change feed bridge lost; retrying", error=str(exc) or repr(exc))
+                log.warning("change feed keeper lost; retrying", error=str(exc) or repr(exc))
             finally:
                 if conn is not None:
                     with contextlib.suppress(Exception):
                         await asyncio.wait_for(conn.close(), 2)
             await asyncio.sleep(RETRY_S)  # another process holds the lock, or it was lost
 
-    async def _bridge(self, conn: asyncpg.Connection) -> None:
+    async def _keep(self, conn: asyncpg.Connection) -> None:
         """Number, wake and prune until the connection (and so the lock) is lost."""
         self._send(EVERYONE)  # what was announced while no process held the lock
         loop = asyncio.get_running_loop()
