@@ -84,6 +84,9 @@ def cmd_gateway(settings: Settings, args: argparse.Namespace) -> int:
         print=lambda _: log.info("gateway is up", url=url),
         access_log=None,
         shutdown_timeout=5,
+        # Several gateway processes of one `brickyard run` share the port; the kernel spreads
+        # connections among them.
+        reuse_port=settings.gateway_processes > 1,
     )
     return 0
 

@@ -143,6 +143,14 @@ class Settings:
     workers: int = setting(
         "WORKERS", 2, "worker processes started by `brickyard run`", whole(0), ("run",)
     )
+    gateway_processes: int = setting(
+        "GATEWAY_PROCESSES",
+        1,
+        "gateway processes started by `brickyard run`, sharing the port (SO_REUSEPORT; Linux, "
+        "macOS): one is an event loop on one core",
+        whole(1, 64),
+        ("run", "gateway"),
+    )
     public_url_override: str | None = setting(
         "PUBLIC_URL",
         None,

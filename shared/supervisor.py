@@ -1,5 +1,5 @@
-"""``brickyard run``: one gateway and ``WORKERS`` worker processes, and the embedded servers,
-kept running.
+"""``brickyard run``: ``GATEWAY_PROCESSES`` gateways (one port) and ``WORKERS`` worker processes,
+and the embedded servers, kept running.
 
 Whatever dies is started again with exponential backoff (see :mod:`shared.supervised`): a worker
 (a peer takes its running job over once the lease runs out), the gateway too (a supervisor that
@@ -65,7 +65,9 @@ class Supervisor:
             return Supervised(ChildProcess(name, argv, env))
 
         self.servers = [Supervised(server) for server in servers]
-        self.children = [child("gateway", "gateway")]
+        gateways = settings.gateway_processes
+        names = ["gateway"] if gateways == 1 else [f"gateway-{i + 1}" for i in range(gateways)]
+        self.children = [child(name, "gateway") for name in names]
         self.children += [child(f"worker-{i + 1}", "worker") for i in range(settings.workers)]
         self.stopping = False
         self.stop_signal = 0

@@ -1,7 +1,9 @@
 """ER ingest figures for ``make bench``, each beside an anchor measured in the same run.
 
 The system runs as ``brickyard run`` has it: a ``brickyard gateway`` process and ``brickyard
-worker`` processes, against Brick 1.4 schemas synced by the schema service. This process is only
+worker`` processes, against Brick 1.4 schemas synced by the schema service; synchronous batches
+at concurrency 16 are measured again with two gateway processes on one port
+(``BRICKYARD_GATEWAY_PROCESSES=2``). This process is only
 the client (request bodies encoded once, up front). Anchors, in the same database and run:
 
 - raw ``COPY`` of the same 10000 relationship rows (bodies and derived fields as stored) into
@@ -49,7 +51,12 @@ ASYNC_RUNS = 3
 SYNC_CALLS = 300
 CONCURRENCY = 16
 SYNC_CALLS_CONCURRENT = 1600
+SYNC_LEVELS = ((1, SYNC_CALLS), (CONCURRENCY, SYNC_CALLS_CONCURRENT))
 RELATIONSHIP = f"{NS}__feeds_Equipment_Equipment"
+# Gateway processes: one, as `brickyard run` starts by default; concurrency 16 is measured again
+# with two, as BRICKYARD_GATEWAY_PROCESSES=2 runs them (one process is one event loop on one core).
+GATEWAYS = 1
+MORE_GATEWAYS = 2
 
 
 def free_port() -> int:
@@ -86,20 +93,38 @@ class Client:
             await asyncio.sleep(step_s)
 
 
+def listening(pid: int, port: int) -> bool:
+    with contextlib.suppress(psutil.Error):
+        for sock in psutil.Process(pid).net_connections(kind="tcp"):
+            if sock.status == psutil.CONN_LISTEN and sock.laddr.port == port:
+                return True
+    return False
+
+
 @contextlib.asynccontextmanager
-async def gateway(settings: Settings, token: str) -> AsyncIterator[Client]:
+async def gateway(
+    settings: Settings, token: str, processes: int = GATEWAYS
+) -> AsyncIterator[Client]:
+    """``processes`` gateway processes on one port, as ``BRICKYARD_GATEWAY_PROCESSES`` has
+    ``brickyard run`` start them, each listening before this yields."""
     port = free_port()
-    env = brickyard_env(settings.replace(port=port, log_level="warning"))
-    async with python_processes(1, "shared.cli", "gateway", env=env) as children:
+    env = brickyard_env(
+        settings.replace(port=port, log_level="warning", gateway_processes=processes)
+    )
+    async with python_processes(processes, "shared.cli", "gateway", env=env) as children:
         base = f"http://127.0.0.1:{port}"
         async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=64)) as http:
             deadline = time.monotonic() + 30
+            while not all(listening(child.pid, port) for child in children):
+                if time.monotonic() > deadline or any(c.returncode is not None for c in children):
+                    raise RuntimeError("the gateway did not start")
+                await asyncio.sleep(0.1)
             while True:
                 with contextlib.suppress(aiohttp.ClientError):
                     async with http.get(f"{base}/readyz") as response:
                         if response.status == 200:
                             break
-                if time.monotonic() > deadline or children[0].returncode is not None:
+                if time.monotonic() > deadline:
                     raise RuntimeError("the gateway did not become ready")
                 await asyncio.sleep(0.1)
             yield Client(http, base, token)
@@ -293,10 +318,17 @@ def summary(latencies: list[float], wall_s: float, items: int) -> dict[str, floa
     }
 
 
-async def sync_figures(services: Services, client: Client) -> dict[str, Any]:
+async def sync_figures(
+    services: Services,
+    client: Client,
+    levels: tuple[tuple[int, int], ...] = SYNC_LEVELS,
+    tag: str = "",
+) -> dict[str, Any]:
+    """``levels``: (concurrency, calls) pairs; ``tag`` keeps a second round's ids new."""
+
     def sync_call(concurrency: int) -> Callable[[int], Awaitable[float]]:
         async def one(index: int) -> float:
-            body = orjson.dumps(relationships(f"s{concurrency}-{index}", SMALL))
+            body = orjson.dumps(relationships(f"s{tag}{concurrency}-{index}", SMALL))
             began = time.perf_counter()
             answer = await client.call(
                 "POST", "/apollo/er/relationships", body, ercollectionid="plant"
@@ -310,13 +342,14 @@ async def sync_figures(services: Services, client: Client) -> dict[str, Any]:
 
     def raw_call(concurrency: int) -> Callable[[int], Awaitable[float]]:
         async def one(index: int) -> float:
-            return await raw_upsert(services, stored_rows(f"raw{concurrency}-{index}", SMALL))
+            rows = stored_rows(f"raw{tag}{concurrency}-{index}", SMALL)
+            return await raw_upsert(services, rows)
 
         return one
 
     figures: dict[str, Any] = {}
     await at_concurrency(4, 40, sync_call(0))  # warm connections and caches
-    for concurrency, calls in ((1, SYNC_CALLS), (CONCURRENCY, SYNC_CALLS_CONCURRENT)):
+    for concurrency, calls in levels:
         ours = summary(*await at_concurrency(concurrency, calls, sync_call(concurrency)), SMALL)
         raw = summary(*await at_concurrency(concurrency, calls, raw_call(concurrency)), SMALL)
         figures[f"sync_{SMALL}_concurrency_{concurrency}"] = {
@@ -391,4 +424,9 @@ async def er_ingest(services: Services, principal: Principal) -> dict[str, Any]:
             figures |= await sync_figures(services, client)
             await stop(children)
         figures["async_scaling"] = await scaling(settings, client)
+    async with gateway(settings, token, processes=MORE_GATEWAYS) as client:
+        print(f"  with {MORE_GATEWAYS} gateway processes:", file=sys.stderr, flush=True)
+        levels = ((CONCURRENCY, SYNC_CALLS_CONCURRENT),)
+        more = await sync_figures(services, client, levels, tag=f"g{MORE_GATEWAYS}-")
+        figures |= {f"{k}_{MORE_GATEWAYS}_gateway_processes": v for k, v in more.items()}
     return figures

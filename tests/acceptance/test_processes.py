@@ -62,9 +62,17 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-async def test_run_serves_and_stops_cleanly_on_sigterm(settings: Settings) -> None:
+def listens_on(process: psutil.Process, port: int) -> bool:
+    return any(
+        sock.status == psutil.CONN_LISTEN and sock.laddr.port == port
+        for sock in process.net_connections(kind="tcp")
+    )
+
+
+@pytest.mark.parametrize("gateways", [1, 2])
+async def test_run_serves_and_stops_cleanly_on_sigterm(settings: Settings, gateways: int) -> None:
     port = free_port()
-    run = start(settings.replace(port=port, workers=2), "run")
+    run = start(settings.replace(port=port, workers=2, gateway_processes=gateways), "run")
     try:
         async with aiohttp.ClientSession() as http:
 
@@ -77,7 +85,16 @@ async def test_run_serves_and_stops_cleanly_on_sigterm(settings: Settings) -> No
 
             await wait_for(ready, timeout_s=30)
         children = psutil.Process(run.pid).children()
-        assert len(children) == 3  # the gateway and two workers
+        assert len(children) == gateways + 2  # the gateways and two workers
+        # Every gateway holds the port itself (SO_REUSEPORT when there are several); the first
+        # one up answered /readyz, the others may still be starting.
+        serving = [child for child in children if "gateway" in child.cmdline()]
+        assert len(serving) == gateways
+
+        async def all_listen() -> bool:
+            return all(listens_on(child, port) for child in serving)
+
+        await wait_for(all_listen, timeout_s=30)
         began = time.monotonic()
         run.send_signal(signal.SIGTERM)
         run.wait(timeout=10)
