@@ -14,7 +14,7 @@ from aiohttp import web
 from gateway.http import is_apollo, json_response
 from gateway.keys import PRINCIPAL, REQUEST_ID, SERVICES, TRANSACTION_ID
 from gateway.metrics import bind_request, observe_request
-from shared.errors import BrickyardError
+from shared.errors import BrickyardError, TooManyRequests
 from shared.outages import outage_of
 
 log = structlog.get_logger("gateway.access")
@@ -85,6 +85,10 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
 async def _answer(request: web.Request, handler: Handler) -> web.StreamResponse:
     try:
         return await handler(request)
+    except TooManyRequests as error:
+        response = error_response(request, error.status, error.message)
+        response.headers["Retry-After"] = str(error.retry_after_s)
+        return response
     except BrickyardError as error:
         return error_response(request, error.status, error.message)
     except web.HTTPRequestEntityTooLarge:

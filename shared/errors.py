@@ -58,6 +58,17 @@ class Unprocessable(BrickyardError):
     default_message = "Unprocessable request"
 
 
+class TooManyRequests(BrickyardError):
+    """A limit of the caller's own (per principal); ``retry_after_s`` becomes Retry-After."""
+
+    status = 429
+    default_message = "Too many requests"
+
+    def __init__(self, message: str | None = None, *, retry_after_s: int = 1) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
+
+
 class ServiceUnavailable(BrickyardError):
     status = 503
     default_message = "Service unavailable"

@@ -232,6 +232,28 @@ class Settings:
         SERVE,
     )
 
+    sparql_processes: int = setting(
+        "SPARQL_PROCESSES",
+        3,
+        "SPARQL query processes per gateway process (queries evaluated at once)",
+        whole(1, 64),
+        SERVE,
+    )
+    sparql_queries_per_principal: int = setting(
+        "SPARQL_QUERIES_PER_PRINCIPAL",
+        2,
+        "SPARQL queries one principal may run at once (429 above)",
+        whole(1),
+        SERVE,
+    )
+    sparql_memory_mb: int = setting(
+        "SPARQL_MEMORY_MB",
+        1024,
+        "memory one SPARQL query process may use, its graphs included (the query fails with 400 above)",
+        whole(64),
+        SERVE,
+    )
+
     @property
     def public_url(self) -> str:
         if self.public_url_override:

@@ -5,42 +5,28 @@ or a form. Results as SPARQL JSON (the default) or CSV; CONSTRUCT and DESCRIBE a
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 
 from aiohttp import web
 
-from gateway.http import requires_scope
-from gateway.keys import POOL
+from gateway.http import principal, requires_scope
+from gateway.keys import POOL, SETTINGS
 from gateway.routes.apollo_er import COLLECTION, collection
 from shared.er.access import Role
 from shared.errors import BadRequest, UnsupportedMediaType
 from shared.sparql import query
-from shared.sparql.graphs import Graphs
+from shared.sparql.query import CSV_RESULTS, JSON_RESULTS
+from shared.sparql.service import Query, SparqlService
 
 routes = web.RouteTableDef()
-# Queries evaluated at once in one process; more wait (within their own time limit).
-QUERY_THREADS = 2
-JSON_RESULTS = "application/sparql-results+json"
-CSV_RESULTS = "text/csv"
-N_TRIPLES = "application/n-triples"
 DATASET_PARAMETERS = ("default-graph-uri", "named-graph-uri")
-
-
-@dataclass(frozen=True, slots=True)
-class Sparql:
-    graphs: Graphs
-    executor: ThreadPoolExecutor
-
-
-SPARQL = web.AppKey("sparql", Sparql)
+SPARQL = web.AppKey("sparql", SparqlService)
 
 
 async def sparql_ctx(app: web.Application) -> AsyncIterator[None]:
-    executor = ThreadPoolExecutor(QUERY_THREADS, thread_name_prefix="sparql")
-    app[SPARQL] = Sparql(Graphs(app[POOL], executor), executor)
+    service = SparqlService(app[SETTINGS], app[POOL])
+    app[SPARQL] = service
     yield
-    executor.shutdown(wait=False, cancel_futures=True)
+    await service.close()
 
 
 async def query_text(request: web.Request) -> str:
@@ -100,17 +86,11 @@ async def answer(request: web.Request) -> web.Response:
     except UnicodeDecodeError as exc:
         raise BadRequest("The query is not UTF-8") from exc
     target = await collection(request, request.match_info["id"], Role.readonly)
-    sparql = request.app[SPARQL]
-    dataset = await sparql.graphs.dataset(target.id, target.schema_collection_id)
     prefixes = {**query.PREFIXES, "er": f"urn:brickyard:er:{target.id}:"}
-    found = await query.run(
-        sparql.executor, sparql.graphs.store, text, dataset, prefixes, time_limit(request)
-    )
-    if found.kind == "triples":
-        return web.Response(text=query.as_ntriples(found), content_type=N_TRIPLES)
-    if result_format(request) == CSV_RESULTS:
-        return web.Response(text=query.as_csv(found), content_type=CSV_RESULTS)
-    return web.Response(text=query.as_json(found), content_type=JSON_RESULTS)
+    asked = Query(principal(request).name, target.id, target.schema_collection_id, text,
+                  prefixes, time_limit(request), result_format(request))  # fmt: skip
+    body, content_type = await request.app[SPARQL].answer(asked)
+    return web.Response(text=body, content_type=content_type)
 
 
 @routes.get(COLLECTION + "/sparql")

@@ -1,21 +1,14 @@
-"""Running one read-only SPARQL query with a time and a result limit, and writing its results
-as SPARQL JSON, CSV or N-Triples.
-
-pyoxigraph releases the GIL while it evaluates, so a query runs on a small thread pool and the
-event loop goes on. A query cannot be interrupted inside pyoxigraph: the deadline is checked
-between solutions, and a caller that waited past it is answered at once while the thread stops
-at its next solution. The pool's size bounds how many such queries run at a time.
-"""
+"""One read-only SPARQL query: what is refused before it runs, its evaluation with a time and
+a result limit (in a query process, :mod:`shared.sparql.replica`), and its results as SPARQL
+JSON, CSV or N-Triples."""
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import io
 import json
 import re
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,6 +18,11 @@ from shared.errors import BadRequest
 
 TIME_LIMIT_S = 10.0
 MAX_RESULTS = 10000
+MAX_NESTING = 64
+JSON_RESULTS = "application/sparql-results+json"
+CSV_RESULTS = "text/csv"
+N_TRIPLES = "application/n-triples"
+SERVICE_REFUSED = "SERVICE (a federated query) is not supported by this endpoint"
 XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 # An update's first keyword after the prologue (PREFIX / BASE declarations).
 _PROLOGUE = r"(?:\s*(?:#[^\n]*\n|PREFIX\s+[^\s:]*:\s*<[^>]*>|BASE\s+<[^>]*>))*"
@@ -51,9 +49,10 @@ class Answer:
     boolean: bool | None = None
 
 
-# pyoxigraph would answer SERVICE by calling the URL it names: a query must not make the
-# gateway fetch arbitrary URLs. The keyword is looked for outside comments, strings and IRIs,
-# so that neither a comment can hide it nor a string holding the word refuse a query.
+# pyoxigraph would answer SERVICE by calling the URL it names. What keeps it from doing so is
+# the query process's sandbox, which refuses every socket (shared/sparql/sandbox.py); this look
+# at the text only answers the common forms early with a clear message. The keyword is looked
+# for outside comments, strings and IRIs, so that a string holding the word refuses nothing.
 _SCRUB = re.compile(
     r'"""[\s\S]*?"""|\'\'\'[\s\S]*?\'\'\'|"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\''
     r"|<[^<>\"{}|^`\\\s]*>|#[^\n]*"
@@ -69,13 +68,38 @@ def refuse_updates(text: str) -> None:
             f"This endpoint is read-only: SPARQL update ({match.group(1).upper()}) is refused"
         )
     if _SERVICE.search(_SCRUB.sub(" ", text)):
-        raise BadRequest("SERVICE (a federated query) is not supported by this endpoint")
+        raise BadRequest(SERVICE_REFUSED)
 
 
-def _evaluate(
+def refuse_deep_nesting(text: str) -> None:
+    """pyoxigraph's parser recurses once per nested group, and a few thousand levels overflow
+    its stack. Brackets are counted in the raw text, strings included: it errs on refusing."""
+    depth = deepest = 0
+    for char in text:
+        if char in "{([":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "})]":
+            depth -= 1
+    if deepest > MAX_NESTING:
+        raise BadRequest(
+            f"The query nests groups, lists or brackets {deepest} deep; at most {MAX_NESTING}"
+        )
+
+
+def check(text: str) -> None:
+    """What is refused before a query reaches a query process."""
+    refuse_updates(text)
+    refuse_deep_nesting(text)
+
+
+def evaluate(
     store: ox.Store, text: str, dataset: list[ox.NamedNode], prefixes: dict[str, str],
-    deadline: float, limit: int, stop: list[bool],
+    timeout_s: float, limit: int,
 ) -> Answer:  # fmt: skip
+    """The query's answer, or :class:`LimitExceeded` at the first solution past the time or
+    result limit (the gateway also kills a process whose query is stuck between solutions)."""
+    deadline = time.monotonic() + timeout_s
     try:
         graphs: list[ox.NamedNode | ox.BlankNode | ox.DefaultGraph] = [*dataset]
         result = store.query(text, default_graph=graphs, named_graphs=[], prefixes=prefixes)
@@ -84,51 +108,46 @@ def _evaluate(
     except ValueError as exc:  # e.g. a lone surrogate, which is not UTF-8
         raise BadRequest(f"The SPARQL query cannot be read: {exc}") from exc
     except OSError as exc:  # an evaluation error pyoxigraph reports (e.g. a bad regex)
-        raise BadRequest(f"The SPARQL query failed: {exc}") from exc
+        raise _failure(exc) from exc
     if isinstance(result, ox.QueryBoolean):
         return Answer("boolean", [], [], bool(result))
     kind = "solutions" if isinstance(result, ox.QuerySolutions) else "triples"
     variables = [v.value for v in result.variables] if isinstance(result, ox.QuerySolutions) else []
     rows: list[Any] = []
-    problem, row = None, None
-    for row in result:
-        if stop[0] or time.monotonic() > deadline:
-            problem = "The query ran over its time limit; narrow it, or add LIMIT"
-            break
-        rows.append(list(row) if kind == "solutions" else row)
-        if len(rows) > limit:
-            problem = f"The query has more than {limit} results; add LIMIT (and OFFSET to page)"
-            break
-    # pyoxigraph's result iterators must be dropped on the thread that made them.
-    del result, row
-    if problem is not None:
-        raise LimitExceeded(problem)
+    try:
+        for row in result:
+            if time.monotonic() > deadline:
+                raise LimitExceeded(time_limit_message(timeout_s))
+            rows.append(list(row) if kind == "solutions" else row)
+            if len(rows) > limit:
+                raise LimitExceeded(
+                    f"The query has more than {limit} results; add LIMIT (and OFFSET to page)"
+                )
+    except OSError as exc:
+        raise _failure(exc) from exc
+    except RuntimeError as exc:  # an evaluation error pyoxigraph raises as it goes
+        raise BadRequest(f"The SPARQL query failed: {exc}") from exc
     return Answer(kind, variables, rows)
 
 
-async def run(
-    executor: ThreadPoolExecutor,
-    store: ox.Store,
-    text: str,
-    dataset: list[ox.NamedNode],
-    prefixes: dict[str, str],
-    timeout_s: float = TIME_LIMIT_S,
-    limit: int = MAX_RESULTS,
-) -> Answer:
-    refuse_updates(text)
-    stop = [False]
-    deadline = time.monotonic() + timeout_s
-    future = asyncio.get_running_loop().run_in_executor(
-        executor, _evaluate, store, text, dataset, prefixes, deadline, limit, stop
-    )
-    try:
-        return await asyncio.wait_for(asyncio.shield(future), timeout_s)
-    except TimeoutError:
-        stop[0] = True  # the thread stops at its next solution
-        future.add_done_callback(lambda f: f.exception())  # nobody awaits it any more
-        raise LimitExceeded(
-            f"The query ran over its time limit of {timeout_s:g} s; narrow it, or add LIMIT"
-        ) from None
+def _failure(exc: OSError) -> BadRequest:
+    # The only socket() a query process tries is a SERVICE clause's, and its sandbox refuses it.
+    if isinstance(exc, PermissionError):
+        return BadRequest(SERVICE_REFUSED)
+    return BadRequest(f"The SPARQL query failed: {exc}")
+
+
+def time_limit_message(timeout_s: float) -> str:
+    return f"The query ran over its time limit of {timeout_s:g} s; narrow it, or add LIMIT"
+
+
+def render(answer: Answer, result_format: str) -> tuple[str, str]:
+    """The answer's body and media type: N-Triples for triples, else JSON or CSV."""
+    if answer.kind == "triples":
+        return as_ntriples(answer), N_TRIPLES
+    if result_format == CSV_RESULTS:
+        return as_csv(answer), CSV_RESULTS
+    return as_json(answer), JSON_RESULTS
 
 
 def _term_json(term: Any) -> dict[str, str] | None:
