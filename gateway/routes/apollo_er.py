@@ -15,7 +15,7 @@ from gateway.http import (
     services,
     transaction_id,
 )
-from gateway.keys import REQUEST_ID
+from gateway.keys import REQUEST_ID, TRANSACTION_ID
 from gateway.routes.er_files import batch_body
 from shared.er import acl, reads
 from shared.er.access import ErCollection, ErCollections, Role
@@ -119,11 +119,13 @@ async def upsert(request: web.Request, kind: BatchKind) -> web.Response:
     )  # fmt: skip
     if not is_async:
         result = await run_sync(services(request), batch)
+        # A replayed Idempotency-Key answers for the first call's transaction, envelope included.
+        request[TRANSACTION_ID] = result["transactionId"]
         data = {"responses": result["responses"]}
         return apollo_response(request, data, status=207, message=result["message"])
     job = await accept_async(services(request), batch)
     # A replayed Idempotency-Key answers with the first call's job and transaction.
-    first_transaction = job.request["transactionId"]
+    first_transaction = request[TRANSACTION_ID] = job.request["transactionId"]
     data = accepted_json(services(request).settings.public_url, job.token, first_transaction)
     # The docs' message, naming the URL to follow; the job token stays in data.
     message = f"Request {job.token} is processed and can be tracked by URL {data['tracker']}"

@@ -58,6 +58,12 @@ async def test_a_replayed_idempotency_key_answers_the_first_synchronous_batch_ag
         assert response.status == 207
         answers.append(await response.json())
     assert answers[0]["data"] == answers[1]["data"]
+    # The replay answers for the first transaction, envelope included, and its log is there.
+    assert answers[0]["transactionId"] == answers[1]["transactionId"]
+    response = await client.get(
+        f"/apollo/status/{answers[1]['transactionId']}", headers=bearer(token)
+    )
+    assert response.status == 200, await response.text()
     assert await services.pool.fetchval("SELECT count(*) FROM jobs") == 1
     assert await services.pool.fetchval("SELECT count(*) FROM status_logs") == 1
     changed = [entity(ns, "a", "AHU", entityName="other")]

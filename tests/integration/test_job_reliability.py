@@ -193,8 +193,10 @@ async def test_an_idempotent_batch_is_staged_once(
     for _ in range(2):
         response = await client.post("/apollo/er/entities", json=items, headers=headers)
         assert response.status == 202, await response.text()
-        answers.append((await response.json())["data"])
+        body = await response.json()
+        answers.append({**body["data"], "envelope": body["transactionId"]})
     assert answers[0] == answers[1]
+    assert answers[0]["envelope"] in answers[0]["tracker"]  # the first call's transaction
     assert await services.pool.fetchval("SELECT count(*) FROM er_batches") == 1
     assert await services.pool.fetchval("SELECT sum(item_count) FROM er_batch_chunks") == 3
     assert await statuslog.write_requested(services.pool) == 3  # as a status read would
