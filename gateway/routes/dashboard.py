@@ -13,6 +13,7 @@ from aiohttp import web
 from gateway.dashboard import shell
 from gateway.http import job_token, principal, public, services
 from gateway.routes.jobs_list import list_filters
+from gateway.routes.operations import OPERATOR
 from shared.jobs import JobState
 from shared.jobs import store as jobs_store
 from shared.observability.status import cluster_status
@@ -84,9 +85,13 @@ def chart(counts: list[int]) -> dict[str, Any]:
 @routes.get("/dashboard/fragments/overview")
 @aiohttp_jinja2.template("overview.html")
 async def overview(request: web.Request) -> dict[str, Any]:
-    svc = services(request)
+    svc, caller = services(request), principal(request)
+    counts = await jobs_store.finished_per_minute(svc.pool, caller.id, CHART_MINUTES)
+    # The cluster's figures (every principal's jobs, worker hosts and pids) follow the rule of
+    # GET /admin/status: the operator scope.
+    if OPERATOR not in caller.scopes:
+        return {"status": None, "chart": chart(counts)}
     status = await cluster_status(svc.pool, svc.redis, svc.settings.queue_name)
-    counts = await jobs_store.finished_per_minute(svc.pool, principal(request).id, CHART_MINUTES)
     return {"status": status.to_json(), "chart": chart(counts)}
 
 

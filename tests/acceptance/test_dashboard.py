@@ -37,7 +37,7 @@ async def sign_in(page: Any, client: TestClient, token: str, path: str = "/dashb
 async def test_sign_in_overview_and_a_job_cancelled_from_its_page(
     client: TestClient, make_token, background_worker, context
 ) -> None:
-    token = await make_token("alice", "view", *ALL_SCOPES)
+    token = await make_token("alice", "view", "operator", *ALL_SCOPES)
     started = await client.post(
         "/selftest/async/start", json={"message": "slow", "sleepSeconds": 30}, headers=bearer(token)
     )

@@ -24,7 +24,16 @@ async def test_shells_are_public_and_fragments_need_a_token(client: TestClient, 
     assert (await client.get("/dashboard/fragments/overview")).status == 401
     token = await make_token("alice", "view")
     overview = await client.get("/dashboard/fragments/overview", headers=bearer(token))
-    assert overview.status == 200 and "queue depth" in await overview.text()
+    text = await overview.text()
+    # Cluster status (worker hosts, pids, every principal's jobs) is for operators, as in
+    # GET /admin/status, which refuses the same token.
+    assert overview.status == 200 and "queue depth" not in text and "PID" not in text
+    assert "operator" in text and "jobs finished per minute" in text
+    assert (await client.get("/admin/status", headers=bearer(token))).status == 403
+    operator = await make_token("olga", "view", "operator")
+    overview = await client.get("/dashboard/fragments/overview", headers=bearer(operator))
+    text = await overview.text()
+    assert overview.status == 200 and "queue depth" in text and "PID" in text
     jobs = await client.get("/dashboard/fragments/jobs?state=bogus", headers=bearer(token))
     assert jobs.status == 400
 
