@@ -31,10 +31,29 @@ async function errorText(response) {
   }
 }
 
+// Only the dashboard's own fragments are fetched with the token, and only their HTML is
+// inserted as HTML: a path of a link's making that resolves anywhere else is refused here.
+function fragmentUrl(raw) {
+  const url = new URL(raw, location.origin);
+  if (url.origin !== location.origin || !url.pathname.startsWith("/dashboard/fragments/")) return null;
+  return url;
+}
+
+function isFragment(response) {
+  const type = response.headers.get("Content-Type") || "";
+  const url = fragmentUrl(response.url);
+  return type.startsWith("text/html") && url !== null;
+}
+
 async function load() {
   clearTimeout(refreshTimer);
   const main = content();
-  const response = await call("GET", main.dataset.fragment);
+  const url = fragmentUrl(main.dataset.fragment);
+  if (url === null) {
+    main.textContent = "This page address is not one of the dashboard's.";
+    return;
+  }
+  const response = await call("GET", url.href);
   if (response.status === 401) {
     sessionStorage.removeItem(KEY);
     showSignIn("That token was refused: " + (await errorText(response)));
@@ -48,6 +67,10 @@ async function load() {
     main.appendChild(p);
     return;
   }
+  if (!isFragment(response)) {
+    main.textContent = "Unexpected answer: not a dashboard fragment.";
+    return;
+  }
   const notice = document.getElementById("notice");
   main.innerHTML = await response.text();
   if (notice) main.prepend(notice);
@@ -56,8 +79,15 @@ async function load() {
   if (refresh) refreshTimer = setTimeout(load, Number(refresh.dataset.refresh));
 }
 
+// The only calls a button may make; an id with a dot or a slash in it is refused.
+const POSTS = [/^\/apollo\/status\/[^/.%]+\/retry$/, /^\/async\/cancel\/[^/.%]+$/];
+
 function wire(root) {
   for (const button of root.querySelectorAll("[data-post]")) {
+    if (!POSTS.some((shape) => shape.test(button.dataset.post))) {
+      button.disabled = true;
+      continue;
+    }
     button.addEventListener("click", async () => {
       if (button.dataset.confirm && !window.confirm(button.dataset.confirm)) return;
       button.disabled = true;

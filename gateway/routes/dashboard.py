@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from importlib import resources
 from typing import Any
+from urllib.parse import quote
 
 import aiohttp_jinja2
 from aiohttp import web
@@ -27,19 +28,28 @@ PAGES = {
     "/dashboard/collections": "Collections",
     "/dashboard/failed/{transaction}": "Failed items",
 }
+DOT_SEGMENTS = {"%2e", "%2e%2e", ".%2e", "%2e."}  # what a browser's URL parser reads as . or ..
 STATIC = {"dashboard.js": "text/javascript", "dashboard.css": "text/css"}
 CHART_MINUTES, CHART_WIDTH, CHART_HEIGHT = 30, 600, 100
 
 
 @public
 async def page(request: web.Request) -> web.Response:
-    """The page's shell; its script fetches the fragment of the same path with the token."""
-    path = request.path.removeprefix("/dashboard").strip("/") or "overview"
-    query = f"?{request.query_string}" if request.query_string else ""
+    """The page's shell; its script fetches the fragment of the same route with the token.
+
+    The fragment's URL is built from the route and its parameters, each percent-encoded, never
+    from the decoded path: a parameter such as ``..%2F..%2Fapollo`` would otherwise make the page
+    fetch an API path of the link's choosing with the reader's token."""
     resource = request.match_info.route.resource
     assert resource is not None  # a request matched a route of a resource
-    title = PAGES[resource.canonical]
-    return shell(request, title, f"/dashboard/fragments/{path}{query}")
+    values = dict(request.match_info)
+    if any(value in (".", "..") or value.lower() in DOT_SEGMENTS for value in values.values()):
+        raise web.HTTPNotFound()
+    path = resource.canonical.removeprefix("/dashboard").strip("/") or "overview"
+    for name, value in values.items():
+        path = path.replace("{" + name + "}", quote(value, safe=""))
+    query = f"?{request.query_string}" if request.query_string else ""
+    return shell(request, PAGES[resource.canonical], f"/dashboard/fragments/{path}{query}")
 
 
 for page_path in PAGES:

@@ -66,3 +66,17 @@ async def docs(request: web.Request) -> web.Response:
     """A readable page of the API, rendered in the browser from ``/openapi.json`` (no CDN)."""
     page = resources.files("gateway.static").joinpath("docs.html").read_bytes()
     return web.Response(body=page, content_type="text/html", charset="utf-8")
+
+
+DOCS_FILES = {"docs.js": "text/javascript", "docs.css": "text/css"}
+
+
+@routes.get("/docs/static/{name}")
+@public
+async def docs_file(request: web.Request) -> web.Response:
+    """The API page's script and style (files, so the Content-Security-Policy forbids inline)."""
+    name = request.match_info["name"]
+    if name not in DOCS_FILES:
+        raise web.HTTPNotFound()
+    body = resources.files("gateway.static").joinpath(name).read_bytes()
+    return web.Response(body=body, content_type=DOCS_FILES[name], charset="utf-8")
