@@ -26,6 +26,7 @@ from typing import Any
 from shared.db import Executor
 from shared.errors import BadRequest
 from shared.store_secrets import paging_secret
+from shared.text import whole_number
 
 DEFAULT_SIZE = 100
 MAX_SIZE = 1000
@@ -38,9 +39,10 @@ def page_size(raw: str | None, name: str = "size", *, where: str = "Query parame
     """The one size rule: absent is the default, else ASCII digits from 1 to ``MAX_SIZE``."""
     if raw is None or raw == "":
         return DEFAULT_SIZE
-    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= MAX_SIZE:
+    size = whole_number(raw, 1, MAX_SIZE)
+    if size is None:
         raise BadRequest(f"{where} '{name}' must be a whole number from 1 to {MAX_SIZE}")
-    return int(raw)
+    return size
 
 
 def requested_size(query_value: str | None, header_value: str | None, name: str = "size") -> int:

@@ -15,6 +15,16 @@ import orjson
 from shared.errors import BadRequest
 
 
+def whole_number(text: str, minimum: int, maximum: int) -> int | None:
+    """``text`` as a whole number from ``minimum`` to ``maximum``, or None. ASCII digits only,
+    and no longer than the maximum's: int() of a few thousand digits raises (Python's limit on
+    digits) and costs quadratic time before it does."""
+    if not (text.isascii() and text.isdigit()) or len(text) > len(str(maximum)):
+        return None
+    value = int(text)
+    return value if minimum <= value <= maximum else None
+
+
 def iso(moment: datetime) -> str:
     """ISO 8601 with milliseconds, UTC written as ``Z`` (2018-10-08T05:50:13.573Z)."""
     return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")

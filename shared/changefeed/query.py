@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 from shared.changefeed.store import Bounds
 from shared.errors import BadRequest
+from shared.text import whole_number
 
 # Names are case-insensitive, as on the status-log routes.
 KNOWN = ("startsequenceid", "endsequenceid", "starttime", "endtime", "limit")
@@ -16,9 +17,10 @@ MAX_SEQUENCE = 2**63 - 1
 def sequence(name: str, value: str | None) -> int | None:
     if value is None or value == "":
         return None
-    if not (value.isascii() and value.isdigit()) or int(value) > MAX_SEQUENCE:
+    found = whole_number(value, 0, MAX_SEQUENCE)
+    if found is None:
         raise BadRequest(f"'{name}' must be a sequence id: a whole number, 0 or more")
-    return int(value)
+    return found
 
 
 def moment(name: str, value: str | None) -> datetime | None:

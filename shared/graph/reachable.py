@@ -15,6 +15,7 @@ from shared.errors import BadRequest, NotFound
 from shared.graph import store
 from shared.graph.reads import Graph
 from shared.paging import PageRequest
+from shared.text import whole_number
 
 MAX_DEPTH = 100
 DEFAULT_DEPTH = 10
@@ -38,9 +39,10 @@ def walk_from(query: dict[str, str], start: str) -> Walk:
     if direction not in ("out", "in"):
         raise BadRequest("Query parameter 'direction' must be out or in")
     depth_text = query.get("maxDepth", str(DEFAULT_DEPTH))
-    if not (depth_text.isascii() and depth_text.isdigit()) or not 1 <= int(depth_text) <= MAX_DEPTH:
+    depth = whole_number(depth_text, 1, MAX_DEPTH)
+    if depth is None:
         raise BadRequest(f"Query parameter 'maxDepth' must be a whole number from 1 to {MAX_DEPTH}")
-    return Walk(start, [t.strip() for t in types] or None, direction == "out", int(depth_text))
+    return Walk(start, [t.strip() for t in types] or None, direction == "out", depth)
 
 
 async def reachable(

@@ -96,3 +96,24 @@ async def test_a_deeply_nested_item_is_judged_not_a_500(
     body = await response.json()
     assert response.status == 207, body
     assert [s["id"] for s in body["data"]["responses"]["success"]] == ["deep"]
+
+
+async def test_numbers_of_thousands_of_digits_are_400_everywhere(
+    client: TestClient, services: Services, make_token: TokenFactory
+) -> None:
+    """int() refuses more than 4300 digits with a ValueError: each route says 400 instead."""
+    token = await make_token("alice", *ALL_SCOPES)
+    ns = await two_collections(client, services.pool, token, "c1", "c2")
+    await upsert_ok(client, token, "entities", "c1", [entity(ns, "a", "AHU")])
+    huge = "9" * 5000
+    here = {**bearer(token), "erCollectionId": "c1"}
+    for path, headers in (
+        (f"/apollo/changefeed/logs?startSequenceId={huge}", here),
+        (f"/apollo/changefeed/logs?endSequenceId={huge}", here),
+        ("/apollo/changefeed/logs", {**here, "Accept": "text/event-stream", "Last-Event-ID": huge}),
+        (f"/apollo/graph/entities(a)/reachable?maxDepth={huge}", here),
+        ("/apollo/graph/entities", {**here, "first": huge}),
+        (f"/apollo/graph/entities?size={huge}", here),
+    ):
+        response = await client.get(path, headers=headers)
+        assert response.status == 400, (path, await response.text())
