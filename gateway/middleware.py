@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 import time
 import uuid
@@ -14,6 +15,7 @@ from aiohttp import web
 from gateway.http import is_apollo, json_response
 from gateway.keys import PRINCIPAL, REQUEST_ID, SERVICES, TRANSACTION_ID
 from gateway.metrics import bind_request, observe_request
+from shared.auth.service import TOKEN_PREFIX
 from shared.errors import BrickyardError, TooManyRequests
 from shared.outages import outage_of
 
@@ -26,6 +28,14 @@ SYNAPSE_ERROR = "org.sagebionetworks.repo.model.ErrorResponse"
 # Every 503 tells clients when to come back: long enough for a restarting server or a failover,
 # about the pool's connect timeout, and short enough that clients recover soon after a blip.
 RETRY_AFTER_S = 5
+
+
+# An access token pasted into a URL must not be copied into every log that keeps the path.
+TOKEN_SHAPED = re.compile(re.escape(TOKEN_PREFIX) + r"[A-Za-z0-9_\-]{8,}")
+
+
+def redacted(path: str) -> str:
+    return TOKEN_SHAPED.sub(TOKEN_PREFIX + "[redacted]", path)
 
 
 def error_body(request: web.Request, status: int, message: str) -> dict[str, Any]:
@@ -67,7 +77,7 @@ async def request_context(request: web.Request, handler: Handler) -> web.StreamR
             log.info(
                 "request",
                 method=request.method,
-                path=request.path,
+                path=redacted(request.path),
                 status=status,
                 duration_ms=round(elapsed * 1000, 2),
             )
@@ -101,7 +111,7 @@ async def _answer(request: web.Request, handler: Handler) -> web.StreamResponse:
     except Exception as exc:
         dependency = outage_of(exc)
         if dependency is None:
-            log.exception("unhandled error", method=request.method, path=request.path)
+            log.exception("unhandled error", method=request.method, path=redacted(request.path))
             return error_response(request, 500, "Internal server error")
         # Expected while a server restarts or the network drops: a warning, no traceback.
         log.warning("dependency unavailable", dependency=dependency, error=str(exc) or repr(exc))

@@ -48,3 +48,15 @@ async def test_a_job_run_in_the_gateway_has_its_one_outcome_line_too(
     assert outcome["event"] == "job complete"
     assert outcome["job_kind"] == "er_upsert_entities"
     assert len(outcome["job_token"]) == 32
+
+
+async def test_a_token_in_a_url_path_is_not_logged(
+    client: TestClient, make_token: TokenFactory
+) -> None:
+    token = await make_token("alice", "view")
+    with capture_logs(processors=[structlog.contextvars.merge_contextvars]) as lines:
+        await client.get(f"/async/get/{token}", headers=bearer(token))
+        await client.get(f"/dashboard/jobs/{token}")
+    paths = [line["path"] for line in lines if line["event"] == "request"]
+    assert len(paths) == 2 and all(token not in path for path in paths), paths
+    assert paths[0] == "/async/get/bky_[redacted]"
