@@ -111,6 +111,15 @@ def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def secret_to_revoke(argument: str) -> str:
+    """The token to revoke: from stdin unless given (a token on the command line is seen by
+    ps and kept in shell history)."""
+    secret = sys.stdin.readline().strip() if argument == "-" else argument
+    if not secret:
+        raise SystemExit("brickyard token revoke: no token on stdin")
+    return secret
+
+
 async def _token_command(settings: Settings, args: argparse.Namespace) -> str | None:
     from shared.auth import AuthService
     from shared.db import create_pool
@@ -121,7 +130,7 @@ async def _token_command(settings: Settings, args: argparse.Namespace) -> str | 
         auth = AuthService(pool)
         if args.token_command == "create":
             return await auth.create_token(args.principal, args.scope, args.expires_in)
-        await auth.revoke_token(args.token)
+        await auth.revoke_token(secret_to_revoke(args.token))
         return None
     finally:
         await pool.close()
@@ -184,8 +193,13 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--principal", required=True)
     create.add_argument("--scope", action="append", required=True, help="repeat for more scopes")
     create.add_argument("--expires-in", type=int, default=None, metavar="SECONDS")
-    revoke = command("revoke", "revoke a token", token_commands)
-    revoke.add_argument("token")
+    revoke = command(
+        "revoke", "revoke a token (read from stdin, so it stays out of ps and history)",
+        token_commands,
+    )  # fmt: skip
+    revoke.add_argument(
+        "token", nargs="?", default="-", help="the token, or - (the default) to read it from stdin"
+    )
     status = command("status", "queue depth, jobs by state, live workers")
     status_arguments(status)
     COMMANDS.update(client_commands(commands))  # import, export, retry: clients of the HTTP API

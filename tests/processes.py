@@ -34,12 +34,15 @@ def start(settings: Settings, *args: str) -> subprocess.Popen[bytes]:
         )
 
 
-async def run_cli(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
+async def run_cli(
+    settings: Settings, *args: str, stdin: str = ""
+) -> subprocess.CompletedProcess[str]:
     """Run one ``brickyard`` command to its end, off the event loop."""
     return await asyncio.to_thread(
         subprocess.run,
         [sys.executable, "-m", "shared.cli", *args],
         env=command_env(settings),
+        input=stdin,
         capture_output=True,
         text=True,
         timeout=60,

@@ -117,7 +117,8 @@ async def test_token_command_prints_only_the_token(services: Services) -> None:
     principal = await services.auth.authenticate(token)
     assert principal.name == "dora" and principal.scopes == {"view", "modify"}
 
-    revoked = await run_cli(services.settings, "token", "revoke", token)
+    # The secret comes on stdin, never on the command line (ps, shell history).
+    revoked = await run_cli(services.settings, "token", "revoke", stdin=token + "\n")
     assert revoked.stdout == ""
     with pytest.raises(Unauthorized):
         await services.auth.authenticate(token)
