@@ -232,6 +232,13 @@ class Settings:
         SERVE,
     )
 
+    changefeed_recheck_s: float = setting(
+        "CHANGEFEED_RECHECK",
+        5.0,
+        "seconds between checks of an open change-feed stream's access (revoked, expired or no longer a reader: it ends)",
+        seconds(),
+        SERVE,
+    )
     sparql_processes: int = setting(
         "SPARQL_PROCESSES",
         3,

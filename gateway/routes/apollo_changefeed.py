@@ -4,6 +4,7 @@ stream when the client accepts ``text/event-stream`` (resumable with ``Last-Even
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator
 
 import structlog
@@ -14,7 +15,7 @@ from gateway.keys import REDIS, SETTINGS
 from shared.changefeed import events, query, store
 from shared.changefeed.wake import FeedKeeper, FeedWaker
 from shared.er.access import ErCollection, ErCollections, Role
-from shared.errors import BadRequest, NotFound
+from shared.errors import BadRequest, Forbidden, NotFound, Unauthorized
 from shared.outages import outage_of
 
 log = structlog.get_logger(__name__)
@@ -103,6 +104,21 @@ async def stream(request: web.Request, target: ErCollection) -> web.StreamRespon
     return response
 
 
+async def still_allowed(request: web.Request, collection_id: str) -> bool:
+    """Whether the stream's token still reads the collection: access is checked again every
+    ``changefeed_recheck_s`` while a stream is open, as a new request would check it."""
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    try:
+        caller = await services(request).auth.authenticate(
+            token.strip() if scheme.lower() == "bearer" else None
+        )
+        caller.require_scope("apollo_read")
+        await ErCollections(services(request).pool).require(caller.id, collection_id, Role.readonly)
+    except (Unauthorized, Forbidden, NotFound):
+        return False
+    return True
+
+
 async def _follow(
     request: web.Request,
     response: web.StreamResponse,
@@ -110,21 +126,27 @@ async def _follow(
     after: int,
     woken: asyncio.Event,
 ) -> None:
-    pool = services(request).pool
+    pool, recheck_s = services(request).pool, services(request).settings.changefeed_recheck_s
+    checked, idle = time.monotonic(), 0
     while True:
+        if time.monotonic() - checked >= recheck_s:
+            if not await still_allowed(request, collection_id):
+                return  # revoked, expired, or no longer a reader: the stream ends
+            checked = time.monotonic()
         woken.clear()
         rows = await store.events_after(pool, collection_id, after, BATCH)
         for row in rows:
             await response.write(events.sse_frame(row, collection_id))
-            after = row["sequence_id"]
+            after, idle = row["sequence_id"], 0
         if len(rows) == BATCH:
             continue
-        idle = 0
         while not woken.is_set():
             if request.transport is None or request.transport.is_closing():
                 return  # the client went away
+            if time.monotonic() - checked >= recheck_s:
+                break
             try:
-                await asyncio.wait_for(woken.wait(), 1.0)
+                await asyncio.wait_for(woken.wait(), min(1.0, recheck_s))
             except TimeoutError:
                 idle += 1
                 if idle >= KEEP_ALIVE_S:  # a comment keeps proxies from closing the stream

@@ -6,13 +6,16 @@ from __future__ import annotations
 import asyncio
 import json
 
+import pytest
 from aiohttp import ClientResponse
-from aiohttp.test_utils import TestClient
+from aiohttp.test_utils import TestClient, TestServer
 
+from gateway.app import create_app
 from shared.changefeed.store import prune
 from shared.services import Services
+from shared.settings import Settings
 from tests.conftest import TokenFactory, bearer
-from tests.er_helpers import ALL_SCOPES, entity, two_collections, upsert_ok
+from tests.er_helpers import ALL_SCOPES, entity, put_grants, two_collections, upsert_ok
 
 
 def headers(token: str, collection: str = "c1", **extra: str) -> dict[str, str]:
@@ -158,3 +161,33 @@ async def test_a_change_that_did_not_commit_is_no_event_and_takes_no_sequence_id
     response = await client.get("/apollo/changefeed/logs?startSequenceId=6", headers=headers(token))
     (event,) = (await response.json())["data"]
     assert (event["sequenceId"], event["entityId"]) == (6, "real")
+
+
+@pytest.mark.parametrize("lost", ["revoked", "role removed", "expired"])
+async def test_an_open_stream_ends_when_its_access_does(
+    settings: Settings, services: Services, make_token: TokenFactory, background_worker: None,
+    lost: str,
+) -> None:  # fmt: skip
+    async with TestClient(
+        TestServer(create_app(settings.replace(changefeed_recheck_s=0.2)))
+    ) as client:
+        owner = await make_token("alice", *ALL_SCOPES)
+        ns = await two_collections(client, services.pool, owner, "c1", "c2")
+        await put_grants(client, owner, "c1", bob="readonly")
+        bob = await make_token("bob", "apollo_read", expires_in_s=3 if lost == "expired" else None)
+        live = await client.get(
+            "/apollo/changefeed/logs", headers=headers(bob, Accept="text/event-stream")
+        )
+        assert live.status == 200
+        await upsert_ok(client, owner, "entities", "c1", [entity(ns, "seen", "Fan")])
+        (event,) = await next_events(live, 1)
+        assert event["data"]["data"]["entityId"] == "seen"
+        if lost == "revoked":
+            await services.auth.revoke_token(bob)
+        elif lost == "role removed":
+            await put_grants(client, owner, "c1")
+        # The stream ends (EOF) within a few re-checks, and delivers nothing after.
+        while await asyncio.wait_for(live.content.readline(), 8):
+            pass
+        await upsert_ok(client, owner, "entities", "c1", [entity(ns, "unseen", "Fan")])
+        assert await live.content.read() == b""
