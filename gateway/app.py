@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-from gateway import dashboard
+from gateway import dashboard, limits
 from gateway.keys import POOL, REDIS, SERVICES, SETTINGS, WAITER
 from gateway.metrics import metrics_ctx
 from gateway.middleware import MIDDLEWARES
@@ -72,6 +72,7 @@ def create_app(settings: Settings) -> web.Application:
     app = web.Application(middlewares=MIDDLEWARES, client_max_size=settings.max_body_bytes)
     dashboard.setup(app)  # its templates, and tracker URLs as pages for browsers
     app[SETTINGS] = settings
+    limits.setup(app, settings)
     app.on_response_prepare.append(security_headers)
     app.cleanup_ctx.extend([postgres_ctx, redis_ctx, waiter_ctx, services_ctx, metrics_ctx])
     app.cleanup_ctx.extend(ROUTE_CONTEXTS)

@@ -71,6 +71,7 @@ def cmd_gateway(settings: Settings, args: argparse.Namespace) -> int:
     from aiohttp import web
 
     from gateway.app import create_app
+    from gateway.limits import server_options
 
     configure_logging(settings, process="gateway")
     require_service_urls(settings, "gateway")
@@ -87,6 +88,7 @@ def cmd_gateway(settings: Settings, args: argparse.Namespace) -> int:
         # Several gateway processes of one `brickyard run` share the port; the kernel spreads
         # connections among them.
         reuse_port=settings.gateway_processes > 1,
+        **server_options(settings),
     )
     return 0
 

@@ -239,6 +239,41 @@ class Settings:
         seconds(),
         SERVE,
     )
+    idle_timeout_s: float = setting(
+        "IDLE_TIMEOUT",
+        15.0,
+        "seconds a connection may go without sending a whole request head (idle keep-alive, silent and slow-header connections are closed)",
+        seconds(),
+        SERVE,
+    )
+    body_timeout_s: float = setting(
+        "BODY_TIMEOUT",
+        60.0,
+        "seconds a request body may take to arrive (408 and the connection closed after)",
+        seconds(),
+        SERVE,
+    )
+    write_timeout_s: float = setting(
+        "WRITE_TIMEOUT",
+        30.0,
+        "seconds a change-feed stream's client may take to accept the next event (the stream ends after)",
+        seconds(),
+        SERVE,
+    )
+    streams_per_principal: int = setting(
+        "STREAMS_PER_PRINCIPAL",
+        8,
+        "change-feed streams one principal may hold open per gateway process (429 above)",
+        whole(1),
+        SERVE,
+    )
+    upload_bytes_per_principal: int = setting(
+        "UPLOAD_BYTES_PER_PRINCIPAL",
+        1024**3,
+        "bytes of uploaded files one principal may keep stored (413 above)",
+        whole(1),
+        SERVE,
+    )
     sparql_processes: int = setting(
         "SPARQL_PROCESSES",
         3,
