@@ -162,9 +162,9 @@ class Settings:
     data_dir: Path = setting(  # noqa: RUF009 - setting() is a dataclasses.field
         "DATA_DIR",
         Path("./.brickyard"),
-        "where embedded servers and the Brick release cache keep their data",
+        "where embedded servers, the Brick release cache and import journals keep their data",
         Path,
-        ("run", "gateway", "worker", "migrate", "token"),
+        ("run", "gateway", "worker", "migrate", "token", "import"),
         shown_default="`./.brickyard`",
     )
     # Every table lives in this Postgres schema; tests give each test its own.
