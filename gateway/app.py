@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
-from aiohttp import web
+from aiohttp import web, web_response
 
 from gateway import dashboard, limits
 from gateway.keys import POOL, REDIS, SERVICES, SETTINGS, WAITER
@@ -62,6 +62,11 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "no-referrer",
     "Server": "brickyard",
 }
+
+
+# A request aiohttp cannot parse gets its 400 before any app code runs, with the Server header
+# aiohttp's responses default to (naming Python's and aiohttp's versions): this is that default.
+web_response.SERVER_SOFTWARE = SECURITY_HEADERS["Server"]  # type: ignore[attr-defined]
 
 
 async def security_headers(request: web.Request, response: web.StreamResponse) -> None:

@@ -266,3 +266,13 @@ async def test_a_principals_stored_uploads_are_capped(
         assert missing.status == 404
         parallel = await asyncio.gather(*(upload(alice, f"p{i}.json", 300) for i in range(6)))
         assert sorted(parallel) == [201, 201, 413, 413, 413, 413]
+
+
+async def test_a_request_aiohttp_cannot_parse_names_no_versions(client: TestClient) -> None:
+    reader, writer = await connect(client)
+    writer.write(b"GET /x\x01 HTTP/1.1\r\nHost: x\r\n\r\n")
+    answer = await closed_within(reader, 5)
+    head = answer.split(b"\r\n\r\n")[0].decode()
+    assert head.startswith("HTTP/1.0 400") or head.startswith("HTTP/1.1 400"), head
+    assert "Server: brickyard" in head and "aiohttp" not in head and "Python" not in head
+    writer.close()
