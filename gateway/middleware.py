@@ -40,6 +40,11 @@ TOKEN_SHAPED = re.compile(re.escape(TOKEN_PREFIX) + r"[A-Za-z0-9_\-]{8,}")
 CLIENT_GONE = 499
 
 
+# What a handler's read or write raises once its client has gone (a refused connection to
+# PostgreSQL is a ConnectionError too: it counts only when the client's connection is closed).
+CLIENT_ERRORS = (ConnectionError, ClientPayloadError, web.RequestPayloadError)
+
+
 def client_gone(request: web.Request) -> bool:
     return request.transport is None or request.transport.is_closing()
 
@@ -125,13 +130,11 @@ async def _answer(request: web.Request, handler: Handler) -> web.StreamResponse:
         if exc.status < 400:
             raise
         return error_response(request, exc.status, exc.reason)
-    except (ConnectionError, ClientPayloadError, web.RequestPayloadError):
-        if not client_gone(request):
-            raise
-        # Not an error of ours: the answer has nowhere to go.
-        log.info("client went away", method=request.method, path=redacted(request.path))
-        return web.Response(status=CLIENT_GONE)
     except Exception as exc:
+        if isinstance(exc, CLIENT_ERRORS) and client_gone(request):
+            # Not an error of ours: the answer has nowhere to go.
+            log.info("client went away", method=request.method, path=redacted(request.path))
+            return web.Response(status=CLIENT_GONE)
         dependency = outage_of(exc)
         if dependency is None:
             log.exception("unhandled error", method=request.method, path=redacted(request.path))
