@@ -17,6 +17,7 @@ from gateway.routes.jobs_list import list_filters
 from gateway.routes.operations import OPERATOR
 from shared.jobs import JobState
 from shared.jobs import store as jobs_store
+from shared.jobs.model import JobRecord
 from shared.observability.status import cluster_status
 
 routes = web.RouteTableDef()
@@ -105,6 +106,17 @@ async def overview(request: web.Request) -> dict[str, Any]:
     return {"status": status.to_json(), "chart": chart(counts)}
 
 
+def shown(job: JobRecord) -> dict[str, Any]:
+    """A job as its pages show it: its status, the state told apart when a batch completed
+    with failed items, and a batch's stored and failed counts."""
+    return {
+        **job.status_json(),
+        "shownState": job.shown_state,
+        "itemsStored": job.items_stored,
+        "itemsFailed": job.items_failed,
+    }
+
+
 @routes.get("/dashboard/fragments/jobs")
 @aiohttp_jinja2.template("jobs.html")
 async def jobs(request: web.Request) -> dict[str, Any]:
@@ -112,7 +124,7 @@ async def jobs(request: web.Request) -> dict[str, Any]:
     found = await jobs_store.list_for_principal(
         services(request).pool, principal(request).id, state, kind, limit
     )
-    listed = [job.status_json() for job in found]
+    listed = [shown(job) for job in found]
     return {
         "jobs": listed,
         "state": state,
@@ -129,7 +141,7 @@ async def job_detail(request: web.Request) -> dict[str, Any]:
     job = await services(request).jobs.get_for(job_token(request), principal(request))
     request_body = job.request if isinstance(job.request, dict) else {}
     return {
-        "job": job.status_json(),
+        "job": shown(job),
         "done": job.done,
         "transaction": request_body.get("transactionId"),
         "result": json.dumps(job.result, indent=2, ensure_ascii=False)[:20_000],

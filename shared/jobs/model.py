@@ -46,6 +46,9 @@ class JobRecord:
     cancel_requested: bool
     idempotency_key: str | None
     request_sha256: str | None
+    # A finished batch's item counts (from its result); None for other jobs.
+    items_stored: int | None
+    items_failed: int | None
 
     @classmethod
     def from_row(cls, row: asyncpg.Record | Mapping[str, Any]) -> JobRecord:
@@ -57,6 +60,14 @@ class JobRecord:
     @property
     def result(self) -> Any:
         return None if self.result_json is None else json_value(self.result_json)
+
+    @property
+    def shown_state(self) -> str:
+        """The state as the dashboard shows it: a batch that completed with failed items is
+        told apart from a clean COMPLETE."""
+        if self.state is JobState.COMPLETE and self.items_failed:
+            return "COMPLETE WITH FAILURES"
+        return self.state.value
 
     @property
     def done(self) -> bool:

@@ -31,8 +31,10 @@ RETURNING {JOB_COLUMNS}
 _ALL_BUT_RESULT = ", ".join(f.name for f in fields(JobRecord) if f.name != "result_json")
 INSERT_COMPLETED_JOB = f"""
 INSERT INTO jobs (token, kind, principal_id, request, idempotency_key, request_sha256, state,
-                  result, progress_message, finished_at)
-VALUES ($1, $2, $3, $4, $5, $6, 'COMPLETE', $7::text::json, 'Complete', now())
+                  result, progress_message, finished_at, items_stored, items_failed)
+VALUES ($1, $2, $3, $4, $5, $6, 'COMPLETE', $7::text::json, 'Complete', now(),
+        json_array_length_or_null($7::text::json #> '{{responses,success}}'),
+        json_array_length_or_null($7::text::json #> '{{responses,failure}}'))
 RETURNING {_ALL_BUT_RESULT}
 """
 GET_JOB = f"SELECT {JOB_COLUMNS} FROM jobs WHERE token = $1"
@@ -102,7 +104,8 @@ UPDATE jobs SET cancel_requested = true, changed_at = now(), etag = gen_random_u
 WHERE token = $1 AND state = 'PROCESSING'
 RETURNING {JOB_COLUMNS}
 """
-# The one completion path: every outcome of a batch in one statement, fenced by the lease so a
+# The one completion path (a batch's result, the Apollo shape, also gives its item counts):
+# every outcome of a batch in one statement, fenced by the lease so a
 # worker that lost its lease cannot overwrite what the job's new owner records.
 FINISH_JOBS = """
 UPDATE jobs AS j
@@ -112,7 +115,9 @@ SET state = o.state, result = o.result::json, error_status = o.error_status,
     progress_current = CASE WHEN o.state = 'COMPLETE'
                             THEN greatest(j.progress_current, j.progress_total)
                             ELSE j.progress_current END,
-    progress_message = initcap(o.state), etag = gen_random_uuid()
+    progress_message = initcap(o.state), etag = gen_random_uuid(),
+    items_stored = json_array_length_or_null(o.result::json #> '{responses,success}'),
+    items_failed = json_array_length_or_null(o.result::json #> '{responses,failure}')
 FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::text[], $6::text[])
      AS o(token, state, result, error_status, error_message, error_details)
 WHERE j.token = o.token AND j.state = 'PROCESSING' AND j.lease_owner IS NOT DISTINCT FROM $7

@@ -63,3 +63,47 @@ async def test_a_tracker_url_is_a_page_for_browsers_and_json_for_everyone_else(
 
     fragment = await client.get("/dashboard/fragments/logs?entityid=ahu-1", headers=bearer(token))
     assert "Completed" in await fragment.text()
+
+
+async def test_a_batch_with_failed_items_is_not_shown_as_a_clean_complete(
+    client: TestClient, services: Services, make_token
+) -> None:
+    token = await make_token("alice", *ALL_SCOPES)
+    ns = await small_collection(client, services.pool, token)
+    clean = await post_items(client, token, "entities", "site", [entity(ns, "ahu-1", "AHU")])
+    mixed = await post_items(
+        client, token, "entities", "site",
+        [entity(ns, "ahu-2", "AHU"), entity(ns, "bad", "NoSuchClass")],
+    )  # fmt: skip
+    assert clean.status == mixed.status == 207
+    assert len((await mixed.json())["data"]["responses"]["failure"]) == 1
+    listed = await client.get("/dashboard/fragments/jobs", headers=bearer(token))
+    rows = (await listed.text()).split("<tr")[2:]  # after the header row
+    assert len(rows) == 2, rows
+    newest, oldest = rows
+    assert 'class="state-complete-with-failures"' in newest
+    assert "COMPLETE WITH FAILURES" in newest and "1 stored, 1 failed" in newest
+    assert 'class="state-complete"' in oldest and "1 stored, 0 failed" in oldest
+    job_id = newest.split("/dashboard/jobs/", 1)[1].split('"', 1)[0]
+    page = await client.get(f"/dashboard/fragments/jobs/{job_id}", headers=bearer(token))
+    text = await page.text()
+    assert "COMPLETE WITH FAILURES" in text and "1 stored, 1 failed" in text
+    # The job's status over the API keeps Synapse's states.
+    status = await client.get(f"/async/get/{job_id}", headers=bearer(token))
+    assert status.status in (200, 201)
+    assert (await status.json()).get("jobState", "COMPLETE") == "COMPLETE"
+
+
+async def test_an_async_batch_with_failed_items_is_shown_so_too(
+    client: TestClient, services: Services, make_token, run_jobs
+) -> None:
+    token = await make_token("alice", *ALL_SCOPES)
+    ns = await small_collection(client, services.pool, token)
+    items = [entity(ns, "ahu-2", "AHU"), entity(ns, "bad", "NoSuchClass")]
+    accepted = await post_items(client, token, "entities", "site", items, is_async=True)
+    assert accepted.status == 202, await accepted.text()
+    await run_jobs()
+    job_id = (await accepted.json())["data"]["token"]
+    page = await client.get(f"/dashboard/fragments/jobs/{job_id}", headers=bearer(token))
+    text = await page.text()
+    assert "COMPLETE WITH FAILURES" in text and "1 stored, 1 failed" in text, text

@@ -59,7 +59,7 @@ def record(**changes: Any) -> JobRecord:
         result_json=None, error_status=None, error_message=None, error_details=None, attempts=1,
         etag="e", created_at=NOW, started_at=NOW, changed_at=NOW, finished_at=None,
         lease_owner="worker-1", lease_expires_at=None, cancel_requested=False,
-        idempotency_key=None, request_sha256=None,
+        idempotency_key=None, request_sha256=None, items_stored=None, items_failed=None,
     )  # fmt: skip
     return dataclasses.replace(job, **changes)
 
