@@ -71,14 +71,17 @@ async def get_item(
 async def item_versions(
     pool: asyncpg.Pool, view: ItemView, item_id: str, page: PageRequest, type_id: str | None
 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    """Every version of one item, oldest first: those upserts replaced, then the current one.
-    A type never changes, so the current row's says whether the item is of ``type_id``."""
+    """Every version of one item (of ``type_id``), oldest first: those upserts replaced and
+    deletes removed, each delete's tombstone, then the current one if the item exists. Versions
+    count on across a delete and a re-create (migration 029); 404 when there is none."""
     table, collection = view.table, view.collection
     total = await reads_store.count_versions(pool, table, collection.id, item_id, type_id)
     if total is None:
         raise NotFound(view.missing(item_id, type_id))
     after = page.after_as(int, 0)
-    rows = await reads_store.versions(pool, table, collection.id, item_id, after, page.fetch)
+    rows = await reads_store.versions(
+        pool, table, collection.id, item_id, after, page.fetch, type_id
+    )
     shown, paging = page.page(total, rows, lambda row: row["version"])
     return await view.render(pool, shown), paging
 

@@ -73,7 +73,10 @@ class ItemView:
             body.setdefault("sourceERCollectionId", self.collection.id)
             destination = row["destination_collection_id"] or self.collection.id
             body.setdefault("destinationERCollectionId", destination)
-        body.setdefault("isActive", True)  # deletes are not soft: every item read is active
+        if row.get("deleted"):  # a delete's tombstone in an item's versions (migration 029)
+            body["isActive"] = False
+        else:  # deletes are not soft: every item a read finds is active
+            body.setdefault("isActive", True)
         if system is not None:
             body["sysData"] = system
         return body

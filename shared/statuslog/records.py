@@ -28,9 +28,23 @@ def _history_entry(entry: dict[str, Any]) -> dict[str, Any]:
     return {**entry, "unixTimestamp": unix}
 
 
+def payload_json(row: asyncpg.Record) -> tuple[dict[str, Any] | None, str]:
+    """The record's payload and its ``payloadState`` (docs/apollo-er.md): ``written`` (the
+    payload is what the transaction wrote; a delete's, the item as deleted, ``isActive`` false),
+    ``none`` (it wrote nothing: the item failed, or is not done yet), ``notKept`` (it wrote a
+    version that is no longer kept: written before versions were kept)."""
+    payload = row["payload"]
+    if payload is not None:
+        if row["request_action"] == "Delete":
+            payload = {**payload, "isActive": False}
+        return payload, "written"
+    return None, "notKept" if row["state"] == "Completed" else "none"
+
+
 def record_json(row: asyncpg.Record) -> dict[str, Any]:
     item_key = "entityId" if row["item_kind"] == "entity" else "relationshipId"
     received = row["received_at"]
+    payload, payload_state = payload_json(row)
     return {
         "id": str(row["id"]),
         "transactionId": row["transaction_id"],
@@ -48,7 +62,8 @@ def record_json(row: asyncpg.Record) -> dict[str, Any]:
         # The docs spell it so; the correct spelling is served too.
         "unixReceievedTimestamp": unix_ms(received),
         "unixReceivedTimestamp": unix_ms(received),
-        "payload": row["payload"],
+        "payload": payload,
+        "payloadState": payload_state,  # Brickyard's: what a null payload means
         "sender": None,
         "recipient": None,
         "timeout": 0,

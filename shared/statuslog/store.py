@@ -241,8 +241,10 @@ async def outcomes_in_order(db: Executor, transaction_id: str, item_kind: str) -
 VISIBLE = (
     "l.collection_id IN (SELECT collection_id FROM er_collection_grants WHERE principal_id = $1)"
 )
-# The payload is the version of the item this transaction wrote (current or kept by a later
-# upsert); a failed item wrote none, so its payload is null.
+# The payload is the version of the item this transaction wrote (current, or kept by a later
+# upsert or delete); a delete's is its tombstone (migration 029). NULL when there is none:
+# shared/statuslog/records.py tells a transaction that wrote nothing (a failed item) from one
+# whose version is no longer kept by the record's state.
 PAYLOAD = """
 CASE l.item_kind WHEN 'entity' THEN coalesce(
     (SELECT e.body FROM er_entities e WHERE e.collection_id = l.collection_id

@@ -86,3 +86,59 @@ async def test_012_rewrites_relationship_derived_fields_in_place(
     await conn.execute("UPDATE er_relationships SET body = '{}'")
     assert await conn.fetchval("SELECT version FROM er_relationships") == 2
     assert await conn.fetchval("SELECT count(*) FROM er_relationship_versions") == 1
+
+
+@pytest.fixture
+async def before_029(settings: Settings) -> AsyncIterator[asyncpg.Connection]:
+    conn = await asyncpg.connect(settings.database_url)
+    schema = settings.database_schema + "_m29"
+    await conn.execute(f'CREATE SCHEMA "{schema}"; SET search_path TO "{schema}"')
+    try:
+        for migration in available_migrations():
+            if migration.version < 29:
+                await conn.execute(migration.sql)
+        yield conn
+    finally:
+        await conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+        await conn.close()
+
+
+async def test_029_gives_old_deletes_a_tombstone_and_moves_recreated_items_past_history(
+    before_029: asyncpg.Connection,
+) -> None:
+    conn = before_029
+    await conn.execute("""
+        INSERT INTO principals (name) VALUES ('a');
+        INSERT INTO schema_collections (id, id_key, namespace, created_by)
+        VALUES ('B', 'b', 'B', (SELECT id FROM principals));
+        INSERT INTO er_collections (id, id_key, schema_collection_id, created_by)
+        VALUES ('c', 'c', 'B', (SELECT id FROM principals));
+        INSERT INTO er_entities (collection_id, id, entity_type, derived, body, transaction_id)
+        VALUES ('c', 'gone', 'B__AHU', '{}', '{"n": 1}', 't1'),
+               ('c', 'back', 'B__AHU', '{}', '{"n": 1}', 't1');
+        UPDATE er_entities SET body = '{"n": 2}', transaction_id = 't2';
+        DELETE FROM er_entities;
+        INSERT INTO er_entities (collection_id, id, entity_type, derived, body, transaction_id)
+        VALUES ('c', 'back', 'B__AHU', '{}', '{"n": 3}', 't3');
+    """)
+    [migration] = [m for m in available_migrations() if m.version == 29]
+    await conn.execute(migration.sql)
+    kept = await conn.fetch(
+        "SELECT id, version, deleted FROM er_entity_versions ORDER BY id, version"
+    )
+    assert [tuple(r) for r in kept] == [("back", 1, False), ("gone", 1, False), ("gone", 2, True)]
+    assert await conn.fetchval("SELECT version FROM er_entities WHERE id = 'back'") == 2
+    # From now on: the next upsert keeps version 2, a re-create continues after the tombstone.
+    await conn.execute("UPDATE er_entities SET body = '{\"n\": 4}' WHERE id = 'back'")
+    await conn.execute("""
+        INSERT INTO er_entities (collection_id, id, entity_type, derived, body, transaction_id)
+        VALUES ('c', 'gone', 'B__AHU', '{}', '{"n": 5}', 't5')
+    """)
+    live = await conn.fetch("SELECT id, version FROM er_entities ORDER BY id")
+    assert [tuple(r) for r in live] == [("back", 3), ("gone", 3)]
+    assert (
+        await conn.fetchval(
+            "SELECT count(*) FROM er_entity_versions WHERE id = 'back' AND version = 2"
+        )
+        == 1
+    )

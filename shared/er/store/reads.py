@@ -23,20 +23,22 @@ GET_ITEM = (
     "SELECT {columns} FROM {table} "
     "WHERE collection_id = $1 AND id = $2 AND ($3::text IS NULL OR {type_column} = $3)"
 )
-# Every kept version and the current one, oldest first, after a version number.
+# Every kept version (tombstones of deletes included, migration 029) and the current one, oldest
+# first, after a version number, of one type or any: a re-created item may have another type.
 VERSIONS = (
     "SELECT * FROM (SELECT id, body, version, transaction_id, written_at AS updated_at, "
-    "{type_column} AS type_id{history_extra} FROM {versions_table} "
+    "{type_column} AS type_id{history_extra}, deleted FROM {versions_table} "
     "WHERE collection_id = $1 AND id = $2 "
-    "UNION ALL SELECT {columns} FROM {table} "
+    "UNION ALL SELECT {columns}, false FROM {table} "
     "WHERE collection_id = $1 AND id = $2) AS v "
-    "WHERE version > $3 ORDER BY version LIMIT $4"
+    "WHERE version > $3 AND ($5::text IS NULL OR type_id = $5) ORDER BY version LIMIT $4"
 )
-# NULL (no row) when the item is absent or of another type: its type never changes.
+# NULL when the item has no version (of that type): it never existed, or is of another type.
+# A deleted item still has its history.
 COUNT_VERSIONS = (
-    "SELECT (SELECT count(*) FROM {versions_table} WHERE collection_id = $1 "
-    "AND id = $2) + 1 FROM {table} WHERE collection_id = $1 AND id = $2 "
-    "AND ($3::text IS NULL OR {type_column} = $3)"
+    "SELECT nullif(count(*), 0) FROM (SELECT {type_column} AS type_id FROM {versions_table} "
+    "WHERE collection_id = $1 AND id = $2 UNION ALL SELECT {type_column} FROM {table} "
+    "WHERE collection_id = $1 AND id = $2) AS v WHERE $3::text IS NULL OR type_id = $3"
 )
 # A list: $1 collection, $2 type (or NULL), then the options' arguments (shared/er/filters.py
 # compiles the condition and the distance), then the keyset and the limit.
@@ -133,7 +135,7 @@ async def get_item(
 async def count_versions(
     db: Executor, table: ItemTable, collection_id: str, item_id: str, type_id: str | None
 ) -> int | None:
-    """How many versions the item has; None when it is absent or not of ``type_id``."""
+    """How many versions the item has (of ``type_id``); None when none."""
     total: int | None = await db.fetchval(
         _of(COUNT_VERSIONS, table), collection_id, item_id, type_id
     )
@@ -141,12 +143,19 @@ async def count_versions(
 
 
 async def versions(
-    db: Executor, table: ItemTable, collection_id: str, item_id: str, after: int, limit: int
+    db: Executor,
+    table: ItemTable,
+    collection_id: str,
+    item_id: str,
+    after: int,
+    limit: int,
+    type_id: str | None,
 ) -> list[asyncpg.Record]:
+    """Rows with a ``deleted`` column: True for a delete's tombstone."""
     # A kept version's ends are in its body: a relationship's has no column of them.
     extra = ", NULL AS destination_collection_id" if table.item_kind == "relationship" else ""
     sql = _of(VERSIONS, table, history_extra=extra)
-    rows: list[asyncpg.Record] = await db.fetch(sql, collection_id, item_id, after, limit)
+    rows: list[asyncpg.Record] = await db.fetch(sql, collection_id, item_id, after, limit, type_id)
     return rows
 
 
