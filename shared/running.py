@@ -104,9 +104,10 @@ def with_running_servers(settings: Settings) -> Settings:
 
 
 def gateway_answers(url: str) -> bool:
-    """Whether a Brickyard gateway (or anything) answers ``/healthz`` at ``url``."""
+    """Whether a Brickyard gateway answers ``/healthz`` at ``url`` (every answer of one says
+    ``Server: brickyard``; some other program on the port is not one)."""
     try:
         with urllib.request.urlopen(url.rstrip("/") + "/healthz", timeout=2) as answer:
-            return bool(answer.status == 200)
+            return bool(answer.status == 200 and answer.headers.get("Server") == "brickyard")
     except (OSError, ValueError):
         return False
