@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
-from aiohttp import web
+from aiohttp import web, web_response
 
-from gateway import dashboard
+from gateway import dashboard, limits
 from gateway.keys import POOL, REDIS, SERVICES, SETTINGS, WAITER
 from gateway.metrics import metrics_ctx
 from gateway.middleware import MIDDLEWARES
@@ -64,6 +64,11 @@ SECURITY_HEADERS = {
 }
 
 
+# A request aiohttp cannot parse gets its 400 before any app code runs, with the Server header
+# aiohttp's responses default to (naming Python's and aiohttp's versions): this is that default.
+web_response.SERVER_SOFTWARE = SECURITY_HEADERS["Server"]  # type: ignore[attr-defined]
+
+
 async def security_headers(request: web.Request, response: web.StreamResponse) -> None:
     response.headers.update(SECURITY_HEADERS)
 
@@ -72,6 +77,7 @@ def create_app(settings: Settings) -> web.Application:
     app = web.Application(middlewares=MIDDLEWARES, client_max_size=settings.max_body_bytes)
     dashboard.setup(app)  # its templates, and tracker URLs as pages for browsers
     app[SETTINGS] = settings
+    limits.setup(app, settings)
     app.on_response_prepare.append(security_headers)
     app.cleanup_ctx.extend([postgres_ctx, redis_ctx, waiter_ctx, services_ctx, metrics_ctx])
     app.cleanup_ctx.extend(ROUTE_CONTEXTS)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 import secrets
 import time
@@ -10,10 +11,11 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import structlog
-from aiohttp import web
+from aiohttp import ClientPayloadError, web
 
 from gateway.http import is_apollo, json_response
 from gateway.keys import PRINCIPAL, REQUEST_ID, SERVICES, TRANSACTION_ID
+from gateway.limits import body_deadline
 from gateway.metrics import bind_request, observe_request
 from shared.auth.service import TOKEN_PREFIX
 from shared.errors import BrickyardError, TooManyRequests
@@ -32,6 +34,14 @@ RETRY_AFTER_S = 5
 
 # An access token pasted into a URL must not be copied into every log that keeps the path.
 TOKEN_SHAPED = re.compile(re.escape(TOKEN_PREFIX) + r"[A-Za-z0-9_\-]{8,}")
+
+
+# nginx's status for a request whose client closed the connection before the answer.
+CLIENT_GONE = 499
+
+
+def client_gone(request: web.Request) -> bool:
+    return request.transport is None or request.transport.is_closing()
 
 
 def redacted(path: str) -> str:
@@ -71,6 +81,11 @@ async def request_context(request: web.Request, handler: Handler) -> web.StreamR
             status = response.status
             response.headers["X-Request-Id"] = request_id
             return response
+        except asyncio.CancelledError:
+            if client_gone(request):  # where handlers are cancelled on a disconnect
+                status = CLIENT_GONE
+                log.info("client went away", method=request.method, path=redacted(request.path))
+            raise
         finally:
             elapsed = time.perf_counter() - started
             observe_request(request, status, elapsed)
@@ -89,6 +104,8 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
     # Here rather than at each 503 (outages, ServiceUnavailable, /readyz, a job failed with 503).
     if response.status == 503 and not response.prepared:
         response.headers.setdefault("Retry-After", str(RETRY_AFTER_S))
+    if response.status == 408:
+        response.force_close()  # the rest of the body may still be on its way
     return response
 
 
@@ -108,6 +125,12 @@ async def _answer(request: web.Request, handler: Handler) -> web.StreamResponse:
         if exc.status < 400:
             raise
         return error_response(request, exc.status, exc.reason)
+    except (ConnectionError, ClientPayloadError, web.RequestPayloadError):
+        if not client_gone(request):
+            raise
+        # Not an error of ours: the answer has nowhere to go.
+        log.info("client went away", method=request.method, path=redacted(request.path))
+        return web.Response(status=CLIENT_GONE)
     except Exception as exc:
         dependency = outage_of(exc)
         if dependency is None:
@@ -136,4 +159,4 @@ async def authenticate(request: web.Request, handler: Handler) -> web.StreamResp
     return await handler(request)
 
 
-MIDDLEWARES = [request_context, errors, authenticate]
+MIDDLEWARES = [request_context, errors, body_deadline, authenticate]

@@ -14,6 +14,7 @@ import asyncpg
 import redis.exceptions
 import structlog
 
+from shared.auth.service import TokenInfo
 from shared.db import connect
 from shared.importer.commands import register as client_commands
 from shared.logging import configure_logging
@@ -76,6 +77,7 @@ def cmd_gateway(settings: Settings, args: argparse.Namespace) -> int:
     from aiohttp import web
 
     from gateway.app import create_app
+    from gateway.limits import server_options
 
     configure_logging(settings, process="gateway")
     require_service_urls(settings, "gateway")
@@ -92,6 +94,7 @@ def cmd_gateway(settings: Settings, args: argparse.Namespace) -> int:
         # Several gateway processes of one `brickyard run` share the port; the kernel spreads
         # connections among them.
         reuse_port=settings.gateway_processes > 1,
+        **server_options(settings),
     )
     return 0
 
@@ -116,6 +119,19 @@ def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def token_table(tokens: list[TokenInfo]) -> str:
+    """One line per token: what tells tokens apart, never the secret or its whole hash."""
+    lines = ["id\tprincipal\tstate\tfingerprint\tcreated\texpires\tscopes"]
+    for t in tokens:
+        expires = t.expires_at.isoformat(timespec="seconds") if t.expires_at else "never"
+        created = t.created_at.isoformat(timespec="seconds")
+        lines.append(
+            f"{t.id}\t{t.principal}\t{t.state}\t{t.fingerprint}\t{created}\t{expires}\t"
+            + ",".join(t.scopes)
+        )
+    return "\n".join(lines)
+
+
 def secret_to_revoke(argument: str) -> str:
     """The token to revoke: from stdin unless given (a token on the command line is seen by
     ps and kept in shell history)."""
@@ -134,8 +150,21 @@ async def _token_command(settings: Settings, args: argparse.Namespace) -> str | 
     try:
         auth = AuthService(pool)
         if args.token_command == "create":
-            return await auth.create_token(args.principal, args.scope, args.expires_in)
-        await auth.revoke_token(secret_to_revoke(args.token))
+            token, token_id = await auth.create_token_with_id(
+                args.principal, args.scope, args.expires_in
+            )
+            print(f"token id {token_id} (revoke it with: brickyard token revoke --id {token_id})",
+                  file=sys.stderr)  # fmt: skip
+            return token
+        if args.token_command == "list":
+            tokens = await auth.list_tokens(args.principal, include_ended=args.all)
+            print(token_table(tokens))
+            return None
+        if args.id is not None:
+            await auth.revoke_token_by_id(args.id)
+        else:
+            await auth.revoke_token(secret_to_revoke(args.token))
+        print("revoked", file=sys.stderr)
         return None
     finally:
         await pool.close()
@@ -194,8 +223,6 @@ def cmd_token(settings: Settings, args: argparse.Namespace) -> int:
             return 2
     if token is not None:
         print(token)
-    else:
-        print("revoked", file=sys.stderr)
     return 0
 
 
@@ -225,7 +252,7 @@ def build_parser() -> argparse.ArgumentParser:
     command("gateway", "the HTTP gateway alone")
     command("worker", "one arq worker")
     command("migrate", "apply database migrations")
-    token = command("token", "create or revoke access tokens")
+    token = command("token", "create, list or revoke access tokens")
     token_commands = token.add_subparsers(dest="token_command", required=True)
     create = command("create", "print a new token on stdout", token_commands)
     create.add_argument("--principal", required=True)
@@ -238,6 +265,17 @@ def build_parser() -> argparse.ArgumentParser:
     revoke.add_argument(
         "token", nargs="?", default="-", help="the token, or - (the default) to read it from stdin"
     )
+    revoke.add_argument(
+        "--id", type=int, default=None, help="revoke the token of this id (see token list)"
+    )
+    listing = command(
+        "list",
+        "list tokens by id (live ones unless --all); the fingerprint is the first 8 hex digits "
+        'of the token\'s SHA-256: printf %%s "$TOKEN" | sha256sum | cut -c1-8',
+        token_commands,
+    )
+    listing.add_argument("--principal", default=None, help="only this principal's tokens")
+    listing.add_argument("--all", action="store_true", help="revoked and expired ones too")
     status = command("status", "queue depth, jobs by state, live workers")
     status_arguments(status)
     COMMANDS.update(client_commands(commands))  # import, export, retry: clients of the HTTP API

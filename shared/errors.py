@@ -38,6 +38,11 @@ class Conflict(BrickyardError):
     default_message = "Conflict"
 
 
+class RequestTimeout(BrickyardError):
+    status = 408
+    default_message = "The request took too long to arrive"
+
+
 class PreconditionFailed(BrickyardError):
     status = 412
     default_message = "Precondition failed"

@@ -185,10 +185,10 @@ class Settings:
     data_dir: Path = setting(  # noqa: RUF009 - setting() is a dataclasses.field
         "DATA_DIR",
         Path("./.brickyard"),
-        "where embedded servers and the Brick release cache keep their data; `brickyard run` "
-        "records there the servers it started, for `token` and `status` to find",
+        "where embedded servers, the Brick release cache and import journals keep their data; "
+        "`brickyard run` records there the servers it started, for `token` and `status` to find",
         Path,
-        ("run", "gateway", "worker", "migrate", "token", "status"),
+        ("run", "gateway", "worker", "migrate", "token", "status", "import"),
         shown_default="`./.brickyard`",
     )
     # Every table lives in this Postgres schema; tests give each test its own.
@@ -262,6 +262,41 @@ class Settings:
         5.0,
         "seconds between checks of an open change-feed stream's access (revoked, expired or no longer a reader: it ends)",
         seconds(),
+        SERVE,
+    )
+    idle_timeout_s: float = setting(
+        "IDLE_TIMEOUT",
+        15.0,
+        "seconds a connection may go without sending a whole request head (idle keep-alive, silent and slow-header connections are closed)",
+        seconds(),
+        SERVE,
+    )
+    body_timeout_s: float = setting(
+        "BODY_TIMEOUT",
+        60.0,
+        "seconds a request body may take to arrive (408 and the connection closed after)",
+        seconds(),
+        SERVE,
+    )
+    write_timeout_s: float = setting(
+        "WRITE_TIMEOUT",
+        30.0,
+        "seconds a change-feed stream's client may take to accept the next event (the stream ends after)",
+        seconds(),
+        SERVE,
+    )
+    streams_per_principal: int = setting(
+        "STREAMS_PER_PRINCIPAL",
+        8,
+        "change-feed streams one principal may hold open per gateway process (429 above)",
+        whole(1),
+        SERVE,
+    )
+    upload_bytes_per_principal: int = setting(
+        "UPLOAD_BYTES_PER_PRINCIPAL",
+        1024**3,
+        "bytes of uploaded files one principal may keep stored (413 above)",
+        whole(1),
         SERVE,
     )
     sparql_processes: int = setting(

@@ -13,12 +13,14 @@ import shutil
 import tempfile
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
+from aiohttp.test_utils import BaseRunner, TestClient, TestServer
 
 from gateway.app import create_app
+from gateway.limits import server_options
 from shared.db import create_pool
 from shared.embedded import services_for
 from shared.migrations import apply_migrations
@@ -84,10 +86,31 @@ async def services(settings: Settings) -> AsyncIterator[Services]:
         await pool.close()
 
 
+class GatewayServer(TestServer):
+    """aiohttp's test server, with the server options production uses (TestServer's own
+    constructor drops them: they go to its start) and, with ``cancel_handlers=False``,
+    production's handling of a client that goes away: its handler is not cancelled."""
+
+    def __init__(self, settings: Settings, *, cancel_handlers: bool = True) -> None:
+        super().__init__(create_app(settings))
+        self.cancel_handlers = cancel_handlers
+
+    async def _make_runner(self, **kwargs: Any) -> BaseRunner:
+        return await super()._make_runner(
+            **{**kwargs, "handler_cancellation": self.cancel_handlers}
+        )
+
+
+async def started_gateway(settings: Settings, *, cancel_handlers: bool = True) -> TestServer:
+    server = GatewayServer(settings, cancel_handlers=cancel_handlers)
+    await server.start_server(**server_options(settings))
+    return server
+
+
 @pytest.fixture
 async def client(settings: Settings) -> AsyncIterator[TestClient]:
     """The gateway over HTTP, via aiohttp's test client."""
-    async with TestClient(TestServer(create_app(settings))) as test_client:
+    async with TestClient(await started_gateway(settings)) as test_client:
         yield test_client
 
 

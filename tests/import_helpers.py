@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,10 +23,19 @@ BRICK_MODELS = Path(__file__).parent / "data" / "brick-models"
 class Cli:
     url: str
     token: str
+    data_dir: Path  # the client's BRICKYARD_DATA_DIR: where default import journals go
 
     def env(self) -> dict[str, str]:
         # The token travels in the environment, as a user would keep it out of shell history.
-        return {**os.environ, "BRICKYARD_URL": self.url, "BRICKYARD_TOKEN": self.token}
+        return {
+            **os.environ,
+            "BRICKYARD_URL": self.url,
+            "BRICKYARD_TOKEN": self.token,
+            "BRICKYARD_DATA_DIR": str(self.data_dir),
+        }
+
+    def journals(self) -> list[Path]:
+        return sorted((self.data_dir / "import-journals").glob("*"))
 
     async def start(self, *args: str, stdin: int | None = None) -> asyncio.subprocess.Process:
         return await asyncio.create_subprocess_exec(
@@ -44,9 +54,10 @@ class Cli:
         return process.returncode or 0, out.decode(), err.decode()
 
 
-async def live_cli(client: TestClient, make_token: Any) -> Cli:
+async def live_cli(client: TestClient, make_token: Any, data_dir: Path | None = None) -> Cli:
     token = await make_token("alice", *ALL_SCOPES)
-    return Cli(str(client.make_url("")).rstrip("/"), token)
+    home = data_dir or Path(tempfile.mkdtemp(prefix="brickyard-cli-"))
+    return Cli(str(client.make_url("")).rstrip("/"), token, home)
 
 
 async def small_collection(client: TestClient, pool: Any, token: str, name: str = "site") -> str:

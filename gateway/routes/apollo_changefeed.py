@@ -12,6 +12,7 @@ from aiohttp import web
 
 from gateway.http import apollo_response, page_asked, principal, requires_scope, services
 from gateway.keys import REDIS, SETTINGS
+from gateway.limits import STREAMS, send
 from shared.changefeed import events, query, store
 from shared.changefeed.wake import FeedKeeper, FeedWaker
 from shared.er.access import ErCollection, ErCollections, Role
@@ -89,13 +90,19 @@ async def stream(request: web.Request, target: ErCollection) -> web.StreamRespon
         }
     )
     # Watch before the first read: a change committed in between wakes the loop at once.
-    with request.app[WAKER].watch(target.id) as woken:
+    slots, watched = request.app[STREAMS], request.app[WAKER].watch(target.id)
+    with slots.hold(principal(request).id), watched as woken:
         await response.prepare(request)
-        await response.write(b"retry: 2000\n\n")
         try:
+            await send(response, b"retry: 2000\n\n", settings.write_timeout_s)
             await _follow(request, response, target.id, after, woken)
         except ConnectionResetError:
             pass  # the client went away mid-write
+        except TimeoutError:
+            # It takes no events: drop the connection rather than wait on it at write_eof.
+            log.info("change feed client stopped reading", collection=target.id)
+            if request.transport is not None:
+                request.transport.abort()
         except Exception as exc:  # headers are sent: end the stream, the client resumes
             if outage_of(exc) is None:
                 log.exception("change feed stream failed", collection=target.id)
@@ -126,7 +133,8 @@ async def _follow(
     after: int,
     woken: asyncio.Event,
 ) -> None:
-    pool, recheck_s = services(request).pool, services(request).settings.changefeed_recheck_s
+    pool, settings = services(request).pool, services(request).settings
+    recheck_s, write_timeout_s = settings.changefeed_recheck_s, settings.write_timeout_s
     checked, idle = time.monotonic(), 0
     while True:
         if time.monotonic() - checked >= recheck_s:
@@ -136,7 +144,7 @@ async def _follow(
         woken.clear()
         rows = await store.events_after(pool, collection_id, after, BATCH)
         for row in rows:
-            await response.write(events.sse_frame(row, collection_id))
+            await send(response, events.sse_frame(row, collection_id), write_timeout_s)
             after, idle = row["sequence_id"], 0
         if len(rows) == BATCH:
             continue
@@ -150,5 +158,5 @@ async def _follow(
             except TimeoutError:
                 idle += 1
                 if idle >= KEEP_ALIVE_S:  # a comment keeps proxies from closing the stream
-                    await response.write(b": keep-alive\n\n")
+                    await send(response, b": keep-alive\n\n", write_timeout_s)
                     idle = 0

@@ -7,7 +7,7 @@ from typing import Any
 from aiohttp import web
 
 from gateway.http import apollo_response, principal, read_json, requires_scope, services
-from shared.er.files import file_content, file_name, items_of, save_file
+from shared.er.files import delete_file, file_content, file_name, items_of, save_file
 from shared.errors import PayloadTooLarge
 
 routes = web.RouteTableDef()
@@ -40,7 +40,17 @@ async def upload(request: web.Request) -> web.Response:
     """Keep a file for a later import call naming it (201); a second upload replaces it."""
     name = file_name(request.match_info["name"])
     content = await raw_body(request)
-    await save_file(services(request).pool, principal(request).id, name, content)
+    quota = services(request).settings.upload_bytes_per_principal
+    await save_file(services(request).pool, principal(request).id, name, content, quota)
     return apollo_response(
         request, {"fileName": name, "size": len(content)}, status=201, message="Uploaded"
     )
+
+
+@routes.delete("/apollo/er/files/{name}")
+@requires_scope("apollo_write")
+async def delete_upload(request: web.Request) -> web.Response:
+    """Delete a kept upload (it no longer counts toward the principal's stored bytes)"""
+    name = file_name(request.match_info["name"])
+    await delete_file(services(request).pool, principal(request).id, name)
+    return apollo_response(request, {"fileName": name}, message="Deleted")

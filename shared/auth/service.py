@@ -3,7 +3,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import asyncpg
 
@@ -29,6 +29,27 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+@dataclass(frozen=True, slots=True)
+class TokenInfo:
+    """A token as ``brickyard token list`` shows it: everything but the secret."""
+
+    id: int
+    principal: str
+    scopes: list[str]
+    created_at: datetime
+    expires_at: datetime | None
+    revoked_at: datetime | None
+    fingerprint: str
+
+    @property
+    def state(self) -> str:
+        if self.revoked_at is not None:
+            return "revoked"
+        if self.expires_at is not None and self.expires_at <= datetime.now(UTC):
+            return "expired"
+        return "live"
+
+
 class AuthService:
     def __init__(self, pool: asyncpg.Pool) -> None:
         self._pool = pool
@@ -41,6 +62,13 @@ class AuthService:
     async def create_token(
         self, principal: str, scopes: list[str], expires_in_s: int | None = None
     ) -> str:
+        token, _ = await self.create_token_with_id(principal, scopes, expires_in_s)
+        return token
+
+    async def create_token_with_id(
+        self, principal: str, scopes: list[str], expires_in_s: int | None = None
+    ) -> tuple[str, int]:
+        """A new token and its id (the id names it in ``token list`` and ``revoke --id``)."""
         unknown = sorted(set(scopes) - SCOPES)
         if unknown or not scopes:
             raise BadRequest(
@@ -53,14 +81,24 @@ class AuthService:
         token = TOKEN_PREFIX + secrets.token_urlsafe(32)
         principal_id = await self.ensure_principal(principal)
         expiry = timedelta(seconds=expires_in_s) if expires_in_s is not None else None
-        await store.insert_token(
+        token_id = await store.insert_token(
             self._pool, hash_token(token), principal_id, sorted(set(scopes)), expiry
         )
-        return token
+        return token, token_id
 
     async def revoke_token(self, token: str) -> None:
         if not await store.revoke_token(self._pool, hash_token(token)):
             raise NotFound("No live token matches")
+
+    async def revoke_token_by_id(self, token_id: int) -> None:
+        if not await store.revoke_token_by_id(self._pool, token_id):
+            raise NotFound(f"No live token has id {token_id}")
+
+    async def list_tokens(
+        self, principal: str | None = None, *, include_ended: bool = False
+    ) -> list[TokenInfo]:
+        rows = await store.list_tokens(self._pool, principal, include_ended)
+        return [TokenInfo(**dict(row)) for row in rows]
 
     async def authenticate(self, token: str | None) -> Principal:
         if not token:

@@ -21,10 +21,25 @@ RETURNING id
 INSERT_TOKEN = """
 INSERT INTO access_tokens (token_sha256, principal_id, scopes, expires_at)
 VALUES ($1, $2, $3, now() + $4::interval)
+RETURNING id
 """
 REVOKE_TOKEN = """
 UPDATE access_tokens SET revoked_at = now()
 WHERE token_sha256 = $1 AND revoked_at IS NULL
+"""
+REVOKE_TOKEN_BY_ID = """
+UPDATE access_tokens SET revoked_at = now()
+WHERE id = $1 AND revoked_at IS NULL
+"""
+# What an operator needs to tell tokens apart, never the hash itself: its first 8 hex digits
+# are enough to match a token one holds (`brickyard token list` explains how).
+LIST_TOKENS = """
+SELECT t.id, p.name AS principal, t.scopes, t.created_at, t.expires_at, t.revoked_at,
+       left(t.token_sha256, 8) AS fingerprint
+FROM access_tokens t JOIN principals p ON p.id = t.principal_id
+WHERE ($1::text IS NULL OR p.name = $1)
+  AND ($2 OR (t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > now())))
+ORDER BY t.id
 """
 FIND_LIVE_TOKEN = """
 SELECT p.id, p.name, t.scopes
@@ -59,13 +74,27 @@ async def insert_token(
     principal_id: int,
     scopes: list[str],
     expires_in: timedelta | None,
-) -> None:
-    await db.execute(INSERT_TOKEN, token_sha256, principal_id, scopes, expires_in)
+) -> int:
+    """The new token's id."""
+    token_id: int = await db.fetchval(INSERT_TOKEN, token_sha256, principal_id, scopes, expires_in)
+    return token_id
 
 
 async def revoke_token(db: Executor, token_sha256: str) -> bool:
     """False when no live token has this hash."""
     return bool(await db.execute(REVOKE_TOKEN, token_sha256) != "UPDATE 0")
+
+
+async def revoke_token_by_id(db: Executor, token_id: int) -> bool:
+    """False when no live token has this id."""
+    return bool(await db.execute(REVOKE_TOKEN_BY_ID, token_id) != "UPDATE 0")
+
+
+async def list_tokens(
+    db: Executor, principal: str | None, include_ended: bool
+) -> list[asyncpg.Record]:
+    rows: list[asyncpg.Record] = await db.fetch(LIST_TOKENS, principal, include_ended)
+    return rows
 
 
 async def live_token(db: Executor, token_sha256: str) -> asyncpg.Record | None:

@@ -125,6 +125,15 @@ class ErCollections:
             found[name] = collection
         return found
 
+    async def readable(self, principal_id: int, collection_ids: Iterable[str]) -> set[str]:
+        """Those of the named collections the principal holds any role on."""
+        wanted = {name for name in collection_ids if ID_PATTERN.match(name)}
+        rows = await collections_store.with_roles(
+            self._pool, sorted(name.lower() for name in wanted), principal_id
+        )
+        held = {row["id_key"] for row in rows if row["role"] is not None}
+        return {name for name in wanted if name.lower() in held}
+
     async def list_for(self, principal_id: int) -> list[ErCollection]:
         rows = await collections_store.list_for_principal(self._pool, principal_id)
         return [ErCollection.from_row(row) for row in rows]

@@ -13,7 +13,7 @@ from typing import Any
 import asyncpg
 
 from shared.changefeed.wake import announce
-from shared.er.access import ErCollection, ErCollections, Role
+from shared.er.access import ErCollection, ErCollections
 from shared.er.store import deletes as deletes_store
 from shared.errors import Conflict, NotFound
 from shared.services import Services
@@ -38,6 +38,8 @@ class Deleted:
     collection_id: str
     item_kind: str
     item_id: str
+    # False for an item of a collection the deleter cannot read: counted, never named.
+    shown: bool = True
 
 
 def _missing(noun: str, deletion: Deletion) -> NotFound:
@@ -69,20 +71,28 @@ async def delete_relationship(services: Services, deletion: Deletion) -> list[De
 
 
 async def delete_entity(services: Services, deletion: Deletion, cascade: bool) -> list[Deleted]:
-    """The entity, and with ``cascade`` every relationship that references it (the caller needs
-    readwrite on each collection they are in); without, 409 naming them."""
+    """The entity, and with ``cascade`` every relationship that references it, from whichever
+    collection (a relationship does not outlive its end); without, 409 naming them.
+
+    Deciding over an entity is its collection's writers' call: a relationship another
+    collection holds to it (written with read access only) cannot block its delete, so
+    cascading needs no role on that collection. The caller is shown only the ids in
+    collections it can read; the others are counted (their members see the Delete records)."""
     collection_id, pool = deletion.collection.id, services.pool
     async with pool.acquire() as conn, conn.transaction():
         await deletes_store.name_transaction(conn, deletion.transaction_id)
         if not await deletes_store.lock_entity(conn, collection_id, deletion.item_id):
             raise _missing("entity", deletion)
         references = await deletes_store.lock_references(conn, collection_id, deletion.item_id)
-        if references and not cascade:
-            raise Conflict(_referenced(deletion, references))
         others = {r["collection_id"] for r in references} - {collection_id}
-        if others:
-            await ErCollections(pool).require_each(deletion.principal_id, others, Role.readwrite)
-        deleted = [Deleted(r["collection_id"], "relationship", r["id"]) for r in references]
+        readable = await ErCollections(pool).readable(deletion.principal_id, others)
+        readable.add(collection_id)
+        if references and not cascade:
+            raise Conflict(_referenced(deletion, references, readable))
+        deleted = [
+            Deleted(r["collection_id"], "relationship", r["id"], r["collection_id"] in readable)
+            for r in references
+        ]
         if deleted:
             await deletes_store.delete_relationships(
                 conn,
@@ -101,21 +111,22 @@ async def _announce(services: Services, deleted: list[Deleted]) -> None:
     await announce(services.redis, services.settings.queue_name, collections)
 
 
-def _referenced(deletion: Deletion, references: list[asyncpg.Record]) -> str:
+def _referenced(deletion: Deletion, references: list[asyncpg.Record], readable: set[str]) -> str:
+    visible = [r for r in references if r["collection_id"] in readable]
     shown = [
         r["id"]
         if r["collection_id"] == deletion.collection.id
         else f"{r['collection_id']}/{r['id']}"
-        for r in references[:SHOWN_REFERENCES]
+        for r in visible[:SHOWN_REFERENCES]
     ]
-    more = (
-        f" and {len(references) - SHOWN_REFERENCES} more"
-        if len(references) > SHOWN_REFERENCES
-        else ""
-    )
+    unshown = [f"{len(visible) - len(shown)} more"] if len(visible) > len(shown) else []
+    if hidden := len(references) - len(visible):
+        unshown.append(f"{hidden} in collections the caller cannot read")
+    listed = " and ".join(part for part in (", ".join(shown), *unshown) if part)
     return (
         f"Entity '{deletion.item_id}' is referenced by {len(references)} relationship(s): "
-        f"{', '.join(shown)}{more}. Delete them first, or delete with ?cascade=true"
+        f"{listed}. Delete them first, or delete with ?cascade=true (which deletes them "
+        "all)"
     )
 
 
@@ -125,5 +136,6 @@ def deleted_json(deleted: list[Deleted], tracker: str) -> dict[str, Any]:
         {"id": d.item_id, "erCollectionId": d.collection_id, "requestObject": d.item_kind.title(),
          "message": "Deleted", "tracker": tracker}
         for d in deleted
+        if d.shown
     ]  # fmt: skip
     return {"responses": {"success": success, "failure": []}}

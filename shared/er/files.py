@@ -14,7 +14,7 @@ import asyncpg
 import orjson
 
 from shared.er.store import files as files_store
-from shared.errors import BadRequest, NotFound
+from shared.errors import BadRequest, NotFound, PayloadTooLarge
 from shared.importer.errors import BadInput
 from shared.importer.sources import parse_csv, parse_ndjson
 
@@ -27,10 +27,27 @@ def file_name(value: str) -> str:
     return value
 
 
-async def save_file(pool: asyncpg.Pool, principal_id: int, name: str, content: bytes) -> None:
+async def save_file(
+    pool: asyncpg.Pool, principal_id: int, name: str, content: bytes, quota_bytes: int
+) -> None:
+    """Keep the upload, in place of one of the same name; 413 when the principal's stored
+    uploads would pass ``quota_bytes`` (day-old ones are swept first, as they go anyway)."""
     async with pool.acquire() as conn, conn.transaction():
-        await files_store.save(conn, principal_id, name, content)
+        await files_store.lock_uploader(conn, principal_id)
         await files_store.sweep_old(conn, principal_id, name)
+        kept = await files_store.stored_bytes(conn, principal_id, name)
+        if kept + len(content) > quota_bytes:
+            raise PayloadTooLarge(
+                f"Uploads are limited to {quota_bytes} stored bytes per principal: {kept} are "
+                f"kept, and this file has {len(content)}. Delete a kept one first "
+                "(DELETE /apollo/er/files/{name}); uploads are swept a day after they arrive"
+            )
+        await files_store.save(conn, principal_id, name, content)
+
+
+async def delete_file(pool: asyncpg.Pool, principal_id: int, name: str) -> None:
+    if not await files_store.delete(pool, principal_id, name):
+        raise NotFound(f"No file named '{name}'")
 
 
 async def file_content(pool: asyncpg.Pool, principal_id: int, name: str, body: bytes) -> bytes:

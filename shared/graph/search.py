@@ -20,6 +20,9 @@ from shared.text import storable
 
 FIELD = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
 MAX_NESTING = 8
+# Each clause becomes SQL that PostgreSQL parses recursively: tens of thousands of them ran out
+# of its stack (a 500). A thousand is far beyond any hand-written or generated search seen.
+MAX_CLAUSES = 1000
 SUPPORTED = "match, term, terms, prefix, match_all, bool"
 # Fields kept in columns of their own (indexed) rather than only in the body.
 COLUMNS = {"id": "id", "entityType": "entity_type", "relationshipType": "relationship_type"}
@@ -31,6 +34,12 @@ class Condition:
 
     first: int
     args: list[Any] = field(default_factory=list)
+    clauses: int = 0
+
+    def count_clause(self) -> None:
+        self.clauses += 1
+        if self.clauses > MAX_CLAUSES:
+            raise BadRequest(f"The query has more than {MAX_CLAUSES} clauses")
 
     def arg(self, value: Any) -> str:
         self.args.append(value)
@@ -74,6 +83,7 @@ def condition(query: Any, columns: frozenset[str], sql: Condition, depth: int = 
         raise BadRequest(f"The query nests more than {MAX_NESTING} levels")
     if not isinstance(query, dict) or len(query) != 1:
         raise BadRequest(f"Each query is an object with one clause: {SUPPORTED}")
+    sql.count_clause()
     clause, body = next(iter(query.items()))
     if clause == "match_all":
         return "TRUE"

@@ -1,42 +1,19 @@
-"""A Brick model (any RDF rdflib reads) as entities and relationships of an ER collection.
-
-Nodes typed with a Brick class become entities (id: the node's IRI; entityName: its rdfs:label,
-else the IRI's local name; entityType: the collection's type for the class). Brick relation
-triples between two such nodes become relationships of the type whose relation and pairs admit
-the two ends, with an id derived from the triple, so a second import updates in place. What the
-collection's release cannot hold is refused here, each with its reason."""
+"""Reading a Brick model (any RDF rdflib reads), the collection's types it is mapped onto
+(:class:`Catalog`), and SHACL validation of an export. The mapping itself, triple by triple, is
+in :mod:`shared.importer.plan`."""
 
 from __future__ import annotations
 
-import uuid
-from dataclasses import dataclass, field
 from typing import Any
 
 import rdflib
-from rdflib import RDF, RDFS, BNode, Literal, URIRef
+from rdflib import URIRef
 
 from shared.importer.errors import BadInput
-from shared.importer.sources import MAX_ID_LENGTH, Item
 
 # Every Brick namespace, old and new: https://brickschema.org/schema/Brick#,
 # .../1.0.2/Brick#, .../1.0.2/BrickFrame#. Only the catalog's own namespace has its classes.
 BRICK_SITE = ("https://brickschema.org/schema/", "http://brickschema.org/schema/")
-TRIPLE_NAMESPACE = uuid.UUID("5b1c1e8e-6f0b-4d8e-9a57-2d1f3c0b8a11")  # ids of imported triples
-
-
-@dataclass(frozen=True, slots=True)
-class Refused:
-    id: str
-    reason: str
-    triple: list[str] | None = None
-
-
-@dataclass
-class Plan:
-    entities: list[Item] = field(default_factory=list)
-    relationships: list[Item] = field(default_factory=list)
-    refused_entities: list[Refused] = field(default_factory=list)
-    refused_relationships: list[Refused] = field(default_factory=list)
 
 
 def read_model(path: str) -> rdflib.Graph:
@@ -112,73 +89,6 @@ class Catalog:
                 f"(allowed pairs: {shown})"
             )
         return best[1], ""
-
-
-def to_items(graph: rdflib.Graph, catalog_data: dict[str, Any]) -> Plan:
-    catalog, plan = Catalog(catalog_data), Plan()
-    classes: dict[Any, list[Any]] = {}
-    for node, kind in graph.subject_objects(RDF.type):
-        if is_brick(kind):
-            classes.setdefault(node, []).append(kind)
-    node_class: dict[Any, str] = {}
-    refused_nodes: dict[Any, str] = {}
-    for node in sorted(classes, key=str):
-        reason = None
-        class_name = catalog.entity_class(classes[node])
-        if isinstance(node, BNode):
-            reason = "a blank node has no IRI to keep as its id"
-        elif len(str(node)) > MAX_ID_LENGTH:
-            reason = f"its IRI is longer than {MAX_ID_LENGTH} characters"
-        elif class_name is None:
-            names = ", ".join(sorted(short(graph, c) for c in classes[node]))
-            reason = (
-                f"class {names} is not a class of schema collection {catalog.schema_collection} "
-                f"(Brick {catalog.release}, namespace {catalog.namespace})"
-            )
-        if reason is not None:
-            refused_nodes[node] = reason
-            plan.refused_entities.append(Refused(str(node), reason))
-            continue
-        assert class_name is not None  # refused above otherwise
-        node_class[node] = class_name
-        label = graph.value(node, RDFS.label)
-        name = str(label) if isinstance(label, Literal) else local_name(node)
-        body = {
-            "id": str(node),
-            "entityName": name,
-            "entityType": catalog.types[class_name]["typeId"],
-        }
-        plan.entities.append(Item(None, body))
-    for source, predicate, target in sorted(graph, key=lambda t: tuple(map(str, t))):
-        if not is_brick(predicate) or predicate == RDF.type:
-            continue
-        if source not in classes or target not in classes:
-            continue  # a property (a unit, a value, a tag), not a relation between nodes
-        triple = [str(source), str(predicate), str(target)]
-        rel_id = str(uuid.uuid5(TRIPLE_NAMESPACE, " ".join(triple)))
-        relation = local_name(predicate)
-        reason = None
-        if not str(predicate).startswith(catalog.namespace):
-            reason = f"{short(graph, predicate)} is not a relation of Brick {catalog.release}"
-        elif source in refused_nodes or target in refused_nodes:
-            end = source if source in refused_nodes else target
-            reason = f"{end} was not imported: {refused_nodes[end]}"
-        else:
-            type_id, reason = catalog.relationship_type(
-                relation, node_class[source], node_class[target]
-            )
-            if type_id is not None:
-                body = {
-                    "id": rel_id,
-                    "sourceEntityId": str(source),
-                    "destinationEntityId": str(target),
-                    "relationshipName": relation,
-                    "relationshipType": type_id,
-                }
-                plan.relationships.append(Item(None, body))
-                continue
-        plan.refused_relationships.append(Refused(rel_id, reason or "refused", triple))
-    return plan
 
 
 def validate(turtle: bytes, release: str | None = None) -> tuple[bool, str]:

@@ -35,7 +35,8 @@ def add_import_options(parser: argparse.ArgumentParser) -> None:
         "--journal",
         type=Path,
         metavar="FILE",
-        help="progress kept for --resume (default: FILE.import-journal)",
+        help="progress kept for --resume, ending with the import's summary (default: a file "
+        "named after FILE and the collection in BRICKYARD_DATA_DIR/import-journals)",
     )
     parser.add_argument("--batch-size", type=int, default=10_000, metavar="N", help="at most 10000")
     parser.add_argument("--in-flight", type=int, default=4, metavar="N", help="batches at once")
@@ -99,6 +100,8 @@ def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
     except ImportStopped as stopped:
         print(f"brickyard import: {stopped.message}", file=sys.stderr)
         return stopped.exit_code
+    # Journals are kept with the rest of this host's Brickyard data, not beside the input.
+    args.journal_dir = settings.data_dir / "import-journals"
     flow = import_brick if args.import_kind == "brick" else import_file
     return run_client("import", flow(api, args))
 

@@ -3,23 +3,30 @@
 from __future__ import annotations
 
 import argparse
+import hashlib
 import sys
 from pathlib import Path
 from typing import Any
 
 from shared.importer.client import Api
 from shared.importer.errors import ImportStopped
+from shared.importer.journal import append_summary
 from shared.importer.run import FailureFile, Importer, Options, Summary
 from shared.importer.sources import read_items
 
 
 def journal_path(args: argparse.Namespace, suffix: str = "") -> Path | None:
+    """``--journal``, else a file under the data dir named after the input file and the
+    collection (not beside the input, which may be in a source tree or a read-only place)."""
     if args.journal is not None:
         journal: Path = args.journal
         return journal.with_name(journal.name + suffix) if suffix else journal
     if args.file == "-":
         return None  # stdin cannot be read again; --journal names where to keep progress
-    return Path(args.file + f".import-journal{suffix}")
+    source = Path(args.file).resolve()
+    key = hashlib.sha256(f"{source}\n{args.ercollection}".encode()).hexdigest()[:12]
+    directory: Path = args.journal_dir
+    return directory / f"{source.name}.{key}.import-journal{suffix}"
 
 
 def options(args: argparse.Namespace, kind: str, suffix: str = "") -> Options:
@@ -44,47 +51,60 @@ def report(summary: Summary, kind: str) -> None:
     )
 
 
+def report_journal(*paths: Path | None) -> None:
+    kept = [str(path) for path in paths if path is not None]
+    if kept:
+        print(f"journal: {', '.join(kept)}", flush=True)
+
+
 async def import_file(api: Api, args: argparse.Namespace) -> int:
+    from shared.importer.summary import items_summary
+
     items = read_items(args.file, args.format)
     failures = FailureFile(args.failures, append=args.resume)
+    opts = options(args, args.import_kind)
     try:
         async with api:
-            importer = Importer(api, options(args, args.import_kind), failures)
+            importer = Importer(api, opts, failures)
             summary = await importer.run(items, f"{args.import_kind} -> {args.ercollection}")
     finally:
         failures.close()
     report(summary, args.import_kind)
+    append_summary(opts.journal_path, items_summary(args.import_kind, summary))
+    report_journal(opts.journal_path)
     return 0
 
 
 async def import_brick(api: Api, args: argparse.Namespace) -> int:
-    from shared.importer.brick import read_model, to_items
+    from shared.importer.brick import read_model
+    from shared.importer.plan import to_items
+    from shared.importer.summary import model_lines, model_summary, write_refusals
 
     graph = read_model(args.file)
     failures = FailureFile(args.failures, append=args.resume)
+    entity_opts = options(args, "entities", "-entities")
+    relationship_opts = options(args, "relationships", "-relationships")
     try:
         async with api:
             catalog = await fetch_catalog(api, args.ercollection)
             plan = to_items(graph, catalog)
-            for refused in [] if args.resume else plan.refused_entities:  # written the first time
-                failures.write(None, refused.id, refused.reason, kind="entity")
-            entities = await Importer(api, options(args, "entities", "-entities"), failures).run(
+            if not args.resume:  # written the first time
+                write_refusals(failures, plan)
+            entities = await Importer(api, entity_opts, failures).run(
                 plan.entities, f"entities -> {args.ercollection}"
             )
             report(entities, "entities")
-            for item in [] if args.resume else plan.refused_relationships:
-                failures.write(None, item.id, item.reason, kind="relationship", triple=item.triple)
-            summary = await Importer(
-                api, options(args, "relationships", "-relationships"), failures
-            ).run(plan.relationships, f"relationships -> {args.ercollection}")
-            report(summary, "relationships")
+            relationships = await Importer(api, relationship_opts, failures).run(
+                plan.relationships, f"relationships -> {args.ercollection}"
+            )
+            report(relationships, "relationships")
     finally:
         failures.close()
-    print(
-        f"model: {len(plan.refused_entities)} nodes and "
-        f"{len(plan.refused_relationships)} triples refused before sending",
-        flush=True,
-    )
+    summary = model_summary(args.file, plan, entities, relationships)
+    print("\n".join(model_lines(summary)), flush=True)
+    for path in (entity_opts.journal_path, relationship_opts.journal_path):
+        append_summary(path, summary)
+    report_journal(entity_opts.journal_path, relationship_opts.journal_path)
     return 0
 
 

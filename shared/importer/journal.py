@@ -1,6 +1,7 @@
 """What an import has done so far, so that ``--resume`` goes on where it stopped.
 
-One JSON line per event: the run's header, then per batch ``accepted`` (its job) and ``done``.
+One JSON line per event: the run's header, then per batch ``accepted`` (its job) and ``done``,
+and when the import ends its summary (``{"summary": ...}``: what was read, stored and refused).
 A batch's Idempotency-Key is the run id and the batch number, so a batch whose POST was sent
 but whose answer was lost (the client died in between) gets its first job back when resumed,
 rather than a second one."""
@@ -48,6 +49,7 @@ class Journal:
             )
         journal = cls(path, secrets.token_hex(8))
         if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
             path.write_bytes(orjson.dumps({"run": journal.run_id, "input": digest}) + b"\n")
         return journal
 
@@ -58,6 +60,8 @@ class Journal:
             return None
         journal = cls(path, lines[0]["run"])
         for event in lines[1:]:
+            if "batch" not in event:  # the summary of a run that ended
+                continue
             target = journal.done if event.get("done") else journal.accepted
             target[event["batch"]] = event
         return journal
@@ -71,3 +75,9 @@ class Journal:
         if self.path is not None:
             with self.path.open("ab") as out:
                 out.write(orjson.dumps(event) + b"\n")
+
+
+def append_summary(path: Path | None, summary: dict[str, Any]) -> None:
+    if path is not None:
+        with path.open("ab") as out:
+            out.write(orjson.dumps({"summary": summary}) + b"\n")

@@ -26,6 +26,11 @@ def ahus(namespace: str, count: int, prefix: str = "ahu") -> list[dict[str, str]
     ]
 
 
+def beside(source: Path) -> list[Path]:
+    """The files named like the input, in its folder: the input alone (no journal beside it)."""
+    return sorted(source.parent.glob(source.name + "*"))
+
+
 def batches_done(journal: Path) -> int:
     return journal.read_text().count('"done":true') if journal.exists() else 0
 
@@ -99,17 +104,19 @@ async def test_relationships_from_stdin(
 async def test_an_interrupted_import_resumes(
     client: TestClient, services: Services, make_token, background_worker, tmp_path: Path
 ) -> None:
-    cli = await live_cli(client, make_token)
+    cli = await live_cli(client, make_token, tmp_path / "home")
     namespace = await small_collection(client, services.pool, cli.token)
     source = write_ndjson(tmp_path / "ahus.ndjson", ahus(namespace, 6000))
-    journal = Path(str(source) + ".import-journal")
     args = ("import", "entities", str(source), "--ercollection", "site", "--batch-size", "500")
     process = await cli.start(*args, "--in-flight", "1")
     # Stop it once some batches are done and others are not.
     for _ in range(600):
         await asyncio.sleep(0.05)
-        if batches_done(journal) >= 3:
+        if cli.journals() and batches_done(cli.journals()[0]) >= 3:
             break
+    # The journal is kept under the data dir (issue 22), not beside the input.
+    [journal] = cli.journals()
+    assert journal.name.startswith("ahus.ndjson.") and beside(source) == [source]
     process.send_signal(signal.SIGKILL)
     await process.wait()
     done_before = batches_done(journal)
@@ -120,6 +127,9 @@ async def test_an_interrupted_import_resumes(
     assert code == 0, err
     assert "6000 items, 6000 stored, 0 failed" in out
     assert f"({done_before * 500} done in an earlier run)" in out
+    assert cli.journals() == [journal] and f"journal: {journal}" in out
+    last = orjson.loads(journal.read_bytes().splitlines()[-1])
+    assert last == {"summary": {"kind": "entities", "read": 6000, "stored": 6000, "failed": 0}}
     assert await count_rows(services.pool, "er_entities", "site") == 6000
     # Every batch ran exactly once: a batch sent just before the kill got its first job back.
     assert await services.pool.fetchval("SELECT count(*) FROM jobs WHERE kind LIKE 'er_%'") == 12

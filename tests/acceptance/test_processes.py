@@ -12,6 +12,7 @@ import aiohttp
 import psutil
 import pytest
 
+from shared.auth.service import hash_token
 from shared.errors import Unauthorized
 from shared.services import Services
 from shared.settings import Settings
@@ -122,3 +123,26 @@ async def test_token_command_prints_only_the_token(services: Services) -> None:
     assert revoked.stdout == ""
     with pytest.raises(Unauthorized):
         await services.auth.authenticate(token)
+
+
+async def test_tokens_are_listed_and_revoked_by_id(services: Services) -> None:
+    created = await run_cli(
+        services.settings, "token", "create", "--principal", "erin", "--scope", "view"
+    )
+    token = created.stdout.strip()
+    token_id = int(created.stderr.split("token id ", 1)[1].split()[0])
+    listed = await run_cli(services.settings, "token", "list", "--principal", "erin")
+    header, *rows = listed.stdout.strip().split("\n")
+    assert header.split("\t")[:4] == ["id", "principal", "state", "fingerprint"]
+    [row] = rows
+    fields = row.split("\t")
+    assert fields[:4] == [str(token_id), "erin", "live", hash_token(token)[:8]]
+    assert token not in listed.stdout and hash_token(token) not in listed.stdout
+
+    await run_cli(services.settings, "token", "revoke", "--id", str(token_id))
+    with pytest.raises(Unauthorized):
+        await services.auth.authenticate(token)
+    live = await run_cli(services.settings, "token", "list", "--principal", "erin")
+    assert live.stdout.strip().split("\n")[1:] == []
+    every = await run_cli(services.settings, "token", "list", "--principal", "erin", "--all")
+    assert every.stdout.strip().split("\n")[1].split("\t")[2] == "revoked"

@@ -61,7 +61,7 @@ def test_version() -> None:
         ("token revoke", ["DATABASE_URL", "DATA_DIR"], ["REDIS_URL", "TOKEN"]),
         # The clients of the HTTP API read where the gateway is and the token, nothing else.
         ("import", ["URL", "TOKEN", "PUBLIC_URL"], ["DATABASE_URL", "REDIS_URL"]),
-        ("import entities", ["URL", "TOKEN", "PUBLIC_URL"], ["DATABASE_URL", "DATA_DIR"]),
+        ("import entities", ["URL", "TOKEN", "PUBLIC_URL", "DATA_DIR"], ["DATABASE_URL", "REDIS_URL"]),
         ("import brick", ["URL", "TOKEN"], ["DATABASE_URL", "QUEUE_NAME"]),
         ("export brick", ["URL", "TOKEN"], ["DATABASE_URL", "REDIS_URL"]),
         ("retry", ["URL", "TOKEN"], ["DATABASE_URL", "REDIS_URL"]),

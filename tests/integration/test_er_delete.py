@@ -12,6 +12,7 @@ from tests.er_helpers import (
     entity,
     put_grants,
     query_string,
+    register,
     relationship,
     two_collections,
     upsert_ok,
@@ -108,3 +109,56 @@ async def test_relationship_delete_and_its_refusals(
         "/apollo/er/entities/fan?cascade=maybe", headers=headers(token, "c1")
     )
     assert response.status == 400
+
+
+async def test_a_former_readers_relationship_cannot_block_the_owners_delete(
+    client: TestClient, services: Services, make_token: TokenFactory, background_worker: None
+) -> None:
+    """Bob, once a reader of alice's c1, points a relationship of his own collection at her
+    entity; his access ends. Her delete is not blocked by it, and shows her none of his ids."""
+    alice = await make_token("alice", *ALL_SCOPES)
+    bob = await make_token("bob", *ALL_SCOPES)
+    ns = await seeded(client, services, alice)
+    response = await register(client, bob, "bobs", "Brick_0_4")
+    assert response.status == 201, await response.text()
+    await put_grants(client, alice, "c1", bob="readonly")
+    await upsert_ok(client, bob, "entities", "bobs", [entity(ns, "bob_ahu", "AHU")])
+    await upsert_ok(client, bob, "relationships", "bobs", [
+        relationship(ns, "secret-rel", "feeds_Equipment_Equipment", "bob_ahu", "ahu",
+                     sourceERCollectionId="bobs", destinationERCollectionId="c1"),
+    ])  # fmt: skip
+    await put_grants(client, alice, "c1")  # bob is no longer a reader
+
+    refused = await client.delete("/apollo/er/entities/ahu", headers=headers(alice, "c1"))
+    message = (await refused.json())["status"]["message"]
+    assert refused.status == 409
+    assert "referenced by 2 relationship(s): a and 1 in collections the caller cannot read" in (
+        message
+    )
+    assert "secret" not in message and "bobs" not in message
+
+    response = await client.delete(
+        "/apollo/er/entities/ahu?cascade=true", headers=headers(alice, "c1")
+    )
+    body = await response.json()
+    assert response.status == 200, body
+    assert "secret" not in await response.text()
+    assert [s["id"] for s in body["data"]["responses"]["success"]] == ["a", "ahu"]
+    assert body["status"]["message"] == "Total number of Items Deleted:  3."
+    gone = await client.get("/apollo/er/relationships/secret-rel", headers=headers(bob, "bobs"))
+    assert gone.status == 404
+    # Bob's collection tells him: a Deleted event in his feed, a Delete record he can read.
+    feed = await client.get("/apollo/changefeed/logs", headers=headers(bob, "bobs"))
+    events = (await feed.json())["data"]
+    assert [e["relationshipId"] for e in events if e["notificationType"] == "Deleted"] == [
+        "secret-rel"
+    ]
+    logs = await client.get(
+        f"/apollo/status/logs?transactionId={body['transactionId']}", headers=bearer(bob)
+    )
+    records = (await logs.json())["data"]
+    assert [r["serviceData"]["relationshipId"] for r in records] == ["secret-rel"]
+    own = await client.get(
+        f"/apollo/status/logs?transactionId={body['transactionId']}", headers=bearer(alice)
+    )
+    assert "secret" not in await own.text()

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 
+from shared.graph.search import MAX_CLAUSES
 from shared.services import Services
 from shared.text import holds_unstorable_text
 from tests.conftest import TokenFactory, bearer
@@ -117,3 +118,33 @@ async def test_numbers_of_thousands_of_digits_are_400_everywhere(
     ):
         response = await client.get(path, headers=headers)
         assert response.status == 400, (path, await response.text())
+
+
+@pytest.mark.parametrize("clause", ["should", "must", "must_not"])
+async def test_a_search_of_tens_of_thousands_of_clauses_is_400(
+    client: TestClient, services: Services, make_token: TokenFactory, clause: str
+) -> None:
+    """Each clause was a bind parameter: past asyncpg's 32767 the search was a 500."""
+    token = await make_token("alice", *ALL_SCOPES)
+    ns = await two_collections(client, services.pool, token, "c1", "c2")
+    await upsert_ok(client, token, "entities", "c1", [entity(ns, "a", "AHU")])
+    clauses = [{"term": {"id": f"e{i}"}} for i in range(40_000)]
+    for kind in ("entities", "relationships"):
+        response = await client.post(
+            f"/apollo/graph/{kind}/search/query",
+            json={"query": {"bool": {clause: clauses}}},
+            headers={**bearer(token), "erCollectionId": "c1"},
+        )
+        body = await response.json()
+        assert response.status == 400, body
+        assert "clauses" in body["status"]["message"]
+    # The bool clause itself counts: MAX_CLAUSES in all still answers.
+    within = [{"term": {"id": f"e{i}"}} for i in range(MAX_CLAUSES - 2)] + [{"term": {"id": "a"}}]
+    response = await client.post(
+        "/apollo/graph/entities/search/query",
+        json={"query": {"bool": {clause: within}}},
+        headers={**bearer(token), "erCollectionId": "c1"},
+    )
+    assert response.status == 200, await response.text()
+    found = [e["id"] for e in (await response.json())["data"]]
+    assert found == {"should": ["a"], "must": [], "must_not": []}[clause]

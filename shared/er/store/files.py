@@ -13,6 +13,14 @@ SWEEP_OLD_FILES = """
 DELETE FROM er_uploaded_files
 WHERE principal_id = $1 AND uploaded_at < now() - interval '24 hours' AND file_name <> $2
 """
+# One principal's uploads one at a time, so two cannot each fit the quota and together pass it.
+# NO KEY UPDATE: rows that reference the principal (tokens, grants) are not held up.
+LOCK_UPLOADER = "SELECT id FROM principals WHERE id = $1 FOR NO KEY UPDATE"
+STORED_BYTES = """
+SELECT coalesce(sum(octet_length(content)), 0) FROM er_uploaded_files
+WHERE principal_id = $1 AND file_name <> $2
+"""
+DELETE_FILE = "DELETE FROM er_uploaded_files WHERE principal_id = $1 AND file_name = $2"
 READ_FILE = "SELECT content FROM er_uploaded_files WHERE principal_id = $1 AND file_name = $2"
 
 
@@ -24,6 +32,22 @@ async def save(db: Executor, principal_id: int, name: str, content: bytes) -> No
 async def sweep_old(db: Executor, principal_id: int, kept: str) -> None:
     """Remove the principal's uploads older than a day, except the file named ``kept``."""
     await db.execute(SWEEP_OLD_FILES, principal_id, kept)
+
+
+async def lock_uploader(db: Executor, principal_id: int) -> None:
+    await db.execute(LOCK_UPLOADER, principal_id)
+
+
+async def stored_bytes(db: Executor, principal_id: int, besides: str) -> int:
+    """Bytes the principal keeps in uploads other than the file named ``besides``."""
+    total: int = await db.fetchval(STORED_BYTES, principal_id, besides)
+    return total
+
+
+async def delete(db: Executor, principal_id: int, name: str) -> bool:
+    """Whether there was such a file to delete."""
+    status: str = await db.execute(DELETE_FILE, principal_id, name)
+    return status != "DELETE 0"
 
 
 async def content(db: Executor, principal_id: int, name: str) -> bytes | None:
