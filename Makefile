@@ -1,10 +1,13 @@
 # Two commands matter: `make run` (the whole system) and `make test` (the whole suite).
-# Both create .venv when missing and install the project into it.
+# Both create .venv when missing and install into it what they need: `make run` the project alone,
+# `make test` (and lint) the project with its test extras (pytest, mypy, schemathesis, playwright:
+# several hundred MB that a first `make run` has no use for).
 
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
+TEST_INSTALLED := $(VENV)/.installed-test
 
 .PHONY: run test test-unit mutation lint format bench install clean
 
@@ -14,41 +17,46 @@ $(BIN)/python:
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 $(INSTALLED): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -e .
 	touch $(INSTALLED)
 
-install: $(INSTALLED)
+# The test extras on top; installing them also (re)installs the project, so it counts as both.
+$(TEST_INSTALLED): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(INSTALLED) $(TEST_INSTALLED)
+
+install: $(TEST_INSTALLED)
 
 run: $(INSTALLED)
 	$(BIN)/brickyard run
 
-test: $(INSTALLED)
+test: $(TEST_INSTALLED)
 	@sh tests/ensure_chromium.sh
 	$(BIN)/python -m pytest
 
 # The unit tier alone: pure code, no servers, a few seconds.
-test-unit: $(INSTALLED)
+test-unit: $(TEST_INSTALLED)
 	$(BIN)/python -m pytest tests/unit -q
 
 # Mutation testing of the five core modules against the unit tier (outside CI: a few minutes).
 # Fresh each time (mutants/ holds mutmut's copy and cache); the score per module comes last.
-mutation: $(INSTALLED)
+mutation: $(TEST_INSTALLED)
 	$(BIN)/python -m pip install --quiet -e '.[test,mutation]'
 	rm -rf mutants
 	$(BIN)/mutmut run
 	$(BIN)/python -m tests.mutation_score
 
-lint: $(INSTALLED)
+lint: $(TEST_INSTALLED)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-format: $(INSTALLED)
+format: $(TEST_INSTALLED)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
 # `make bench ONLY=jobs` runs the scenarios whose name contains "jobs" (several words: any of them).
-bench: $(INSTALLED)
+bench: $(TEST_INSTALLED)
 	$(BIN)/python -m tests.bench $(ONLY)
 
 clean:

@@ -18,7 +18,14 @@ from shared.auth import Principal
 from shared.errors import BadRequest, NotFound, PayloadTooLarge, UnsupportedMediaType
 from shared.jobs import JobRecord
 from shared.jobs.service import IdempotencyKey
-from shared.paging import SIZE_HEADER, TOKEN_HEADER, PageRequest, page_request, requested_size
+from shared.paging import (
+    SIZE_HEADER,
+    TOKEN_HEADER,
+    PageRequest,
+    page_request,
+    requested_size,
+    sent_token,
+)
 from shared.services import Services
 from shared.text import holds_unstorable_text, json_text
 
@@ -194,10 +201,11 @@ async def page_asked(
     request: web.Request, *query: object, size: int | None = None, size_param: str = "size"
 ) -> PageRequest:
     """The page asked for (size by query parameter or ``PageSize`` header, unless the caller
-    already knows it); its continuation token must have been issued for this same query."""
+    already knows it); its continuation token (header or query parameter) must have been issued
+    for this same query."""
     if size is None:
         size = requested_size(request.query.get(size_param), request.headers.get(SIZE_HEADER))
-    token = request.headers.get(TOKEN_HEADER)
+    token = sent_token(request.headers.get(TOKEN_HEADER), request.query.get(TOKEN_HEADER))
     return await page_request(services(request).pool, token, size, *query)
 
 

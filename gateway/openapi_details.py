@@ -39,7 +39,8 @@ IDEMPOTENCY = header(
 PAGE = [
     query("size", {"type": "integer", "minimum": 1}, "Page size"),
     header("PageSize", {"type": "integer", "minimum": 1}, "Page size, if no size parameter"),
-    header("continuationToken", TEXT, "The previous page's continuationToken header"),
+    header("continuationToken", TEXT, "The previous page's paging.continuationToken"),
+    query("continuationToken", TEXT, "The same token as a query parameter (not both)"),
 ]
 SYSTEM_DATA = query("includeSystemData", FLAG, "Include system fields (created by, etc.)")
 ER_COLLECTION = header("ercollectionid", TEXT, "The ER collection")
@@ -57,6 +58,7 @@ GRAPH_PAGE = [
     ER_COLLECTION,
     header("first", {"type": "integer", "minimum": 1}, "Page size"),
     header("after", TEXT, "The previous page's continuationToken (0 or empty: the first page)"),
+    query("continuationToken", TEXT, "The same token as a query parameter (not both)"),
 ]
 GRAPH_READ = [*GRAPH_PAGE, SYSTEM_DATA]
 EXPAND = query("$expand", TEXT, "rType:{type|ALL}($expand=eType:{type|ALL}(...))")
@@ -89,7 +91,8 @@ PARAMETERS: dict[str, list[Parameter]] = {
         query("startTime", TEXT, "ISO-8601; no offset means UTC"),
         query("endTime", TEXT, "ISO-8601; no offset means UTC"),
         query("limit", {"type": "integer", "minimum": 1}, "Page size"),
-        header("continuationToken", TEXT, "The previous page's continuationToken"),
+        header("continuationToken", TEXT, "The previous page's paging.continuationToken"),
+        query("continuationToken", TEXT, "The same token as a query parameter (not both)"),
         header("Last-Event-ID", TEXT, "With Accept: text/event-stream, resume after this id"),
     ],
     **{f"apollo_graph.{name}": GRAPH_READ for name in GRAPH_READS},

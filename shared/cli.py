@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import sys
+from collections.abc import Iterator
 from importlib import metadata
 from typing import Any
 
@@ -44,6 +46,7 @@ def require_service_urls(settings: Settings, command: str) -> None:
 
 def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     from shared.embedded import embedded_services
+    from shared.running import recorded
     from shared.supervisor import port_is_free, supervise
 
     configure_logging(settings, process="supervisor")
@@ -53,7 +56,9 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     with embedded_services(settings) as (resolved, servers):
         applied = asyncio.run(migrate(resolved))
         log.info("migrations up to date", applied=applied)
-        return supervise(resolved, servers)
+        # For `brickyard token` and `status` in another terminal: the servers it started.
+        with recorded(settings, resolved):
+            return supervise(resolved, servers, embedded_database=not settings.database_url)
 
 
 def use_uvloop() -> None:
@@ -165,12 +170,52 @@ async def _token_command(settings: Settings, args: argparse.Namespace) -> str | 
         await pool.close()
 
 
-def cmd_token(settings: Settings, args: argparse.Namespace) -> int:
+@contextlib.contextmanager
+def token_database(settings: Settings) -> Iterator[Settings]:
+    """The database a token goes to: BRICKYARD_DATABASE_URL's; else that of the live `brickyard
+    run` recorded in the data dir; else the embedded one the data dir already holds (the next
+    run there uses it). Never a new one: in a second terminal whose working directory is not
+    the run's, a fresh embedded PostgreSQL took the token, and the running gateway refused it."""
     from shared.embedded import services_for
+    from shared.running import gateway_answers, running
+
+    if settings.database_url:
+        yield settings
+        return
+    data_dir = settings.data_dir.resolve()
+    record = running(settings.data_dir)
+    if record is not None and record.database_url is None:
+        raise SystemExit(
+            f"brickyard token: the brickyard run using the data dir {data_dir} (pid {record.pid}) "
+            "uses an external PostgreSQL: set BRICKYARD_DATABASE_URL as it has"
+        )
+    if record is not None:
+        yield settings.replace(database_url=record.database_url)
+        return
+    where = f"the data dir {data_dir} (BRICKYARD_DATA_DIR)"
+    if gateway_answers(settings.gateway_url):
+        raise SystemExit(
+            f"brickyard token: a gateway answers at {settings.gateway_url}, but no brickyard run "
+            f"uses {where}, so it would not know a token minted here. Run this in the directory "
+            "`make run` runs in, or set BRICKYARD_DATA_DIR to its data dir (or "
+            "BRICKYARD_DATABASE_URL to its database)"
+        )
+    if not (data_dir / "postgres").is_dir():
+        raise SystemExit(
+            f"brickyard token: no brickyard run uses {where}, and it holds no database. Start "
+            "one first (`make run`) and mint the token in the same directory, or set "
+            "BRICKYARD_DATA_DIR to its data dir (or BRICKYARD_DATABASE_URL to its database)"
+        )
+    log.info("no brickyard run uses the data dir; using its database", data_dir=str(data_dir))
+    with services_for(settings, redis=False) as resolved:
+        yield resolved
+
+
+def cmd_token(settings: Settings, args: argparse.Namespace) -> int:
     from shared.errors import BrickyardError
 
     configure_logging(settings, process="token", stream=sys.stderr)
-    with services_for(settings, redis=False) as resolved:
+    with token_database(settings) as resolved:
         try:
             token = asyncio.run(_token_command(resolved, args))
         except BrickyardError as error:
@@ -201,14 +246,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
 
     def command(name: str, help: str, parent: Any = commands) -> argparse.ArgumentParser:
-        # Each command's --help ends with the settings it reads, from their one declaration.
-        return parent.add_parser(  # type: ignore[no-any-return]
-            name,
-            help=help,
-            description=help,
-            epilog=settings_help(name if parent is commands else "token"),
-            formatter_class=argparse.RawDescriptionHelpFormatter,
-        )
+        return parent.add_parser(name, help=help, description=help)  # type: ignore[no-any-return]
 
     command("run", "embedded services if needed, migrations, gateway and workers")
     command("gateway", "the HTTP gateway alone")
@@ -241,7 +279,20 @@ def build_parser() -> argparse.ArgumentParser:
     status = command("status", "queue depth, jobs by state, live workers")
     status_arguments(status)
     COMMANDS.update(client_commands(commands))  # import, export, retry: clients of the HTTP API
+    for name, subparser in commands.choices.items():
+        end_with_settings(subparser, name)
     return parser
+
+
+def end_with_settings(parser: argparse.ArgumentParser, command: str) -> None:
+    """Each command's --help (its subcommands' too) ends with the settings it reads, from their
+    one declaration in shared.settings."""
+    parser.epilog = settings_help(command)
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for subcommand in action.choices.values():
+                end_with_settings(subcommand, command)
 
 
 _SERVER_ERRORS = {"asyncpg": "PostgreSQL", "redis": "Redis"}

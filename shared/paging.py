@@ -9,7 +9,8 @@ Token: ``<payload>.<signature>``, both base64url. The payload names the query it
 digest of the endpoint and its arguments, e.g. the collection id and the filter) and where the
 next page starts; the signature is an HMAC with a secret kept in the database
 (``server_secrets``). A client can neither edit a token nor replay one against another query or
-collection: both are a 400. Clients send it back in the ``continuationToken`` header.
+collection: both are a 400. Clients send it back in the ``continuationToken`` header, as the
+Apollo pages do, or as a ``continuationToken`` query parameter (:func:`sent_token`).
 """
 
 from __future__ import annotations
@@ -33,6 +34,18 @@ MAX_SIZE = 1000
 TOKEN_HEADER = "continuationToken"
 SIZE_HEADER = "PageSize"
 NOT_OURS = "The continuationToken header is not a token this service issued"
+
+
+def sent_token(header: str | None, query: str | None) -> str | None:
+    """The continuation token a client sent back: the Apollo pages send the body's
+    ``paging.continuationToken`` in a header; a client that puts it in the query string (where
+    ``size`` goes) gets the same page. Ignoring it answered page 1 again, with the same token,
+    and a client looping until the token is null never stopped."""
+    if header and query and header != query:
+        raise BadRequest(
+            "The continuationToken header and query parameter differ: send the token once"
+        )
+    return header or query or None
 
 
 def page_size(raw: str | None, name: str = "size", *, where: str = "Query parameter") -> int:

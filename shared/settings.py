@@ -21,6 +21,8 @@ from shared.redis_url import check_redis_url
 
 PREFIX = "BRICKYARD_"
 COMMANDS = ("run", "gateway", "worker", "migrate", "token", "status")
+# Clients of the HTTP API: they read no server's settings, only where the gateway is.
+CLIENTS = ("import", "export", "retry")
 
 
 class SettingsError(ValueError):
@@ -98,6 +100,10 @@ def redis(value: str) -> str:
 SERVE = ("run", "gateway")
 WORK = ("run", "worker")
 REDIS = ("run", "gateway", "worker", "status")
+# Where the gateway is: HOST and PORT make the default of PUBLIC_URL, which is URL's default;
+# `token` looks there for a system it was not pointed at.
+FIND_GATEWAY = ("token", "status", *CLIENTS)
+ASK_GATEWAY = ("status", *CLIENTS)
 
 
 def setting(
@@ -138,8 +144,8 @@ class Settings:
         REDIS,
         shown_default="unset: embedded Valkey",
     )
-    host: str = setting("HOST", "127.0.0.1", "gateway bind address", text, SERVE)
-    port: int = setting("PORT", 8080, "gateway port", whole(1, 65535), SERVE)
+    host: str = setting("HOST", "127.0.0.1", "gateway bind address", text, (*SERVE, *FIND_GATEWAY))
+    port: int = setting("PORT", 8080, "gateway port", whole(1, 65535), (*SERVE, *FIND_GATEWAY))
     workers: int = setting(
         "WORKERS", 2, "worker processes started by `brickyard run`", whole(0), ("run",)
     )
@@ -156,15 +162,33 @@ class Settings:
         None,
         "base of tracker links",
         url("http", "https"),
-        ("run", "gateway", "worker", "status"),
+        ("run", "gateway", "worker", *FIND_GATEWAY),
         shown_default="`http://HOST:PORT`",
+    )
+    client_url: str | None = setting(
+        "URL",
+        None,
+        "the gateway that `import`, `export` and `retry` call, and `status` asks when it knows "
+        "no servers (`--url` overrides it)",
+        url("http", "https"),
+        FIND_GATEWAY,
+        shown_default="`BRICKYARD_PUBLIC_URL`",
+    )
+    client_token: str | None = setting(
+        "TOKEN",
+        None,
+        "the bearer token they send (`--token` overrides it); `status` needs the `operator` scope",
+        text,
+        ASK_GATEWAY,
+        shown_default="none",
     )
     data_dir: Path = setting(  # noqa: RUF009 - setting() is a dataclasses.field
         "DATA_DIR",
         Path("./.brickyard"),
-        "where embedded servers, the Brick release cache and import journals keep their data",
+        "where embedded servers, the Brick release cache and import journals keep their data; "
+        "`brickyard run` records there the servers it started, for `token` and `status` to find",
         Path,
-        ("run", "gateway", "worker", "migrate", "token", "import"),
+        ("run", "gateway", "worker", "migrate", "token", "status", "import"),
         shown_default="`./.brickyard`",
     )
     # Every table lives in this Postgres schema; tests give each test its own.
@@ -217,6 +241,7 @@ class Settings:
         "info",
         "`debug`, `info`, `warning`, `error` or `critical`",
         one_of("debug", "info", "warning", "error", "critical"),
+        (*COMMANDS, *CLIENTS),
     )
     log_format: str = setting(
         "LOG_FORMAT",
@@ -301,6 +326,11 @@ class Settings:
         if self.public_url_override:
             return self.public_url_override.rstrip("/")
         return f"http://{self.host}:{self.port}"
+
+    @property
+    def gateway_url(self) -> str:
+        """Where a client command finds the gateway."""
+        return (self.client_url or self.public_url).rstrip("/")
 
     def replace(self, **changes: object) -> Settings:
         return dataclasses.replace(self, **changes)  # type: ignore[arg-type]

@@ -18,7 +18,9 @@ import sys
 import time
 import urllib.request
 from collections.abc import Sequence
+from pathlib import Path
 from types import FrameType
+from typing import Any
 
 import structlog
 
@@ -55,9 +57,36 @@ def gateway_ready(settings: Settings) -> bool:
         return False
 
 
+def first_steps(settings: Settings, *, embedded_database: bool) -> dict[str, Any]:
+    """What a new operator needs once the system is up: the dashboard, and the command that
+    mints the first token (every call but /healthz, /readyz and /metrics needs one)."""
+    from shared.auth import SCOPES
+
+    executable = Path(sys.executable).parent / "brickyard"
+    here = Path.cwd()
+    if not executable.exists():
+        shown = "brickyard"
+    elif executable.is_relative_to(here):
+        shown = str(executable.relative_to(here))
+    else:
+        shown = str(executable)
+    scopes = " ".join(f"--scope {scope}" for scope in sorted(SCOPES))
+    steps: dict[str, Any] = {
+        "dashboard": f"{settings.public_url}/dashboard/",
+        "first_token": f"{shown} token create --principal admin {scopes}",
+        "in_directory": str(here),
+    }
+    if not embedded_database:
+        steps["with"] = "the same BRICKYARD_DATABASE_URL"
+    return steps
+
+
 class Supervisor:
-    def __init__(self, settings: Settings, servers: Sequence[Unit] = ()) -> None:
+    def __init__(
+        self, settings: Settings, servers: Sequence[Unit] = (), *, embedded_database: bool = False
+    ) -> None:
         self.settings = settings
+        self.embedded_database = embedded_database
         env = {**os.environ, **settings.to_env()}
 
         def child(name: str, command: str) -> Supervised:
@@ -100,6 +129,8 @@ class Supervisor:
                         url=self.settings.public_url,
                         workers=self.settings.workers,
                     )
+                    steps = first_steps(self.settings, embedded_database=self.embedded_database)
+                    log.info("open the dashboard and mint a token to start", **steps)
                     announced = True
                 time.sleep(0.2)
             log.info("stopping", signal=signal.Signals(self.stop_signal).name)
@@ -121,5 +152,7 @@ class Supervisor:
         log.info("all processes stopped", duration_s=round(time.monotonic() - began, 2))
 
 
-def supervise(settings: Settings, servers: Sequence[Unit] = ()) -> int:
-    return Supervisor(settings, servers).run()
+def supervise(
+    settings: Settings, servers: Sequence[Unit] = (), *, embedded_database: bool = False
+) -> int:
+    return Supervisor(settings, servers, embedded_database=embedded_database).run()

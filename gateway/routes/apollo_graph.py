@@ -18,7 +18,14 @@ from shared.er.access import ErCollections, Role
 from shared.er.views import ENTITIES, RELATIONSHIPS, ItemTable
 from shared.errors import BadRequest
 from shared.graph import forms, reachable, reads, search, store
-from shared.paging import SIZE_HEADER, TOKEN_HEADER, PageRequest, page_request, requested_size
+from shared.paging import (
+    SIZE_HEADER,
+    TOKEN_HEADER,
+    PageRequest,
+    page_request,
+    requested_size,
+    sent_token,
+)
 from shared.text import storable
 
 routes = web.RouteTableDef()
@@ -34,6 +41,7 @@ async def graph_page(request: web.Request, *binding: object) -> PageRequest:
     size = requested_size(request.query.get("size"), size_header)
     token = request.headers.get(TOKEN_HEADER) or request.headers.get(AFTER)
     token = None if token in (None, "", "0") else token
+    token = sent_token(token, request.query.get(TOKEN_HEADER))
     return await page_request(services(request).pool, token, size, *binding)
 
 

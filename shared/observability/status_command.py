@@ -1,8 +1,9 @@
 """``brickyard status``: queue depth, jobs by state and the live workers, much as ``rq info``.
 
-With ``BRICKYARD_DATABASE_URL`` and ``BRICKYARD_REDIS_URL`` set it reads both servers itself.
-Without them (``make run``'s embedded servers listen on ports only the supervisor knows) it asks
-the running gateway's ``GET /admin/status``, with a token that has the ``operator`` scope.
+It reads both servers itself: those of ``BRICKYARD_DATABASE_URL`` and ``BRICKYARD_REDIS_URL``, or
+else the embedded servers that the ``brickyard run`` using the data dir recorded there
+(:mod:`shared.running`), so ``make run``'s default needs no token. Without either it asks the
+gateway's ``GET /admin/status``, with a token that has the ``operator`` scope.
 """
 
 from __future__ import annotations
@@ -10,14 +11,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import urllib.error
 import urllib.request
 from typing import Any
 
+from shared.running import with_running_servers
 from shared.settings import Settings
-
-TOKEN_ENV = "BRICKYARD_TOKEN"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -25,12 +24,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--token",
         default=None,
-        help=f"an 'operator' token, to ask the gateway when the server URLs are unset "
-        f"(default: ${TOKEN_ENV})",
+        help="an 'operator' token, to ask the gateway when no servers are known "
+        "(default: BRICKYARD_TOKEN)",
     )
     parser.add_argument(
-        "--gateway", default=None, help="the gateway's URL (default: BRICKYARD_PUBLIC_URL)"
+        "--url", default=None, help="the gateway (default: BRICKYARD_URL, else this host's)"
     )
+    # The flag's name until issue 22 (import, export and retry say --url): kept for scripts.
+    parser.add_argument("--gateway", dest="url", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
 
 
 async def _read_servers(settings: Settings) -> dict[str, Any]:
@@ -50,13 +51,16 @@ async def _read_servers(settings: Settings) -> dict[str, Any]:
 
 
 def _ask_gateway(settings: Settings, args: argparse.Namespace) -> dict[str, Any]:
-    token = args.token or os.environ.get(TOKEN_ENV)
+    token = args.token or settings.client_token
+    gateway = (args.url or settings.gateway_url).rstrip("/")
     if not token:
         raise SystemExit(
-            "brickyard status: set BRICKYARD_DATABASE_URL and BRICKYARD_REDIS_URL, or pass "
-            f"--token (or set {TOKEN_ENV}) with the 'operator' scope to ask the gateway"
+            f"brickyard status: no brickyard run uses the data dir {settings.data_dir.resolve()} "
+            "(BRICKYARD_DATA_DIR) and BRICKYARD_DATABASE_URL and BRICKYARD_REDIS_URL are not both "
+            "set: run it where `make run` runs, set BRICKYARD_DATA_DIR or the two URLs, or pass "
+            f"--token (or set BRICKYARD_TOKEN) with the 'operator' scope to ask {gateway}"
         )
-    url = (args.gateway or settings.public_url).rstrip("/") + "/admin/status"
+    url = gateway + "/admin/status"
     request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"})
     try:
         with urllib.request.urlopen(request, timeout=10) as response:
@@ -71,8 +75,10 @@ def _ask_gateway(settings: Settings, args: argparse.Namespace) -> dict[str, Any]
 def run_status(settings: Settings, args: argparse.Namespace) -> int:
     from shared.observability.status import format_status
 
-    if settings.database_url and settings.redis_url:
-        data = asyncio.run(_read_servers(settings))
+    found = with_running_servers(settings)
+    # An explicit --url asks that gateway, whatever servers this machine knows of.
+    if found.database_url and found.redis_url and not args.url:
+        data = asyncio.run(_read_servers(found))
     else:
         data = _ask_gateway(settings, args)
     print(json.dumps(data, indent=2) if args.json else format_status(data))

@@ -209,3 +209,45 @@ def test_systemd_units_are_hardened(unit: Path) -> None:
         )
         # Exposure on its 0-100 scale (shown as 0.0-10.0): at most "2.0 OK".
         assert analysis.returncode == 0, analysis.stdout[-2000:]
+
+
+def first_token_commands() -> dict[str, list[str]]:
+    """deploy/README.md's first-token commands, by the tool that runs them (continued lines
+    joined)."""
+    text = (DEPLOY / "README.md").read_text().split("## The first token", 1)[1]
+    block = text.split("```sh", 1)[1].split("```", 1)[0].replace("\\\n", " ")
+    found: dict[str, list[str]] = {}
+    for line in block.splitlines():
+        if "token create" in line:
+            words = line.split("$(", 1)[1].rstrip(")").split()
+            found[words[1] if words[0] == "sudo" else words[0]] = words
+    return found
+
+
+def test_the_first_token_commands_name_real_services_and_parse() -> None:
+    from shared.auth import SCOPES
+    from shared.cli import build_parser
+
+    commands = first_token_commands()
+    assert set(commands) == {"docker", "kubectl", "systemd-run"}
+    compose = yaml.safe_load((DEPLOY / "compose.yaml").read_text())
+    docker = commands["docker"]
+    assert docker[:5] == ["docker", "compose", "-f", "deploy/compose.yaml", "exec"]
+    service = docker[6] if docker[5] == "-T" else docker[5]
+    assert compose["services"][service]["command"] == ["gateway"]
+    assert "BRICKYARD_DATABASE_URL" in compose["services"][service]["environment"]
+    kubectl = commands["kubectl"]
+    kind, name = kubectl[2].split("/")
+    assert (kind, name) in {("deploy", "brickyard-gateway")}
+    assert by_kind()[("Deployment", name)]["spec"]["template"]["spec"]["containers"][0]["args"] == [
+        "gateway"
+    ]
+    for words in commands.values():
+        at = next(
+            i
+            for i, word in enumerate(words)
+            if word.split("/")[-1] == "brickyard" and "=" not in word
+        )
+        args = build_parser().parse_args(words[at + 1 :])
+        assert (args.command, args.token_command) == ("token", "create")
+        assert set(args.scope) <= SCOPES and "operator" in args.scope

@@ -54,16 +54,35 @@ def test_version() -> None:
         ("worker", ["WORKER_MAX_JOBS", "JOB_LEASE", "REDIS_URL"], ["PORT", "MAX_BODY_BYTES"]),
         ("migrate", ["DATABASE_URL", "DATABASE_SCHEMA"], ["REDIS_URL", "PORT"]),
         ("run", ["WORKERS", "PORT", "WORKER_MAX_JOBS"], []),
-        ("status", ["DATABASE_URL", "REDIS_URL", "QUEUE_NAME"], ["PORT"]),
+        # It finds the run's servers in the data dir, or asks the gateway (URL, else PORT's).
+        ("status", ["DATABASE_URL", "REDIS_URL", "QUEUE_NAME", "DATA_DIR", "URL", "TOKEN", "PORT"],
+         ["WORKERS"]),
+        ("token create", ["DATABASE_URL", "DATA_DIR", "URL"], ["REDIS_URL", "TOKEN"]),
+        ("token revoke", ["DATABASE_URL", "DATA_DIR"], ["REDIS_URL", "TOKEN"]),
+        # The clients of the HTTP API read where the gateway is and the token, nothing else.
+        ("import", ["URL", "TOKEN", "PUBLIC_URL"], ["DATABASE_URL", "REDIS_URL"]),
+        ("import entities", ["URL", "TOKEN", "PUBLIC_URL", "DATA_DIR"], ["DATABASE_URL", "REDIS_URL"]),
+        ("import brick", ["URL", "TOKEN"], ["DATABASE_URL", "QUEUE_NAME"]),
+        ("export brick", ["URL", "TOKEN"], ["DATABASE_URL", "REDIS_URL"]),
+        ("retry", ["URL", "TOKEN"], ["DATABASE_URL", "REDIS_URL"]),
     ],
-)
+)  # fmt: skip
 def test_each_command_help_lists_the_settings_it_reads(
     command: str, reads: list[str], ignores: list[str]
 ) -> None:
-    done = brickyard(command, "--help")
+    done = brickyard(*command.split(), "--help")
     assert done.returncode == 0
     for name in reads:
         assert f"BRICKYARD_{name} " in done.stdout
     for name in ignores:
         assert f"BRICKYARD_{name} " not in done.stdout
     assert "LOG_LEVEL" in done.stdout
+    # The list is the end of the help.
+    assert done.stdout.rstrip().splitlines()[-1].startswith("  BRICKYARD_")
+
+
+def test_one_flag_names_the_gateway_url_in_every_command() -> None:
+    for command in ("status", "import entities", "import brick", "export brick", "retry"):
+        done = brickyard(*command.split(), "--help")
+        assert "--url URL" in done.stdout, command
+        assert "--gateway" not in done.stdout, command  # status's old name: a hidden alias

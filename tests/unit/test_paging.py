@@ -130,3 +130,15 @@ def test_bindings_separate_their_parts() -> None:
     assert binding_of("ab", "c") != binding_of("a", "bc")
     assert binding_of(1, None) == binding_of("1", "None")
     assert len(binding_of("x")) == 24
+
+
+def test_a_token_sent_as_a_query_parameter_is_the_token() -> None:
+    from shared.paging import sent_token
+
+    assert sent_token(None, None) is None
+    assert sent_token("", "") is None
+    assert sent_token("h.s", None) == "h.s"
+    assert sent_token(None, "q.s") == "q.s"  # was ignored: page 1 again, and a client looped
+    assert sent_token("t.s", "t.s") == "t.s"
+    with pytest.raises(BadRequest, match="differ"):
+        sent_token("t.s", "u.s")
