@@ -38,7 +38,8 @@ from tests.bench_support import percentile, scenario
 PEER_VENV = Path(".venv-bench-peers")
 DRIVERS = Path(__file__).parent / "bench_peers"
 PEER_PINS: dict[str, list[str]] = {
-    "saq": ["saq[redis]==0.26.4", "redis==7.4.1"],
+    # saq 0.26.4 imports typing_extensions without declaring it.
+    "saq": ["saq[redis]==0.26.4", "redis==7.4.1", "typing_extensions==4.16.0"],
     "pgqueuer": ["pgqueuer==1.6.0", "asyncpg==0.32.0"],
     "procrastinate": ["procrastinate==3.10.0", "psycopg[binary]==3.3.9"],
 }
@@ -99,6 +100,7 @@ def install_peer(peer: str) -> str:
     )
     if not marker.exists():
         pip = [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
+        pip += ["--timeout", "30", "--retries", "1"]  # no network: skipped soon, not in 10 min
         installed = run_quietly([*pip, *pins], INSTALL_TIMEOUT_S)
         if installed.returncode:
             raise RuntimeError(f"pip install {' '.join(pins)} failed: {tail(installed.stderr)}")
