@@ -60,4 +60,4 @@ bench: $(TEST_INSTALLED)
 	$(BIN)/python -m tests.bench $(ONLY)
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache mutants
+	rm -rf $(VENV) .venv-bench-peers .pytest_cache .ruff_cache mutants

@@ -25,7 +25,9 @@ from shared.auth import SCOPES, Principal
 from shared.embedded import services_for
 from shared.services import Services
 from shared.settings import Settings
-from tests import bench_er  # noqa: F401  (registers the job-core, then the ER scenarios)
+
+# Registers the job-core, the ER, then the peers' scenarios.
+from tests import bench_er, bench_peer_jobs  # noqa: F401
 from tests.bench_support import (
     SCENARIOS,
     Scenario,

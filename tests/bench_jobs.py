@@ -15,6 +15,7 @@ import statistics
 import sys
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 from arq import create_pool
@@ -71,14 +72,41 @@ async def stock_pool(settings: Settings, queue_name: str) -> ArqRedis:
     return await create_pool(redis_settings(settings.redis_url), default_queue_name=queue_name)
 
 
+@dataclass(frozen=True)
+class ArqTuning:
+    """arq's own settings for the stock anchor: its defaults, or its best (the peers' table)."""
+
+    poll_delay_s: float = 0.5
+    max_jobs: int | None = None  # arq's default, 10
+
+    def args(self) -> list[str]:
+        """No flags at all for the defaults, so that anchor stays arq exactly as shipped."""
+        tuned = ["--poll-delay", str(self.poll_delay_s)] if self.poll_delay_s != 0.5 else []
+        return tuned + (["--max-jobs", str(self.max_jobs)] if self.max_jobs else [])
+
+
+ARQ_DEFAULTS = ArqTuning()
+ARQ_BEST = ArqTuning(poll_delay_s=0.01, max_jobs=100)
+# What the job-core scenarios measured this run, so the peers' table reuses rather than repeats
+# them (tests.bench_peer_jobs); keys like "brickyard_drain_2", "brickyard_trips".
+MEASURED: dict[str, Any] = {}
+
+
 def stock_workers(
-    settings: Settings, queue_name: str, count: int, *, burst: bool
+    settings: Settings,
+    queue_name: str,
+    count: int,
+    *,
+    burst: bool,
+    tuning: ArqTuning = ARQ_DEFAULTS,
 ) -> contextlib.AbstractAsyncContextManager[list[Process]]:
     assert settings.redis_url
-    args = ["tests.bench_stock_arq", settings.redis_url, queue_name]
-    # Started a poll delay apart in all, so that their 0.5 s polls interleave rather than read
+    args = ["tests.bench_stock_arq", settings.redis_url, queue_name, *tuning.args()]
+    # Started a poll delay apart in all, so that their polls interleave rather than read
     # the same jobs at the same moment: stock arq at its best.
-    return python_processes(count, *args, *(["--burst"] if burst else []), spread_s=0.5)
+    return python_processes(
+        count, *args, *(["--burst"] if burst else []), spread_s=tuning.poll_delay_s
+    )
 
 
 async def forget(redis: ArqRedis, job_ids: list[str]) -> None:
@@ -137,8 +165,10 @@ async def brickyard_drain(settings: Settings, workers: int) -> dict[str, Any]:
     }
 
 
-async def stock_drain(settings: Settings, workers: int) -> dict[str, Any]:
-    """The same drain by stock arq burst workers: no-op jobs, default settings."""
+async def stock_drain(
+    settings: Settings, workers: int, tuning: ArqTuning = ARQ_DEFAULTS
+) -> dict[str, Any]:
+    """The same drain by stock arq burst workers: no-op jobs, default settings unless tuned."""
     count = STOCK_JOBS
     queue_name = isolated_settings(settings).queue_name + ":stock"
     redis = await stock_pool(settings, queue_name)
@@ -146,7 +176,9 @@ async def stock_drain(settings: Settings, workers: int) -> dict[str, Any]:
         jobs = await in_chunks(count, lambda: redis.enqueue_job("noop"))
         job_ids = [job.job_id for job in jobs]
         held = await hold_back(redis, queue_name, count)
-        async with stock_workers(settings, queue_name, workers, burst=True) as children:
+        async with stock_workers(
+            settings, queue_name, workers, burst=True, tuning=tuning
+        ) as children:
             # Held-back jobs still count as queued, so burst workers wait for them.
             await release(redis, queue_name, held)
             # A burst worker exits once the queue is empty; on a timeout, count what finished.
@@ -182,6 +214,7 @@ async def job_throughput(services: Services, principal: Principal) -> dict[str, 
         ours = await brickyard_drain(services.settings, workers)
         stock = await stock_drain(services.settings, workers)
         ours_per_s, stock_per_s = ours.pop("per_s"), stock.pop("per_s")
+        MEASURED[f"brickyard_drain_{workers}"] = ours_per_s
         ratio = round(ours_per_s / stock_per_s, 2) if stock_per_s else None
         label = f"{workers} process" + ("es" if workers > 1 else "")
         figures[label] = {
@@ -221,7 +254,9 @@ async def brickyard_round_trips(settings: Settings) -> list[float]:
             return [await timed_ms(trip) for _ in range(ROUND_TRIPS)]
 
 
-async def stock_round_trips(settings: Settings) -> list[float]:
+async def stock_round_trips(
+    settings: Settings, trips: int = STOCK_ROUND_TRIPS, tuning: ArqTuning = ARQ_DEFAULTS
+) -> list[float]:
     queue_name = isolated_settings(settings).queue_name + ":stock"
     redis = await stock_pool(settings, queue_name)
     job_ids: list[str] = []
@@ -233,11 +268,11 @@ async def stock_round_trips(settings: Settings) -> list[float]:
         return await job.result(timeout=60, poll_delay=0.01)
 
     try:
-        async with stock_workers(settings, queue_name, 2, burst=False) as children:
+        async with stock_workers(settings, queue_name, 2, burst=False, tuning=tuning) as children:
             await while_alive(children, trip())  # returns once the first worker is up
             for _ in range(2):
                 await trip()
-            return [await timed_ms(trip) for _ in range(STOCK_ROUND_TRIPS)]
+            return [await timed_ms(trip) for _ in range(trips)]
     finally:
         await forget(redis, job_ids)
         await drop_queue_keys(redis, queue_name)
@@ -247,6 +282,7 @@ async def stock_round_trips(settings: Settings) -> list[float]:
 @scenario("jobs: round trip, submit to result, 2 worker processes vs stock arq")
 async def job_round_trip(services: Services, principal: Principal) -> dict[str, Any]:
     ours = await brickyard_round_trips(services.settings)
+    MEASURED["brickyard_trips"] = ours
     stock = await stock_round_trips(services.settings)
     return {
         "trips": len(ours),
