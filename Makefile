@@ -38,7 +38,7 @@ test: $(TEST_INSTALLED)
 test-unit: $(TEST_INSTALLED)
 	$(BIN)/python -m pytest tests/unit -q
 
-# Mutation testing of the five core modules against the unit tier (outside CI: a few minutes).
+# Mutation testing of the seven core modules against the unit tier (outside CI: a few minutes).
 # Fresh each time (mutants/ holds mutmut's copy and cache); the score per module comes last.
 mutation: $(TEST_INSTALLED)
 	$(BIN)/python -m pip install --quiet -e '.[test,mutation]'

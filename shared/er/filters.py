@@ -133,8 +133,6 @@ class Parser:
         return f"({self.params.add(text, 'text')})::polygon"
 
     def expression(self, depth: int = 0) -> str:
-        if depth > MAX_DEPTH:
-            raise BadRequest(f"Unsupported {self.what}: nested more than {MAX_DEPTH} levels")
         terms = [self.conjunction(depth)]
         while self.peek() == "or":
             self.take("or")
@@ -149,6 +147,10 @@ class Parser:
         return factors[0] if len(factors) == 1 else "(" + " AND ".join(factors) + ")"
 
     def factor(self, depth: int) -> str:
+        # Checked here, where both parentheses and ``not`` recurse: a long run of ``not`` alone
+        # would otherwise reach Python's recursion limit (a 500).
+        if depth > MAX_DEPTH:
+            raise BadRequest(f"Unsupported {self.what}: nested more than {MAX_DEPTH} levels")
         word = self.peek()
         if word == "(":
             self.take("(")
