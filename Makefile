@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 TEST_INSTALLED := $(VENV)/.installed-test
 
-.PHONY: run test test-unit mutation lint format bench install clean
+.PHONY: run test test-unit mutation lint format bench schema install clean
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is required"'
@@ -54,6 +54,12 @@ lint: $(TEST_INSTALLED)
 format: $(TEST_INSTALLED)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
+
+# shared/migrations/schema.sql: what every migration adds up to, rendered from a scratch schema
+# migrated in BRICKYARD_DATABASE_URL's PostgreSQL. Run it after adding a migration.
+schema: $(INSTALLED)
+	$(BIN)/python -m shared.migrations.live > shared/migrations/schema.sql.new
+	mv shared/migrations/schema.sql.new shared/migrations/schema.sql
 
 # `make bench ONLY=jobs` runs the scenarios whose name contains "jobs" (several words: any of them).
 bench: $(TEST_INSTALLED)
