@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import sys
 from collections.abc import Callable, Coroutine
 from pathlib import Path
@@ -73,8 +72,8 @@ def register(commands: argparse._SubParsersAction) -> dict[str, Command]:  # typ
 
 
 def connection(settings: Settings, args: argparse.Namespace) -> Api:
-    url = args.url or os.environ.get("BRICKYARD_URL") or settings.public_url
-    token = args.token or os.environ.get("BRICKYARD_TOKEN")
+    url = args.url or settings.gateway_url
+    token = args.token or settings.client_token
     if not token:
         raise ImportStopped("no token: pass --token or set BRICKYARD_TOKEN")
     return Api(url, token, patience_s=args.wait_for_server)
