@@ -4,17 +4,20 @@
 - A request body must arrive within ``body_timeout_s``: past it, 408 and the connection closes.
 - A principal holds at most ``streams_per_principal`` change-feed streams per gateway process,
   and a stream whose client stops taking events for ``write_timeout_s`` ends.
+- A request aiohttp cannot parse is logged as one info line, never an error with a traceback.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 
 from gateway.keys import SETTINGS
 from shared.errors import RequestTimeout, TooManyRequests
@@ -83,8 +86,21 @@ class StreamSlots:
 STREAMS = web.AppKey("stream_slots", StreamSlots)
 
 
+def unparsable_request_in_one_line(record: logging.LogRecord) -> bool:
+    """A request aiohttp cannot parse is the client's error, answered with a 400: one info line
+    naming it, not an ERROR with a traceback that any client could repeat to flood the logs."""
+    error = record.exc_info[1] if record.exc_info else None
+    if isinstance(error, HttpProcessingError):
+        record.levelno, record.levelname = logging.INFO, "INFO"
+        first_line = (str(error.message).strip().splitlines() or [""])[0]
+        record.msg, record.args = "unparsable request: %s", (first_line,)
+        record.exc_info = record.exc_text = None
+    return True
+
+
 def setup(app: web.Application, settings: Settings) -> None:
     app[STREAMS] = StreamSlots(settings.streams_per_principal)
+    logging.getLogger("aiohttp.server").addFilter(unparsable_request_in_one_line)
 
 
 async def send(response: web.StreamResponse, data: bytes, timeout_s: float) -> None:

@@ -6,6 +6,7 @@ stops reading ends (issue 19, finding 8; docs/operations.md, "Limits")."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import socket
 import time
 from collections.abc import AsyncIterator
@@ -268,11 +269,20 @@ async def test_a_principals_stored_uploads_are_capped(
         assert sorted(parallel) == [201, 201, 413, 413, 413, 413]
 
 
-async def test_a_request_aiohttp_cannot_parse_names_no_versions(client: TestClient) -> None:
+async def test_a_request_aiohttp_cannot_parse_names_no_versions(
+    client: TestClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="aiohttp.server")
     reader, writer = await connect(client)
-    writer.write(b"GET /x\x01 HTTP/1.1\r\nHost: x\r\n\r\n")
+    writer.write(b"GET /x HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n")
     answer = await closed_within(reader, 5)
     head = answer.split(b"\r\n\r\n")[0].decode()
     assert head.startswith("HTTP/1.0 400") or head.startswith("HTTP/1.1 400"), head
     assert "Server: brickyard" in head and "aiohttp" not in head and "Python" not in head
     writer.close()
+    # Any client can send this at will: one info line, never an error with a traceback.
+    records = [r for r in caplog.records if r.name == "aiohttp.server"]
+    assert [(r.levelname, r.getMessage()) for r in records] == [
+        ("INFO", "unparsable request: Invalid character in Content-Length:")
+    ]
+    assert all(r.exc_info is None for r in records)
