@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, TypeAlias
+from typing import Any, TypeAlias, TypeVar
 
 import asyncpg
 
@@ -11,6 +11,8 @@ from shared.text import json_text, json_value
 
 # What a store function runs its SQL on: the pool, or a connection inside a transaction.
 Executor: TypeAlias = asyncpg.Pool | asyncpg.Connection
+
+Row = TypeVar("Row")
 
 # asyncpg waits 60 s by default: an unreachable server would hold each request (and /readyz)
 # that long. 5 s is ample for a live server, even a loaded one.
@@ -60,3 +62,14 @@ async def connect(settings: Settings) -> asyncpg.Connection:
     conn = await asyncpg.connect(**connect_kwargs(settings))
     await _init_connection(conn)
     return conn
+
+
+async def fetch_as(db: Executor, row_type: type[Row], sql: str, *args: Any) -> list[Row]:
+    """Every row of ``sql`` as ``row_type``, a dataclass whose fields are the query's columns."""
+    return [row_type(**dict(row)) for row in await db.fetch(sql, *args)]
+
+
+async def fetchrow_as(db: Executor, row_type: type[Row], sql: str, *args: Any) -> Row | None:
+    """The first row of ``sql`` as ``row_type``, or None when there is none."""
+    row = await db.fetchrow(sql, *args)
+    return None if row is None else row_type(**dict(row))

@@ -9,6 +9,7 @@ from typing import Any
 from shared.db import Executor
 from shared.errors import BadRequest, Forbidden
 from shared.registry import store
+from shared.registry.rows import Named
 from shared.registry.store import AUTHENTICATED_USERS_GROUP, PUBLIC_GROUP
 from shared.registry.wire import MAX_BIGINT
 
@@ -85,9 +86,9 @@ async def require_known_principals(db: Executor, update: AclUpdate) -> None:
 
 
 async def require_access(
-    db: Executor, organization: Any, principal_id: int, access: Access
+    db: Executor, organization: Named, principal_id: int, access: Access
 ) -> None:
-    if not await store.has_access(db, organization["id"], principal_id, access.value):
+    if not await store.has_access(db, organization.id, principal_id, access.value):
         raise Forbidden(
-            f"You lack {access.value} permission on the organization '{organization['name']}'"
+            f"You lack {access.value} permission on the organization '{organization.name}'"
         )

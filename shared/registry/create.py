@@ -102,8 +102,8 @@ async def _register(job: JobContext, request: CreateRequest) -> Any:
 
 async def _register_in(conn: asyncpg.Connection, job: JobContext, request: CreateRequest) -> Any:
     state = await store.lock_job(conn, job.token)
-    if state["state"] != "PROCESSING":
-        return state["result"]  # another delivery of this job finished it meanwhile
+    if state.state != "PROCESSING":
+        return state.result  # another delivery of this job finished it meanwhile
     sid = request.schema_id
     organization = await store.organization_by_name(conn, sid.organization, "FOR SHARE")
     if organization is None:
@@ -113,14 +113,14 @@ async def _register_in(conn: asyncpg.Connection, job: JobContext, request: Creat
         await resolve(conn, ref.target, f"$ref '{ref.site.ref}' at {ref.site.where}", "FOR SHARE")
         for ref in request.refs
     ]
-    schema = await store.upsert_schema(conn, organization["id"], sid.name, job.principal_id)
-    relative = str(SchemaId(organization["name"], schema["name"], sid.semantic_version))
-    if sid.semantic_version and await store.version_of(conn, schema["id"], sid.semantic_version):
+    schema = await store.upsert_schema(conn, organization.id, sid.name, job.principal_id)
+    relative = str(SchemaId(organization.name, schema.name, sid.semantic_version))
+    if sid.semantic_version and await store.version_of(conn, schema.id, sid.semantic_version):
         raise _already_exists(relative)
     body = {**request.schema, "$id": relative}
     try:
         version_id = await store.insert_version(
-            conn, schema["id"], sid.semantic_version, body, sha256_hex(body),
+            conn, schema.id, sid.semantic_version, body, sha256_hex(body),
             job.principal_id, job.token,
         )  # fmt: skip
     except asyncpg.UniqueViolationError as exc:
@@ -129,7 +129,7 @@ async def _register_in(conn: asyncpg.Connection, job: JobContext, request: Creat
         raise _already_exists(relative) from exc
     pins = [(t.schema_pk, t.version_id if t.pinned else None) for t in targets]
     await store.insert_dependencies(conn, version_id, pins)
-    root = ResolvedVersion(schema["id"], organization["id"], version_id, True, body)
+    root = ResolvedVersion(schema.id, organization.id, version_id, True, body)
     absolute = wire.absolute_id(job.settings.public_url, relative)
     bundled = await validation_schema(relative, root, locking_loader(conn, "FOR SHARE"), absolute)
     response = {

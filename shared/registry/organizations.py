@@ -18,6 +18,7 @@ from shared.registry.acl import (
     require_known_principals,
 )
 from shared.registry.ids import validate_organization_name
+from shared.registry.rows import Organization
 
 
 def organization_not_found(name: str) -> NotFound:
@@ -33,7 +34,7 @@ def _organization_pk(text: str) -> int:
 
 async def find_organization(
     db: Executor, organization_id: str, lock: store.Lock = ""
-) -> asyncpg.Record:
+) -> Organization:
     row = await store.organization_by_id(db, _organization_pk(organization_id), lock)
     if row is None:
         raise NotFound(f"Organization with id: '{organization_id}' not found")
@@ -52,7 +53,7 @@ class OrganizationService:
                 row = await store.insert_organization(conn, name, principal.id)
             except asyncpg.UniqueViolationError as exc:
                 raise BadRequest(f"An Organization with the name: '{name}' already exists") from exc
-            await store.insert_acl_entry(conn, row["id"], principal.id, CREATOR_ACCESS)
+            await store.insert_acl_entry(conn, row.id, principal.id, CREATOR_ACCESS)
         return wire.organization_json(row)
 
     async def get_by_name(self, name: str | None) -> dict[str, Any]:
@@ -75,18 +76,18 @@ class OrganizationService:
             # organization) either finish first, and be counted, or find no organization.
             row = await find_organization(conn, organization_id, "FOR UPDATE")
             await require_access(conn, row, principal.id, Access.DELETE)
-            held = await store.count_schemas(conn, row["id"])
+            held = await store.count_schemas(conn, row.id)
             if held:
                 raise BadRequest(
-                    f"Organization '{row['name']}' still holds {held} schema(s); "
+                    f"Organization '{row.name}' still holds {held} schema(s); "
                     "delete all of its schemas first"
                 )
-            await store.delete_organization(conn, row["id"])
+            await store.delete_organization(conn, row.id)
 
     async def get_acl(self, principal: Principal, organization_id: str) -> dict[str, Any]:
         row = await find_organization(self._pool, organization_id)
         await require_access(self._pool, row, principal.id, Access.READ)
-        return wire.acl_json(row, await store.acl_entries(self._pool, row["id"]))
+        return wire.acl_json(row, await store.acl_entries(self._pool, row.id))
 
     async def put_acl(
         self, principal: Principal, organization_id: str, body: Any
@@ -100,11 +101,11 @@ class OrganizationService:
                     "You cannot remove your own CHANGE_PERMISSIONS access to the organization"
                 )
             await require_known_principals(conn, update)
-            if update.etag != str(row["acl_etag"]):
+            if update.etag != str(row.acl_etag):
                 raise PreconditionFailed(
-                    f"The ACL of organization '{row['name']}' changed since it was read "
+                    f"The ACL of organization '{row.name}' changed since it was read "
                     f"(etag '{update.etag}' is not the current one); get it again and retry"
                 )
-            await store.replace_acl(conn, row["id"], update.entries)
+            await store.replace_acl(conn, row.id, update.entries)
             row = await find_organization(conn, organization_id)
-            return wire.acl_json(row, await store.acl_entries(conn, row["id"]))
+            return wire.acl_json(row, await store.acl_entries(conn, row.id))

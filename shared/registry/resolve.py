@@ -39,16 +39,16 @@ async def resolve(
             f"{label}: schema '{target.organization}-{target.name}' not found "
             "(no registered schema has this $id)"
         )
-    version = await store.version_of(db, schema["id"], target.semantic_version)
+    version = await store.version_of(db, schema.id, target.semantic_version)
     if version is None:
         raise NotFound(
             f"{label}: schema '{target.organization}-{target.name}' has no version "
             f"'{target.semantic_version}' (not found)"
         )
     return ResolvedVersion(
-        schema_pk=schema["id"],
-        organization_pk=schema["organization_id"],
-        version_id=version["id"],
+        schema_pk=schema.id,
+        organization_pk=schema.organization_id,
+        version_id=version.id,
         pinned=target.semantic_version is not None,
-        body=version["body"],
+        body=version.body,
     )

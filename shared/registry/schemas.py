@@ -16,6 +16,7 @@ from shared.registry.bundle import Loader, validation_schema
 from shared.registry.ids import SchemaId, parse_schema_id, relative_id
 from shared.registry.organizations import organization_not_found
 from shared.registry.resolve import ResolvedVersion, resolve
+from shared.registry.rows import Schema, VersionInfo
 
 
 def plain_loader(db: Executor) -> Loader:
@@ -25,10 +26,10 @@ def plain_loader(db: Executor) -> Loader:
     return load
 
 
-def _refused(what: str, dependents: list[asyncpg.Record]) -> BadRequest:
+def _refused(what: str, dependents: list[VersionInfo]) -> BadRequest:
     names = ", ".join(
         f"'{wire.version_relative_id(row)}'"
-        + ("" if row["semantic_version"] else f" (versionId {row['version_id']})")
+        + ("" if row.semantic_version else f" (versionId {row.version_id})")
         for row in dependents
     )
     return BadRequest(f"Cannot delete {what}: it is referenced by {names}")
@@ -54,35 +55,32 @@ class SchemaService:
             if schema is None:
                 await resolve(conn, sid, f"$id '{relative_id(text)}'")  # raises the right 404
                 raise NotFound(f"$id '{relative_id(text)}' not found")
-            organization = {"id": schema["organization_id"], "name": schema["organization_name"]}
-            await require_access(conn, organization, principal.id, Access.DELETE)
+            await require_access(conn, schema.organization, principal.id, Access.DELETE)
             if sid.semantic_version is None:
                 await self._delete_schema(conn, schema)
             else:
                 await self._delete_version(conn, schema, sid)
 
-    async def _delete_schema(self, conn: asyncpg.Connection, schema: asyncpg.Record) -> None:
-        dependents = await store.schema_dependents(conn, schema["id"])
+    async def _delete_schema(self, conn: asyncpg.Connection, schema: Schema) -> None:
+        dependents = await store.schema_dependents(conn, schema.id)
         if dependents:
-            name = f"{schema['organization_name']}-{schema['name']}"
+            name = f"{schema.organization_name}-{schema.name}"
             raise _refused(f"every version of '{name}'", dependents)
-        await store.delete_schema(conn, schema["id"])
+        await store.delete_schema(conn, schema.id)
 
     async def _delete_version(
-        self, conn: asyncpg.Connection, schema: asyncpg.Record, sid: SchemaId
+        self, conn: asyncpg.Connection, schema: Schema, sid: SchemaId
     ) -> None:
         version = await resolve(conn, sid, f"$id '{sid}'")
-        latest = await store.version_of(conn, schema["id"], None)
+        latest = await store.version_of(conn, schema.id, None)
         assert latest is not None  # the version being deleted exists, so a latest one does
-        is_latest = latest["id"] == version.version_id
-        dependents = await store.version_dependents(
-            conn, version.version_id, schema["id"], is_latest
-        )
+        is_latest = latest.id == version.version_id
+        dependents = await store.version_dependents(conn, version.version_id, schema.id, is_latest)
         if dependents:
             raise _refused(f"'{sid}'", dependents)
         await store.delete_version(conn, version.version_id)
-        if not await store.count_versions(conn, schema["id"]):
-            await store.delete_schema(conn, schema["id"])
+        if not await store.count_versions(conn, schema.id):
+            await store.delete_schema(conn, schema.id)
 
     async def list_schemas(self, body: Any) -> dict[str, Any]:
         request = wire.require_object(body, "ListJsonSchemaInfoRequest")
@@ -91,9 +89,7 @@ class SchemaService:
         organization = await store.organization_by_name(self._pool, name)
         if organization is None:
             raise organization_not_found(name)
-        rows = await store.list_schemas(
-            self._pool, organization["id"], page.after_id, page.limit + 1
-        )
+        rows = await store.list_schemas(self._pool, organization.id, page.after_id, page.limit + 1)
         return wire.page_response(rows, page, wire.schema_info_json)
 
     async def list_versions(self, body: Any) -> dict[str, Any]:
@@ -106,8 +102,8 @@ class SchemaService:
             if await store.organization_by_name(self._pool, organization) is None:
                 raise organization_not_found(organization)
             raise NotFound(f"Schema '{organization}-{name}' not found")
-        rows = await store.list_versions(self._pool, schema["id"], page.after_id, page.limit + 1)
-        return wire.page_response(rows, page, wire.version_info_json, "version_id")
+        rows = await store.list_versions(self._pool, schema.id, page.after_id, page.limit + 1)
+        return wire.page_response(rows, page, wire.version_info_json)
 
 
 def parse_validation_request(body: Any) -> SchemaId:

@@ -11,7 +11,16 @@ from typing import Any, Literal
 
 import asyncpg
 
-from shared.db import Executor
+from shared.db import Executor, fetch_as, fetchrow_as
+from shared.registry.rows import (
+    AclEntry,
+    JobState,
+    Organization,
+    RegisteredSchema,
+    Schema,
+    Version,
+    VersionInfo,
+)
 
 Lock = Literal["", "FOR SHARE", "FOR UPDATE"]
 
@@ -141,22 +150,23 @@ def _locked(sql: str, lock: Lock, table: str = "") -> str:
     return f"{sql.rstrip()} {lock}{f' OF {table}' if table else ''}"
 
 
-async def organization_by_name(db: Executor, name: str, lock: Lock = "") -> asyncpg.Record | None:
-    return await db.fetchrow(_locked(ORGANIZATION_BY_NAME, lock), name)
+async def organization_by_name(db: Executor, name: str, lock: Lock = "") -> Organization | None:
+    return await fetchrow_as(db, Organization, _locked(ORGANIZATION_BY_NAME, lock), name)
 
 
-async def organization_by_id(db: Executor, org_id: int, lock: Lock = "") -> asyncpg.Record | None:
-    return await db.fetchrow(_locked(ORGANIZATION_BY_ID, lock), org_id)
+async def organization_by_id(db: Executor, org_id: int, lock: Lock = "") -> Organization | None:
+    return await fetchrow_as(db, Organization, _locked(ORGANIZATION_BY_ID, lock), org_id)
 
 
-async def insert_organization(db: Executor, name: str, created_by: int) -> asyncpg.Record:
+async def insert_organization(db: Executor, name: str, created_by: int) -> Organization:
     """The new organization; a name taken in any case raises UniqueViolationError."""
-    return await db.fetchrow(INSERT_ORGANIZATION, name, created_by)
+    row = await fetchrow_as(db, Organization, INSERT_ORGANIZATION, name, created_by)
+    assert row is not None  # INSERT ... RETURNING answers a row or raises
+    return row
 
 
-async def list_organizations(db: Executor, after_id: int, limit: int) -> list[asyncpg.Record]:
-    rows: list[asyncpg.Record] = await db.fetch(LIST_ORGANIZATIONS, after_id, limit)
-    return rows
+async def list_organizations(db: Executor, after_id: int, limit: int) -> list[Organization]:
+    return await fetch_as(db, Organization, LIST_ORGANIZATIONS, after_id, limit)
 
 
 async def count_schemas(db: Executor, org_id: int) -> int:
@@ -173,9 +183,8 @@ async def has_access(db: Executor, org_id: int, principal_id: int, access_type: 
     return bool(await db.fetchval(HAS_ACCESS, org_id, principals, access_type))
 
 
-async def acl_entries(db: Executor, org_id: int) -> list[asyncpg.Record]:
-    entries: list[asyncpg.Record] = await db.fetch(ACL_ENTRIES, org_id)
-    return entries
+async def acl_entries(db: Executor, org_id: int) -> list[AclEntry]:
+    return await fetch_as(db, AclEntry, ACL_ENTRIES, org_id)
 
 
 async def insert_acl_entry(
@@ -198,20 +207,19 @@ async def known_principals(db: Executor, ids: Sequence[int]) -> set[int]:
 
 async def schema_by_name(
     db: Executor, organization: str, name: str, lock: Lock = ""
-) -> asyncpg.Record | None:
-    return await db.fetchrow(_locked(SCHEMA_BY_NAME, lock, "s"), organization, name)
+) -> Schema | None:
+    return await fetchrow_as(db, Schema, _locked(SCHEMA_BY_NAME, lock, "s"), organization, name)
 
 
-async def upsert_schema(db: Executor, org_id: int, name: str, created_by: int) -> asyncpg.Record:
-    """The schema's ``id`` and ``name`` as first registered; the row stays locked."""
-    return await db.fetchrow(UPSERT_SCHEMA, org_id, name, created_by)
+async def upsert_schema(db: Executor, org_id: int, name: str, created_by: int) -> RegisteredSchema:
+    """The schema as first registered; the row stays locked."""
+    row = await fetchrow_as(db, RegisteredSchema, UPSERT_SCHEMA, org_id, name, created_by)
+    assert row is not None  # the upsert answers a row whether it inserted or not
+    return row
 
 
-async def list_schemas(
-    db: Executor, org_id: int, after_id: int, limit: int
-) -> list[asyncpg.Record]:
-    rows: list[asyncpg.Record] = await db.fetch(LIST_SCHEMAS, org_id, after_id, limit)
-    return rows
+async def list_schemas(db: Executor, org_id: int, after_id: int, limit: int) -> list[Schema]:
+    return await fetch_as(db, Schema, LIST_SCHEMAS, org_id, after_id, limit)
 
 
 async def delete_schema(db: Executor, schema_pk: int) -> None:
@@ -223,37 +231,32 @@ async def count_versions(db: Executor, schema_pk: int) -> int:
     return count
 
 
-async def version_of(
-    db: Executor, schema_pk: int, semantic_version: str | None
-) -> asyncpg.Record | None:
+async def version_of(db: Executor, schema_pk: int, semantic_version: str | None) -> Version | None:
     if semantic_version is None:
-        return await db.fetchrow(LATEST_VERSION, schema_pk)
-    return await db.fetchrow(VERSION_BY_SEMVER, schema_pk, semantic_version)
+        return await fetchrow_as(db, Version, LATEST_VERSION, schema_pk)
+    return await fetchrow_as(db, Version, VERSION_BY_SEMVER, schema_pk, semantic_version)
 
 
-async def version_info(db: Executor, version_id: int) -> asyncpg.Record:
-    return await db.fetchrow(VERSION_INFO, version_id)
+async def version_info(db: Executor, version_id: int) -> VersionInfo:
+    row = await fetchrow_as(db, VersionInfo, VERSION_INFO, version_id)
+    assert row is not None  # callers name a version they hold
+    return row
 
 
 async def list_versions(
     db: Executor, schema_pk: int, after_id: int, limit: int
-) -> list[asyncpg.Record]:
-    rows: list[asyncpg.Record] = await db.fetch(LIST_VERSIONS, schema_pk, after_id, limit)
-    return rows
+) -> list[VersionInfo]:
+    return await fetch_as(db, VersionInfo, LIST_VERSIONS, schema_pk, after_id, limit)
 
 
-async def schema_dependents(db: Executor, schema_pk: int) -> list[asyncpg.Record]:
-    rows: list[asyncpg.Record] = await db.fetch(SCHEMA_DEPENDENTS, schema_pk)
-    return rows
+async def schema_dependents(db: Executor, schema_pk: int) -> list[VersionInfo]:
+    return await fetch_as(db, VersionInfo, SCHEMA_DEPENDENTS, schema_pk)
 
 
 async def version_dependents(
     db: Executor, version_id: int, schema_pk: int, is_latest: bool
-) -> list[asyncpg.Record]:
-    rows: list[asyncpg.Record] = await db.fetch(
-        VERSION_DEPENDENTS, version_id, schema_pk, is_latest
-    )
-    return rows
+) -> list[VersionInfo]:
+    return await fetch_as(db, VersionInfo, VERSION_DEPENDENTS, version_id, schema_pk, is_latest)
 
 
 async def delete_version(db: Executor, version_id: int) -> None:
@@ -282,6 +285,8 @@ async def insert_dependencies(
     await conn.executemany(INSERT_DEPENDENCY, [(version_id, s, v) for s, v in unique])
 
 
-async def lock_job(conn: asyncpg.Connection, token: str) -> asyncpg.Record:
-    """The job's ``state`` and ``result``, its row locked until the transaction ends."""
-    return await conn.fetchrow(LOCK_JOB, token)
+async def lock_job(conn: asyncpg.Connection, token: str) -> JobState:
+    """The job's state and result, its row locked until the transaction ends."""
+    row = await fetchrow_as(conn, JobState, LOCK_JOB, token)
+    assert row is not None  # the job runs, so its row exists
+    return row

@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
-
-import asyncpg
+from typing import Any, Protocol, TypeVar
 
 from shared.errors import BadRequest
+from shared.registry.rows import AclEntry, Organization, Schema, VersionInfo
 from shared.text import iso
 
 PAGE_SIZE = 50
@@ -31,58 +30,57 @@ def absolute_id(public_url: str, relative: str) -> str:
     return f"{public_url}{REGISTERED_PATH}{relative}"
 
 
-def organization_json(row: asyncpg.Record) -> dict[str, Any]:
+def organization_json(row: Organization) -> dict[str, Any]:
     return {
-        "id": str(row["id"]),
-        "name": row["name"],
-        "createdOn": iso(row["created_at"]),
-        "createdBy": str(row["created_by"]),
+        "id": str(row.id),
+        "name": row.name,
+        "createdOn": iso(row.created_at),
+        "createdBy": str(row.created_by),
     }
 
 
-def acl_json(organization: asyncpg.Record, entries: Sequence[asyncpg.Record]) -> dict[str, Any]:
+def acl_json(organization: Organization, entries: Sequence[AclEntry]) -> dict[str, Any]:
     return {
-        "id": str(organization["id"]),
-        "creationDate": iso(organization["created_at"]),
-        "modifiedOn": iso(organization["acl_changed_at"]),
-        "etag": str(organization["acl_etag"]),
+        "id": str(organization.id),
+        "creationDate": iso(organization.created_at),
+        "modifiedOn": iso(organization.acl_changed_at),
+        "etag": str(organization.acl_etag),
         "resourceAccess": [
-            {"principalId": e["principal_id"], "accessType": sorted(e["access_types"])}
-            for e in entries
+            {"principalId": e.principal_id, "accessType": sorted(e.access_types)} for e in entries
         ],
     }
 
 
-def schema_info_json(row: asyncpg.Record) -> dict[str, Any]:
+def schema_info_json(row: Schema) -> dict[str, Any]:
     return {
-        "organizationId": str(row["organization_id"]),
-        "organizationName": row["organization_name"],
-        "schemaId": str(row["id"]),
-        "schemaName": row["name"],
-        "createdOn": iso(row["created_at"]),
-        "createdBy": str(row["created_by"]),
+        "organizationId": str(row.organization_id),
+        "organizationName": row.organization_name,
+        "schemaId": str(row.id),
+        "schemaName": row.name,
+        "createdOn": iso(row.created_at),
+        "createdBy": str(row.created_by),
     }
 
 
-def version_relative_id(row: asyncpg.Record) -> str:
-    base = f"{row['organization_name']}-{row['schema_name']}"
-    return f"{base}-{row['semantic_version']}" if row["semantic_version"] else base
+def version_relative_id(row: VersionInfo) -> str:
+    base = f"{row.organization_name}-{row.schema_name}"
+    return f"{base}-{row.semantic_version}" if row.semantic_version else base
 
 
-def version_info_json(row: asyncpg.Record) -> dict[str, Any]:
+def version_info_json(row: VersionInfo) -> dict[str, Any]:
     info = {
-        "organizationId": str(row["organization_id"]),
-        "organizationName": row["organization_name"],
-        "schemaId": str(row["schema_id"]),
-        "schemaName": row["schema_name"],
-        "versionId": str(row["version_id"]),
+        "organizationId": str(row.organization_id),
+        "organizationName": row.organization_name,
+        "schemaId": str(row.schema_id),
+        "schemaName": row.schema_name,
+        "versionId": str(row.version_id),
         "$id": version_relative_id(row),
-        "jsonSHA256Hex": row["sha256_hex"],
-        "createdOn": iso(row["created_at"]),
-        "createdBy": str(row["created_by"]),
+        "jsonSHA256Hex": row.sha256_hex,
+        "createdOn": iso(row.created_at),
+        "createdBy": str(row.created_by),
     }
-    if row["semantic_version"]:
-        info["semanticVersion"] = row["semantic_version"]
+    if row.semantic_version:
+        info["semanticVersion"] = row.semantic_version
     return info
 
 
@@ -109,14 +107,24 @@ def page_request(body: dict[str, Any]) -> PageRequest:
         ) from exc
 
 
+class Keyed(Protocol):
+    @property
+    def id(self) -> int: ...
+
+
+KeyedRow = TypeVar("KeyedRow", bound=Keyed)
+
+
 def page_response(
-    rows: Sequence[asyncpg.Record], request: PageRequest, to_json: Any, id_column: str = "id"
+    rows: Sequence[KeyedRow],
+    request: PageRequest,
+    to_json: Callable[[KeyedRow], dict[str, Any]],
 ) -> dict[str, Any]:
     """``rows`` were fetched with one extra row, whose presence says another page exists."""
     page = list(rows[: request.limit])
     response: dict[str, Any] = {"page": [to_json(row) for row in page]}
     if len(rows) > request.limit:
-        last = page[-1][id_column]
+        last = page[-1].id
         response["nextPageToken"] = base64.urlsafe_b64encode(f"after:{last}".encode()).decode()
     return response
 
