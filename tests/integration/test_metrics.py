@@ -48,10 +48,18 @@ async def test_queue_depth_and_jobs_by_kind_and_state(
     samples = await scrape(client)
     assert value(samples, "brickyard_queue_depth") == 4
     assert value(samples, "brickyard_jobs", kind="selftest", state="PROCESSING") == 4
+    waited = value(samples, "brickyard_queue_oldest_waiting_seconds", kind="selftest")
+    assert waited is not None and waited > 0
+    assert total(samples, "brickyard_build_info") == 1
 
     await run_jobs()
     samples = await scrape(client)
     assert value(samples, "brickyard_queue_depth") == 0
+    assert value(samples, "brickyard_queue_oldest_waiting_seconds", kind="selftest") == 0
+    outcomes = "brickyard_job_outcomes_total"
+    assert value(samples, outcomes, kind="selftest", outcome="COMPLETE") == 3
+    assert value(samples, outcomes, kind="selftest", outcome="FAILED") == 1
+    assert total(samples, "brickyard_job_retries_total") == 0
     assert value(samples, "brickyard_jobs", kind="selftest", state="COMPLETE") == 3
     assert value(samples, "brickyard_jobs", kind="selftest", state="FAILED") == 1
     assert value(samples, "brickyard_jobs", kind="selftest", state="PROCESSING") is None
