@@ -53,7 +53,9 @@ FAMILIES: dict[str, Family] = {
     ),
     ITEMS_PROCESSED: Family("ER batch items that reached a final state", ("item",)),
     ITEMS_FAILED: Family("ER batch items that ended Failed", ("item",)),
-    JOB_OUTCOMES: Family("Attempts at jobs that reached an outcome, by kind and outcome", ("kind", "outcome")),
+    JOB_OUTCOMES: Family(
+        "Attempts at jobs that reached an outcome, by kind and outcome", ("kind", "outcome")
+    ),
     JOB_RETRIES: Family("Attempts at jobs run again after an interrupted attempt", ("kind",)),
 }
 
