@@ -59,6 +59,7 @@ end
 return claimed
 """
 SCAN_PAST_RUNNING = 512
+UNKNOWN_KIND = "unknown"
 
 
 def new_worker_id() -> str:
@@ -215,6 +216,9 @@ class PromptWorker(Worker):
         self._started += 1
         task.add_done_callback(lambda _: self._job_done(record.token))
 
+    def current_jobs(self) -> dict[str, str]:
+        return {token: context.job.kind for token, context in self.contexts.items()}
+
     def _job_done(self, token: str) -> None:
         self.tasks.pop(token, None)
         self.contexts.pop(token, None)
@@ -248,7 +252,11 @@ class PromptWorker(Worker):
             self.jobs_complete += 1
         else:
             self.jobs_failed += 1
-        self.metrics.job_finished(context.job.kind, outcome.state.value, time.monotonic() - began)
+        # A kind no worker runs is a stored string of anyone's making: one label for all of them.
+        label = context.job.kind if kind is not None else UNKNOWN_KIND
+        self.metrics.job_finished(label, outcome.state.value, time.monotonic() - began)
+        if context.job.attempts > 1:
+            self.metrics.job_retried(label)
         await self.recorder.record(outcome, written=context.recorded)
 
     async def _burst_finished(self) -> bool:

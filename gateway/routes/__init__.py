@@ -13,6 +13,8 @@ from gateway.routes import (
     core,
     dashboard,
     dashboard_apollo,
+    dashboard_charts,
+    dashboard_workers,
     er_files,
     export,
     failed_items,
@@ -39,6 +41,8 @@ ALL_ROUTES = [
     jobs_list.routes,
     dashboard.routes,
     dashboard_apollo.routes,
+    dashboard_charts.routes,
+    dashboard_workers.routes,
     er_files.routes,
 ]
 # Per-process state some route families keep (started after the services, stopped before).

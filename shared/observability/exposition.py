@@ -7,7 +7,9 @@ a scrape the same way.
 
 from __future__ import annotations
 
+import platform
 from collections.abc import Iterable, Iterator, Mapping
+from importlib import metadata
 
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
@@ -17,6 +19,26 @@ from shared.observability.metrics import counter_families
 from shared.observability.status import ClusterStatus
 
 DEPENDENCIES = ("PostgreSQL", "Redis")
+
+
+def _version() -> str:
+    try:
+        return metadata.version("brickyard")
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+VERSION = _version()
+
+
+def build_info() -> Metric:
+    info = GaugeMetricFamily(
+        "brickyard_build_info",
+        "Always 1: the release and Python version of the gateway that answered",
+        labels=["version", "python"],
+    )
+    info.add_metric([VERSION, platform.python_version()], 1.0)
+    return info
 
 
 def status_families(status: ClusterStatus) -> Iterator[Metric]:
@@ -46,6 +68,16 @@ def status_families(status: ClusterStatus) -> Iterator[Metric]:
             "Jobs the live workers can run at once (the sum of their max jobs)",
             sum(worker.max_jobs for worker in status.workers),
         )
+    if status.jobs is not None and status.oldest_waiting is not None:
+        latency = GaugeMetricFamily(
+            "brickyard_queue_oldest_waiting_seconds",
+            "Age of the oldest unfinished job no worker holds, by kind (0 when none waits)",
+            labels=["kind"],
+        )
+        # Every kind ever recorded gets a series, so that an alert sees 0 rather than nothing.
+        for kind in sorted({kind for kind, _ in status.jobs} | set(status.oldest_waiting)):
+            latency.add_metric([kind], status.oldest_waiting.get(kind, 0.0))
+        yield latency
     if status.jobs is not None:
         jobs = GaugeMetricFamily(
             "brickyard_jobs",
@@ -71,5 +103,6 @@ class _Snapshot(Collector):
 
 def render(status: ClusterStatus, counters: Mapping[str, float]) -> bytes:
     registry = CollectorRegistry(auto_describe=False)
-    registry.register(_Snapshot([*status_families(status), *counter_families(counters)]))
+    families = [build_info(), *status_families(status), *counter_families(counters)]
+    registry.register(_Snapshot(families))
     return generate_latest(registry)

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
+import resource
 import socket
 import time
 from collections.abc import Sized
@@ -28,6 +30,7 @@ log = structlog.get_logger(__name__)
 BEAT_INTERVAL_S = 2.0
 BEAT_TTL_S = 10.0
 FAREWELL_TIMEOUT_S = 1.0
+JOBS_IN_A_BEAT = 20  # a worker with more running jobs lists its first 20 (its count says all)
 
 
 def workers_key(queue_name: str) -> str:
@@ -47,9 +50,12 @@ class WorkerBeat:
     last_beat: float
     running: int
     max_jobs: int
+    rss_bytes: int = 0  # 0: unknown (a worker of an older release, or no /proc)
+    jobs: tuple[tuple[str, str], ...] = ()  # (token, kind) of the jobs it is running
 
     def to_redis(self) -> dict[str, str]:
-        return {name: str(getattr(self, name)) for name in self.__slots__}
+        values = {name: str(getattr(self, name)) for name in self.__slots__}
+        return {**values, "jobs": json.dumps(self.jobs)}
 
     @classmethod
     def from_redis(cls, raw: dict[Any, Any]) -> WorkerBeat:
@@ -62,6 +68,8 @@ class WorkerBeat:
             last_beat=float(values["last_beat"]),
             running=int(values["running"]),
             max_jobs=int(values["max_jobs"]),
+            rss_bytes=int(values.get("rss_bytes", 0)),
+            jobs=tuple((str(t), str(k)) for t, k in json.loads(values.get("jobs", "[]"))),
         )
 
 
@@ -101,6 +109,15 @@ async def forget(redis: Redis, queue_name: str, worker_id: str) -> None:
         await pipe.execute()
 
 
+def resident_bytes() -> int:
+    """This process's resident set size now (Linux), else its peak (ru_maxrss, KiB on Linux)."""
+    try:
+        with open("/proc/self/statm") as statm:
+            return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
 class BeatingWorker(Protocol):
     """What a heartbeat reads from the worker (``worker.prompt.PromptWorker``)."""
 
@@ -110,6 +127,10 @@ class BeatingWorker(Protocol):
 
     @property
     def tasks(self) -> Sized: ...
+
+    def current_jobs(self) -> dict[str, str]:
+        """Token -> kind of the jobs whose handler is running."""
+        ...
 
     metrics: MetricsBuffer
 
@@ -127,9 +148,10 @@ class Heartbeat:
 
     def current(self) -> WorkerBeat:
         w = self.worker
+        jobs = tuple(sorted(w.current_jobs().items()))[:JOBS_IN_A_BEAT]
         return WorkerBeat(
             w.worker_id, self.host, os.getpid(), self.started_at, time.time(), len(w.tasks),
-            w.max_jobs,
+            w.max_jobs, resident_bytes(), jobs,
         )  # fmt: skip
 
     async def beat_once(self) -> None:

@@ -25,6 +25,8 @@ JOB_DURATION = "brickyard_job_duration_seconds"
 HTTP_DURATION = "brickyard_http_request_duration_seconds"
 ITEMS_PROCESSED = "brickyard_items_processed"
 ITEMS_FAILED = "brickyard_items_failed"
+JOB_OUTCOMES = "brickyard_job_outcomes"
+JOB_RETRIES = "brickyard_job_retries"
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +53,10 @@ FAMILIES: dict[str, Family] = {
     ),
     ITEMS_PROCESSED: Family("ER batch items that reached a final state", ("item",)),
     ITEMS_FAILED: Family("ER batch items that ended Failed", ("item",)),
+    JOB_OUTCOMES: Family(
+        "Attempts at jobs that reached an outcome, by kind and outcome", ("kind", "outcome")
+    ),
+    JOB_RETRIES: Family("Attempts at jobs run again after an interrupted attempt", ("kind",)),
 }
 
 HTTP_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
@@ -87,6 +93,10 @@ class MetricsBuffer:
 
     def job_finished(self, kind: str, state: str, seconds: float) -> None:
         self.observe(JOB_DURATION, {"kind": kind, "state": state}, seconds)
+        self.count(JOB_OUTCOMES, {"kind": kind, "outcome": state})
+
+    def job_retried(self, kind: str) -> None:
+        self.count(JOB_RETRIES, {"kind": kind})
 
     def request_finished(self, method: str, route: str, status: int, seconds: float) -> None:
         method = method if method in HTTP_METHODS else "other"

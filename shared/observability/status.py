@@ -27,6 +27,8 @@ class ClusterStatus:
     queued: int | None = None
     workers: list[WorkerBeat] | None = None
     jobs: dict[tuple[str, str], int] | None = None
+    # Kind -> seconds its oldest job has waited for a worker (queue latency).
+    oldest_waiting: dict[str, float] | None = None
     # What could not be read: dependency name -> why.
     unavailable: dict[str, str] = field(default_factory=dict)
 
@@ -40,6 +42,13 @@ class ClusterStatus:
         if self.queued is None or self.running is None:
             return None
         return max(0, self.queued - self.running)
+
+    @property
+    def latency(self) -> float | None:
+        """Seconds the oldest waiting job of any kind has waited (0 when none waits)."""
+        if self.oldest_waiting is None:
+            return None
+        return round(max(self.oldest_waiting.values(), default=0.0), 1)
 
     def jobs_by_state(self) -> dict[str, int] | None:
         if self.jobs is None:
@@ -62,6 +71,8 @@ class ClusterStatus:
                 "depth": self.waiting,
                 "queued": self.queued,
                 "running": self.running,
+                "oldestWaitingSeconds": self.latency,
+                "oldestWaitingSecondsByKind": self.oldest_waiting,
             },
             "jobs": {"byState": self.jobs_by_state(), "byKind": by_kind},
             "workers": None
@@ -81,6 +92,9 @@ def _worker_json(worker: WorkerBeat, now: float) -> dict[str, Any]:
         "lastBeatAgeSeconds": round(max(0.0, now - worker.last_beat), 1),
         "runningJobs": worker.running,
         "maxJobs": worker.max_jobs,
+        "uptimeSeconds": round(max(0.0, now - worker.started_at)),
+        "rssBytes": worker.rss_bytes or None,
+        "jobs": [{"token": token, "kind": kind} for token, kind in worker.jobs],
     }
 
 
@@ -100,6 +114,7 @@ async def cluster_status(pool: asyncpg.Pool, redis: Redis, queue_name: str) -> C
         _note_outage(status, exc)
     try:
         status.jobs = await store.jobs_by_kind_and_state(pool)
+        status.oldest_waiting = await store.oldest_waiting(pool)
     except Exception as exc:
         _note_outage(status, exc)
     return status
@@ -116,7 +131,8 @@ def format_status(data: dict[str, Any]) -> str:
     """``brickyard status``'s text, from :meth:`ClusterStatus.to_json`, much as ``rq info``."""
     queue, jobs, workers = data["queue"], data["jobs"], data["workers"]
     lines = [
-        f"queue {queue['name']}: {_n(queue['depth'])} waiting, {_n(queue['running'])} running",
+        f"queue {queue['name']}: {_n(queue['depth'])} waiting, {_n(queue['running'])} running, "
+        f"oldest waiting {_n(queue.get('oldestWaitingSeconds'))} s",
     ]
     if jobs["byState"] is None:
         lines.append("jobs: unknown")
@@ -139,5 +155,5 @@ def format_status(data: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def _n(value: int | None) -> str:
+def _n(value: float | None) -> str:
     return "?" if value is None else str(value)

@@ -22,7 +22,7 @@ from shared.settings import Settings, declared
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
 K8S = DEPLOY / "k8s"
 KUBERNETES = "1.33.0"
-CUSTOM_KINDS = {"ScaledObject", "Kustomization", "Component"}
+CUSTOM_KINDS = {"ScaledObject", "Kustomization", "Component", "ServiceMonitor", "PrometheusRule"}
 
 
 def documents(path: Path) -> list[dict[str, Any]]:

@@ -48,10 +48,18 @@ async def test_queue_depth_and_jobs_by_kind_and_state(
     samples = await scrape(client)
     assert value(samples, "brickyard_queue_depth") == 4
     assert value(samples, "brickyard_jobs", kind="selftest", state="PROCESSING") == 4
+    waited = value(samples, "brickyard_queue_oldest_waiting_seconds", kind="selftest")
+    assert waited is not None and waited > 0
+    assert total(samples, "brickyard_build_info") == 1
 
     await run_jobs()
     samples = await scrape(client)
     assert value(samples, "brickyard_queue_depth") == 0
+    assert value(samples, "brickyard_queue_oldest_waiting_seconds", kind="selftest") == 0
+    outcomes = "brickyard_job_outcomes_total"
+    assert value(samples, outcomes, kind="selftest", outcome="COMPLETE") == 3
+    assert value(samples, outcomes, kind="selftest", outcome="FAILED") == 1
+    assert total(samples, "brickyard_job_retries_total") == 0
     assert value(samples, "brickyard_jobs", kind="selftest", state="COMPLETE") == 3
     assert value(samples, "brickyard_jobs", kind="selftest", state="FAILED") == 1
     assert value(samples, "brickyard_jobs", kind="selftest", state="PROCESSING") is None
@@ -157,3 +165,17 @@ def test_a_dependency_that_is_down_leaves_its_figures_out_instead_of_failing() -
     assert value(samples, "brickyard_dependency_up", dependency="PostgreSQL") == 1
     assert value(samples, "brickyard_jobs", kind="selftest", state="COMPLETE") == 2
     assert value(samples, "brickyard_queue_depth") is None
+
+
+async def test_a_job_run_again_after_an_interrupted_attempt_counts_as_a_retry(
+    client: TestClient, make_token: TokenFactory, run_jobs: JobRunner
+) -> None:
+    token = await make_token("alice", "view")
+    [job] = await start_selftests(client, token, 1)
+    # As a worker that died mid-job leaves it: one attempt spent, no live lease.
+    pool = client.app[SERVICES].pool
+    await pool.execute("UPDATE jobs SET attempts = 1, started_at = now() WHERE token = $1", job)
+    await run_jobs()
+    samples = await scrape(client)
+    assert value(samples, "brickyard_job_retries_total", kind="selftest") == 1
+    assert value(samples, "brickyard_job_outcomes_total", kind="selftest", outcome="COMPLETE") == 1

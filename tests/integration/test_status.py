@@ -60,7 +60,12 @@ async def test_a_live_worker_beats_with_its_id_host_pid_and_running_jobs(
     assert worker["runningJobs"] == 1
     assert worker["maxJobs"] == services.settings.worker_max_jobs
     assert worker["lastBeatAgeSeconds"] < 5
-    assert body["queue"] == {"name": queue, "depth": 0, "queued": 1, "running": 1}
+    assert worker["rssBytes"] > 10_000_000 and worker["uptimeSeconds"] >= 0
+    assert [job["kind"] for job in worker["jobs"]] == ["selftest"]
+    assert body["queue"] == {
+        "name": queue, "depth": 0, "queued": 1, "running": 1,
+        "oldestWaitingSeconds": 0.0, "oldestWaitingSecondsByKind": {},
+    }  # fmt: skip
     assert body["jobs"]["byKind"] == {"selftest": {"PROCESSING": 1}}
 
 
@@ -72,7 +77,7 @@ async def test_brickyard_status_prints_queue_jobs_and_workers(
         await client.post("/selftest/async/start?wait=true", json={}, headers=bearer(token))
     done = await run_cli(settings, "status")
     lines = done.stdout.splitlines()
-    assert lines[0] == f"queue {settings.queue_name}: 0 waiting, 0 running"
+    assert lines[0] == f"queue {settings.queue_name}: 0 waiting, 0 running, oldest waiting 0.0 s"
     assert lines[1] == "jobs: PROCESSING 0, COMPLETE 2, FAILED 0, CANCELLED 0"
     assert lines[2] == "  selftest: COMPLETE 2"
     assert lines[3] == "1 worker"
@@ -100,7 +105,8 @@ async def test_brickyard_status_asks_the_gateway_when_the_server_urls_are_unset(
         timeout=60,
     )
     assert done.returncode == 0, done.stderr
-    assert done.stdout.splitlines()[0] == f"queue {settings.queue_name}: 0 waiting, 0 running"
+    first = f"queue {settings.queue_name}: 0 waiting, 0 running, oldest waiting 0.0 s"
+    assert done.stdout.splitlines()[0] == first
     refused = await asyncio.to_thread(
         subprocess.run,
         [sys.executable, "-m", "shared.cli", "status", "--gateway", gateway, "--token", "nope"],
