@@ -13,9 +13,11 @@ from gateway.routes import (
     core,
     dashboard,
     dashboard_apollo,
+    dashboard_failures,
     er_files,
     export,
     failed_items,
+    failures,
     jobs_list,
     status_logs,
     synapse,
@@ -39,6 +41,8 @@ ALL_ROUTES = [
     jobs_list.routes,
     dashboard.routes,
     dashboard_apollo.routes,
+    dashboard_failures.routes,
+    failures.routes,
     er_files.routes,
 ]
 # Per-process state some route families keep (started after the services, stopped before).

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import json
 import sys
 from pathlib import Path
 from typing import Any
 
 from shared.importer.client import Api
-from shared.importer.errors import ImportStopped
+from shared.importer.errors import BadInput, ImportStopped
 from shared.importer.journal import append_summary
 from shared.importer.run import FailureFile, Importer, Options, Summary
 from shared.importer.sources import read_items
@@ -140,11 +141,27 @@ async def export_brick(api: Api, args: argparse.Namespace) -> int:
 
 
 async def retry_failed(api: Api, args: argparse.Namespace) -> int:
+    if (args.transaction is None) == (args.failures is None):
+        raise BadInput("name a TRANSACTION_ID or a --failures FILE (one of them)")
     async with api:
-        _, body, _ = await api.call("POST", f"/apollo/status/{args.transaction}/retry", ok=(202,))
+        if args.failures is None:
+            path = f"/apollo/status/{args.transaction}/retry"
+            _, body, _ = await api.call("POST", path, ok=(202,))
+        else:
+            listed = {"items": failures_file_keys(args.failures)}
+            _, body, _ = await api.call("POST", "/apollo/failures/retry", body=listed, ok=(202,))
     data = body["data"]
     print(
         f"resubmitted {data['count']} failed items as transaction {data['transactionId']}: "
         f"{data['tracker']} (job {data['token']})"
     )
     return 0
+
+
+def failures_file_keys(path: Path) -> list[dict[str, Any]]:
+    """The (transaction, position) of each line of a failures file: what names a kept item."""
+    try:
+        lines = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+        return [{"transactionId": x["transactionId"], "position": x["position"]} for x in lines]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise BadInput(f"{path} is not a failures file (NDJSON, one item a line): {exc}") from exc
