@@ -7,7 +7,7 @@ import re
 
 from aiohttp import web
 
-from gateway.http import apollo_response, read_json, principal, requires_scope, services
+from gateway.http import apollo_response, principal, read_json, requires_scope, services
 from gateway.keys import REQUEST_ID
 from shared.er import failures
 from shared.errors import BadRequest, NotFound
