@@ -14,6 +14,7 @@ from gateway.routes import (
     dashboard,
     dashboard_apollo,
     dashboard_failures,
+    dashboard_imports,
     er_files,
     export,
     failed_items,
@@ -42,6 +43,7 @@ ALL_ROUTES = [
     dashboard.routes,
     dashboard_apollo.routes,
     dashboard_failures.routes,
+    dashboard_imports.routes,
     failures.routes,
     er_files.routes,
 ]

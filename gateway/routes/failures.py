@@ -43,12 +43,12 @@ async def get_group(request: web.Request) -> web.Response:
 @routes.post("/apollo/failures/retry")
 @requires_scope("apollo_write")
 async def post_selected_retry(request: web.Request) -> web.Response:
-    """202: the items a failures file names, ``{"items": [{transactionId, position}]}``."""
+    """202: the items a failures file names, ``{"items": [{transactionId, id}]}``."""
     body = await read_json(request)
     listed = body.get("items") if isinstance(body, dict) else None
     if not isinstance(listed, list) or not all(valid_key(k) for k in listed):
-        raise BadRequest('The body is {"items": [{"transactionId": text, "position": number}]}')
-    keys = [(storable(k["transactionId"], "A transaction id"), k["position"]) for k in listed]
+        raise BadRequest('The body is {"items": [{"transactionId": text, "id": text}]}')
+    keys = [(storable(k["transactionId"], "A transaction id"), k["id"]) for k in listed]
     data = await failures.retry_selected(
         services(request), principal(request), keys, request[REQUEST_ID]
     )
@@ -59,8 +59,7 @@ def valid_key(key: object) -> bool:
     return (
         isinstance(key, dict)
         and isinstance(key.get("transactionId"), str)
-        and type(key.get("position")) is int
-        and 0 <= key["position"] < 2**31
+        and isinstance(key.get("id"), str)
     )
 
 

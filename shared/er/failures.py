@@ -98,9 +98,10 @@ async def retry_one(
 
 
 async def retry_selected(
-    services: Services, principal: Principal, keys: list[tuple[str, int]], correlation: str
+    services: Services, principal: Principal, keys: list[tuple[str, str]], correlation: str
 ) -> dict[str, Any]:
-    """The items named by (transaction, position), as a failures file lists them."""
+    """The items named by (transaction, item id), as a failures file lists them (the
+    dashboard's download and ``brickyard import --failures`` both do)."""
     if not keys or len(keys) > MAX_ITEMS:
         raise BadRequest(f"Name between 1 and {MAX_ITEMS} failed items")
     scope = await scope_of(services.pool, principal)
@@ -147,5 +148,6 @@ async def _resubmit(
         "batches": batches,
         "count": sum(b["count"] for b in batches),
         "tracker": batches[0]["tracker"],
+        "token": batches[0]["token"],
         "transactionId": batches[0]["transactionId"],
     }

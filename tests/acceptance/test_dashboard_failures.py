@@ -117,7 +117,7 @@ async def test_retry_one_a_group_and_a_failures_file(
     assert again.status == 404  # nothing of that reason waits for a retry any more
     assert (await client.post("/apollo/failures/zz/retry", headers=bearer(alice))).status == 404
 
-    keys = [{"transactionId": b["transactionId"], "position": b["position"]} for b in bad]
+    keys = [{"transactionId": b["transactionId"], "id": b["id"]} for b in bad]
     selected = await client.post(
         "/apollo/failures/retry", json={"items": keys}, headers=bearer(alice)
     )

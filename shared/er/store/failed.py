@@ -98,19 +98,19 @@ async def mark_items_retried(db: Executor, rows: list[tuple[str, str, str, str]]
 
 
 SELECTED_FAILURES = f"""
-SELECT left(md5(reason), 16) AS reason_key, f.transaction_id, collection_id, item_kind, item_id,
-       f.position, reason, item, failed_at, retried_in
+SELECT left(md5(f.reason), 16) AS reason_key, f.transaction_id, f.collection_id, f.item_kind,
+       f.item_id, f.position, f.reason, f.item, f.failed_at, f.retried_in
 FROM er_failed_items AS f
-JOIN unnest($2::text[], $3::int[]) AS s(transaction_id, position)
-  ON f.transaction_id = s.transaction_id AND f.position = s.position
+JOIN unnest($2::text[], $3::text[]) AS s(transaction_id, item_id)
+  ON f.transaction_id = s.transaction_id AND f.item_id = s.item_id
 WHERE {_SCOPE}
 """
 
 
 async def selected_failures(
-    db: Executor, collection_keys: list[str] | None, keys: list[tuple[str, int]]
+    db: Executor, collection_keys: list[str] | None, keys: list[tuple[str, str]]
 ) -> list[asyncpg.Record]:
-    """The failed items named by (transaction, position), those the scope may see."""
+    """The failed items named by (transaction, item id), those the scope may see."""
     rows: list[asyncpg.Record] = await db.fetch(
         SELECTED_FAILURES, collection_keys, [k[0] for k in keys], [k[1] for k in keys]
     )
