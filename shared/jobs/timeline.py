@@ -52,7 +52,8 @@ def timeline(job: JobRecord) -> list[dict[str, Any]]:
 async def job_facts(db: Executor, job: JobRecord, operator: bool) -> dict[str, Any]:
     """What the job page shows beside the job's status."""
     first_start = job.attempt_started_at[0] if job.attempt_started_at else job.started_at
-    helpers = [] if job.kind == HELPER_KIND else await store.helpers_of(db, job)
+    # Only an ER batch (er_upsert_*) asks for chunk helpers: other pages skip the query.
+    helpers = await store.helpers_of(db, job) if job.kind.startswith("er_") else []
     return {
         "queueWaitMs": _ms(job.created_at, first_start),
         "runMs": _ms(first_start, job.finished_at),
