@@ -80,9 +80,34 @@ async function load() {
 }
 
 // The only calls a button may make; an id with a dot or a slash in it is refused.
-const POSTS = [/^\/apollo\/status\/[^/.%]+\/retry$/, /^\/async\/cancel\/[^/.%]+$/];
+const POSTS = [
+  /^\/apollo\/status\/[^/.%]+\/retry$/,
+  /^\/async\/cancel\/[^/.%]+$/,
+  /^\/apollo\/status\/[^/.%]+\/failed\/\d+\/retry$/,
+  /^\/apollo\/failures\/[0-9a-f]{16}\/retry$/,
+];
+
+// A download is a fragment fetched with the token and saved from a blob: a plain link would
+// go without the token, and the token never goes into a URL.
+async function download(button) {
+  const url = fragmentUrl(button.dataset.download);
+  if (url === null) return;
+  const response = await call("GET", url.href);
+  if (!response.ok) {
+    showNotice(response.status + ": " + (await errorText(response)));
+    return;
+  }
+  const a = document.createElement("a");
+  a.href = URL.createObjectURL(await response.blob());
+  a.download = button.dataset.filename || "download";
+  a.click();
+  URL.revokeObjectURL(a.href);
+}
 
 function wire(root) {
+  for (const button of root.querySelectorAll("[data-download]")) {
+    button.addEventListener("click", () => download(button));
+  }
   for (const button of root.querySelectorAll("[data-post]")) {
     if (!POSTS.some((shape) => shape.test(button.dataset.post))) {
       button.disabled = true;

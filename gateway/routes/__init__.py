@@ -15,9 +15,12 @@ from gateway.routes import (
     dashboard_apollo,
     dashboard_charts,
     dashboard_workers,
+    dashboard_failures,
+    dashboard_imports,
     er_files,
     export,
     failed_items,
+    failures,
     jobs_list,
     status_logs,
     synapse,
@@ -43,6 +46,9 @@ ALL_ROUTES = [
     dashboard_apollo.routes,
     dashboard_charts.routes,
     dashboard_workers.routes,
+    dashboard_failures.routes,
+    dashboard_imports.routes,
+    failures.routes,
     er_files.routes,
 ]
 # Per-process state some route families keep (started after the services, stopped before).

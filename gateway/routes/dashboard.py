@@ -18,6 +18,7 @@ from gateway.routes.operations import OPERATOR
 from shared.jobs import JobState
 from shared.jobs import store as jobs_store
 from shared.jobs.model import JobRecord
+from shared.jobs.timeline import job_facts
 from shared.observability.status import cluster_status
 
 routes = web.RouteTableDef()
@@ -141,9 +142,12 @@ async def jobs(request: web.Request) -> dict[str, Any]:
 @aiohttp_jinja2.template("job.html")
 async def job_detail(request: web.Request) -> dict[str, Any]:
     job = await services(request).jobs.get_for(job_token(request), principal(request))
+    caller = principal(request)
+    facts = await job_facts(services(request).pool, job, OPERATOR in caller.scopes)
     request_body = job.request if isinstance(job.request, dict) else {}
     return {
         "job": shown(job),
+        "facts": facts,
         "done": job.done,
         "transaction": request_body.get("transactionId"),
         "result": json.dumps(job.result, indent=2, ensure_ascii=False)[:20_000],

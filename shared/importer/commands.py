@@ -65,8 +65,14 @@ def register(commands: argparse._SubParsersAction) -> dict[str, Command]:  # typ
     )
     add_connection(export_brick)
 
-    retry = commands.add_parser("retry", help="resubmit a transaction's failed items")
-    retry.add_argument("transaction", metavar="TRANSACTION_ID")
+    retry = commands.add_parser(
+        "retry", help="resubmit a transaction's failed items, or those a failures file lists"
+    )
+    retry.add_argument("transaction", metavar="TRANSACTION_ID", nargs="?")
+    retry.add_argument(
+        "--failures", type=Path, metavar="FILE",
+        help="an NDJSON failures file (the dashboard's Failures download)",
+    )  # fmt: skip
     add_connection(retry)
     return {"import": cmd_import, "export": cmd_export, "retry": cmd_retry}
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import json
 import sys
 from pathlib import Path
 from typing import Any
 
 from shared.importer.client import Api
-from shared.importer.errors import ImportStopped
+from shared.importer.errors import BadInput, ImportStopped
 from shared.importer.journal import append_summary
 from shared.importer.run import FailureFile, Importer, Options, Summary
 from shared.importer.sources import read_items
@@ -67,10 +68,14 @@ async def import_file(api: Api, args: argparse.Namespace) -> int:
         async with api:
             importer = Importer(api, opts, failures)
             summary = await importer.run(items, f"{args.import_kind} -> {args.ercollection}")
+            counts = items_summary(args.import_kind, summary)
+            await record_summary(
+                api, args, args.import_kind, counts, failures, summary.transactions
+            )
     finally:
         failures.close()
     report(summary, args.import_kind)
-    append_summary(opts.journal_path, items_summary(args.import_kind, summary))
+    append_summary(opts.journal_path, counts)
     report_journal(opts.journal_path)
     return 0
 
@@ -98,14 +103,33 @@ async def import_brick(api: Api, args: argparse.Namespace) -> int:
                 plan.relationships, f"relationships -> {args.ercollection}"
             )
             report(relationships, "relationships")
+            summary = model_summary(args.file, plan, entities, relationships)
+            transactions = entities.transactions + relationships.transactions
+            await record_summary(api, args, "brick", summary, failures, transactions)
     finally:
         failures.close()
-    summary = model_summary(args.file, plan, entities, relationships)
     print("\n".join(model_lines(summary)), flush=True)
     for path in (entity_opts.journal_path, relationship_opts.journal_path):
         append_summary(path, summary)
     report_journal(entity_opts.journal_path, relationship_opts.journal_path)
     return 0
+
+
+async def record_summary(
+    api: Api, args: argparse.Namespace, kind: str, summary: dict[str, Any],
+    failures: FailureFile, transactions: list[str],
+) -> None:  # fmt: skip
+    """Report the finished import to the server, for the dashboard's Imports page. The import
+    is done whatever this answers: a refusal is a warning, not the import's failure."""
+    body = {
+        "kind": kind, "source": Path(args.file).name, "erCollectionId": args.ercollection,
+        "summary": summary, "refusalsByReason": dict(failures.reasons.most_common(500)),
+        "transactions": transactions[:10_000],
+    }  # fmt: skip
+    try:
+        await api.call("POST", "/apollo/imports", body=body, ok=(201,))
+    except ImportStopped as refused:
+        print(f"warning: the import's summary was not recorded: {refused.message}", file=sys.stderr)
 
 
 async def fetch_catalog(api: Api, collection: str) -> dict[str, Any]:
@@ -140,11 +164,33 @@ async def export_brick(api: Api, args: argparse.Namespace) -> int:
 
 
 async def retry_failed(api: Api, args: argparse.Namespace) -> int:
+    if (args.transaction is None) == (args.failures is None):
+        raise BadInput("name a TRANSACTION_ID or a --failures FILE (one of them)")
     async with api:
-        _, body, _ = await api.call("POST", f"/apollo/status/{args.transaction}/retry", ok=(202,))
+        if args.failures is None:
+            path = f"/apollo/status/{args.transaction}/retry"
+            _, body, _ = await api.call("POST", path, ok=(202,))
+        else:
+            listed = {"items": failures_file_keys(args.failures)}
+            _, body, _ = await api.call("POST", "/apollo/failures/retry", body=listed, ok=(202,))
     data = body["data"]
     print(
         f"resubmitted {data['count']} failed items as transaction {data['transactionId']}: "
         f"{data['tracker']} (job {data['token']})"
     )
     return 0
+
+
+def failures_file_keys(path: Path) -> list[dict[str, Any]]:
+    """The transaction and id of each line of a failures file (the dashboard's download or an
+    import's --failures file): what names a kept failed item. Refused before sending (no
+    transaction): nothing on the server to retry, so left out."""
+    try:
+        lines = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+        return [
+            {"transactionId": x["transactionId"], "id": x["id"]}
+            for x in lines
+            if "transactionId" in x
+        ]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise BadInput(f"{path} is not a failures file (NDJSON, one item a line): {exc}") from exc

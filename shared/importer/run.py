@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
@@ -55,8 +56,11 @@ class FailureFile:
 
     def __init__(self, path: Path | None, append: bool) -> None:
         self._out: TextIO | None = path.open("a" if append else "w") if path else None
+        self.reasons: Counter[str] = Counter()  # this run's refusals, for the import's summary
 
     def write(self, item: Item | None, item_id: str, reason: str, **where: Any) -> None:
+        if where.get("kind") != "skipped":  # skipped triples are no refusal (the summary's rule)
+            self.reasons[reason] += 1
         if self._out is None:
             return
         line = {"id": item_id, "reason": reason, **where}

@@ -49,6 +49,10 @@ class JobRecord:
     # A finished batch's item counts (from its result); None for other jobs.
     items_stored: int | None
     items_failed: int | None
+    # Each attempt's worker and start (migration 035), and a crash's traceback.
+    attempt_workers: list[str]
+    attempt_started_at: list[datetime]
+    crash_traceback: str | None
 
     @classmethod
     def from_row(cls, row: asyncpg.Record | Mapping[str, Any]) -> JobRecord:

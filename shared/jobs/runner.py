@@ -8,6 +8,7 @@ Redis answer, and the job keeps its lease meanwhile.
 from __future__ import annotations
 
 import asyncio
+import traceback
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -110,7 +111,11 @@ async def run_claimed(context: JobContext, kind: JobKind) -> Outcome:
             reason=result.message,
             exc_info=result.__cause__,
         )
-        return Outcome(context.token, state, None, result.status, result.message, result.details)
+        crash = result.__cause__ if result.status >= 500 else None
+        trace = "".join(traceback.format_exception(crash))[-MAX_TRACEBACK:] if crash else None
+        return Outcome(
+            context.token, state, None, result.status, result.message, result.details, trace
+        )
 
 
 async def _postgres_is_down(pool: asyncpg.Pool) -> bool:
@@ -125,6 +130,7 @@ async def _postgres_is_down(pool: asyncpg.Pool) -> bool:
 
 
 MAX_RERUNS_AFTER_BROKEN_CONNECTIONS = 3
+MAX_TRACEBACK = 20_000  # its end: where the error was raised
 
 
 def _broken_connection_rerun(context: JobContext, exc: Exception) -> bool:

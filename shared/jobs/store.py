@@ -45,6 +45,14 @@ WHERE principal_id = $1 AND ($2::text IS NULL OR state = $2) AND ($3::text IS NU
 ORDER BY created_at DESC, token
 LIMIT $4
 """
+# A batch's chunk helpers (help_er_batch, queued by the batch after it started).
+HELPERS_OF = f"""
+SELECT {JOB_COLUMNS} FROM jobs
+WHERE principal_id = $1 AND created_at >= $2 AND kind = 'help_er_batch'
+  AND request->>'parent' = $3
+ORDER BY created_at, token
+LIMIT 200
+"""
 # How many of a principal's recent jobs finished in each of the last N minutes (0: this one).
 # Bounded by created_at too, so the (principal_id, created_at) index does the work.
 FINISHED_PER_MINUTE = """
@@ -68,6 +76,8 @@ WHERE principal_id = $1 AND idempotency_key = $2 AND created_at <= now() - inter
 CLAIM_JOBS = f"""
 UPDATE jobs
 SET attempts = attempts + 1, started_at = coalesce(started_at, now()), changed_at = now(),
+    attempt_workers = array_append(attempt_workers, $2),
+    attempt_started_at = array_append(attempt_started_at, now()),
     lease_owner = $2, lease_expires_at = now() + make_interval(secs => $3),
     progress_message = CASE WHEN attempts = 0 THEN 'Running'
                             ELSE 'Running again after an interrupted attempt' END
@@ -117,9 +127,10 @@ SET state = o.state, result = o.result::json, error_status = o.error_status,
                             ELSE j.progress_current END,
     progress_message = initcap(o.state), etag = gen_random_uuid(),
     items_stored = json_array_length_or_null(o.result::json #> '{responses,success}'),
-    items_failed = json_array_length_or_null(o.result::json #> '{responses,failure}')
-FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::text[], $6::text[])
-     AS o(token, state, result, error_status, error_message, error_details)
+    items_failed = json_array_length_or_null(o.result::json #> '{responses,failure}'),
+    crash_traceback = o.crash_traceback
+FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::text[], $6::text[], $8::text[])
+     AS o(token, state, result, error_status, error_message, error_details, crash_traceback)
 WHERE j.token = o.token AND j.state = 'PROCESSING' AND j.lease_owner IS NOT DISTINCT FROM $7
 RETURNING j.token
 """
@@ -163,6 +174,7 @@ class Outcome:
     error_status: int | None = None
     error_message: str | None = None
     error_details: Any = None
+    crash_traceback: str | None = None
 
 
 def _json_text(value: Any) -> str | None:
@@ -211,6 +223,11 @@ async def list_for_principal(
     db: Executor, principal_id: int, state: str | None, kind: str | None, limit: int
 ) -> list[JobRecord]:
     rows = await db.fetch(LIST_FOR_PRINCIPAL, principal_id, state, kind, limit)
+    return [JobRecord.from_row(row) for row in rows]
+
+
+async def helpers_of(db: Executor, parent: JobRecord) -> list[JobRecord]:
+    rows = await db.fetch(HELPERS_OF, parent.principal_id, parent.created_at, parent.token)
     return [JobRecord.from_row(row) for row in rows]
 
 
@@ -274,6 +291,7 @@ async def finish(db: Executor, outcomes: list[Outcome], owner: str | None) -> se
         [o.error_message for o in outcomes],
         [_json_text(o.error_details) for o in outcomes],
         owner,
+        [o.crash_traceback for o in outcomes],
     )
     return {row["token"] for row in rows}
 

@@ -6,6 +6,7 @@ SET check_function_bodies = off;
 
 -- Sequences
 CREATE SEQUENCE "access_tokens_id_seq";
+CREATE SEQUENCE "import_summaries_id_seq";
 CREATE SEQUENCE "principals_id_seq";
 CREATE SEQUENCE "registry_organizations_id_seq";
 CREATE SEQUENCE "registry_schema_versions_id_seq";
@@ -591,6 +592,19 @@ CREATE TABLE "er_uploaded_files" (
     CONSTRAINT "er_uploaded_files_pkey" PRIMARY KEY (principal_id, file_name)
 );
 
+CREATE TABLE "import_summaries" (
+    "id" bigint DEFAULT nextval('import_summaries_id_seq'::regclass) NOT NULL,
+    "principal_id" integer NOT NULL,
+    "collection_id" text NOT NULL,
+    "source" text NOT NULL,
+    "kind" text NOT NULL,
+    "summary" jsonb NOT NULL,
+    "refusals" jsonb NOT NULL,
+    "transactions" text[] NOT NULL,
+    "finished_at" timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT "import_summaries_pkey" PRIMARY KEY (id)
+);
+
 CREATE TABLE "jobs" (
     "token" text NOT NULL,
     "kind" text NOT NULL,
@@ -617,6 +631,9 @@ CREATE TABLE "jobs" (
     "request_sha256" text,
     "items_stored" integer,
     "items_failed" integer,
+    "attempt_workers" text[] DEFAULT '{}'::text[] NOT NULL,
+    "attempt_started_at" timestamp with time zone[] DEFAULT '{}'::timestamp with time zone[] NOT NULL,
+    "crash_traceback" text,
     CONSTRAINT "jobs_pkey" PRIMARY KEY (token),
     CONSTRAINT "jobs_state_check" CHECK ((state = ANY (ARRAY['PROCESSING'::text, 'COMPLETE'::text, 'FAILED'::text, 'CANCELLED'::text])))
 );
@@ -822,6 +839,7 @@ ALTER TABLE "status_logs" SET (fillfactor=40);
 ALTER TABLE "type_schemas" ADD CONSTRAINT "type_schemas_collection_id_fkey" FOREIGN KEY (collection_id) REFERENCES schema_collections(id) ON DELETE CASCADE;
 ALTER TABLE "type_schemas" ADD CONSTRAINT "type_schemas_created_by_fkey" FOREIGN KEY (created_by) REFERENCES principals(id);
 ALTER SEQUENCE "access_tokens_id_seq" OWNED BY access_tokens."id";
+ALTER SEQUENCE "import_summaries_id_seq" OWNED BY import_summaries."id";
 ALTER SEQUENCE "principals_id_seq" OWNED BY principals."id";
 ALTER SEQUENCE "registry_organizations_id_seq" OWNED BY registry_organizations."id";
 ALTER SEQUENCE "registry_schema_versions_id_seq" OWNED BY registry_schema_versions."id";
@@ -844,6 +862,7 @@ CREATE INDEX er_relationship_versions_tombstones ON er_relationship_versions USI
 CREATE INDEX er_relationships_by_destination ON er_relationships USING btree (destination_collection_id, destination_entity_id);
 CREATE INDEX er_relationships_by_source ON er_relationships USING btree (collection_id, source_entity_id);
 CREATE INDEX er_relationships_by_type ON er_relationships USING btree (collection_id, relationship_type, id);
+CREATE INDEX import_summaries_by_principal ON import_summaries USING btree (principal_id, finished_at DESC);
 CREATE INDEX jobs_by_transaction ON jobs USING btree (((request ->> 'transactionId'::text))) WHERE (kind ~~ 'er\_%'::text);
 CREATE UNIQUE INDEX jobs_idempotency ON jobs USING btree (principal_id, idempotency_key) WHERE (idempotency_key IS NOT NULL);
 CREATE INDEX jobs_principal_created ON jobs USING btree (principal_id, created_at DESC);

@@ -60,6 +60,7 @@ def record(**changes: Any) -> JobRecord:
         etag="e", created_at=NOW, started_at=NOW, changed_at=NOW, finished_at=None,
         lease_owner="worker-1", lease_expires_at=None, cancel_requested=False,
         idempotency_key=None, request_sha256=None, items_stored=None, items_failed=None,
+        attempt_workers=["worker-1"], attempt_started_at=[NOW], crash_traceback=None,
     )  # fmt: skip
     return dataclasses.replace(job, **changes)
 
@@ -135,7 +136,9 @@ async def test_a_crash_is_a_500_logged_as_an_error_with_its_cause() -> None:
     crash = KeyError("bug")
     with capture_logs() as logs:
         outcome = await run_claimed(context(FakePool(1)), kind(failing(crash)))
-    assert outcome == Outcome(
+    # The traceback is kept with the job too (its dashboard page shows it to operators).
+    assert outcome.crash_traceback is not None and "KeyError: 'bug'" in outcome.crash_traceback
+    assert dataclasses.replace(outcome, crash_traceback=None) == Outcome(
         "t" * 32, JobState.FAILED, None, 500, "Internal error while running the job", None
     )
     (line,) = logs
@@ -360,9 +363,9 @@ async def test_complete_in_is_fenced_by_the_lease() -> None:
         await job.complete_in(conn, {"r": 1})  # type: ignore[arg-type]
     assert str(lost.value) == "t" * 32
     assert job.recorded is False
-    _, tokens, states, results, *_, owner = conn.calls[-1]
+    _, tokens, states, results, *_, owner, tracebacks = conn.calls[-1]
     assert (tokens, states, results) == (["t" * 32], ["COMPLETE"], ['{"r":1}'])
-    assert owner == "worker-1"  # fenced by this worker's lease
+    assert owner == "worker-1" and tracebacks == [None]  # fenced by this worker's lease
     conn.rows = [{"token": "t" * 32}]
     await job.complete_in(conn, {"r": 1})  # type: ignore[arg-type]
     assert job.recorded is True

@@ -1,0 +1,1 @@
+"""Finished imports' summaries, kept for the dashboard (``brickyard import`` reports them)."""
