@@ -205,14 +205,14 @@ class CpuWatch:
     """What bounds a run: how busy the whole machine was, and the cores PostgreSQL used."""
 
     @staticmethod
-    def _read() -> tuple[float, float, float]:
+    def _read() -> tuple[float, float, dict[int, float]]:
         times = psutil.cpu_times()
         idle = times.idle + getattr(times, "iowait", 0.0)
-        postgres = 0.0
+        postgres: dict[int, float] = {}
         for process in psutil.process_iter(["name"]):
             if (process.info["name"] or "").startswith("postgres"):
                 with contextlib.suppress(psutil.Error):
-                    postgres += sum(process.cpu_times()[:2])
+                    postgres[process.pid] = sum(process.cpu_times()[:2])
         return sum(times) - idle, sum(times), postgres
 
     def __enter__(self) -> CpuWatch:
@@ -221,9 +221,14 @@ class CpuWatch:
 
     def __exit__(self, *_: object) -> None:
         wall = time.perf_counter() - self.began
-        busy, total, postgres = (b - a for a, b in zip(self.start, self._read(), strict=True))
+        busy, total, postgres = self._read()
+        busy, total = busy - self.start[0], total - self.start[1]
         self.machine_busy_pct = 100 * busy / total if total else 0.0
-        self.postgres_cores = postgres / wall
+        # Per process: a backend that exited during the run (a pool closing) would otherwise
+        # take its whole past off the sum, which went negative.
+        before = self.start[2]
+        used = sum(cpu - before.get(pid, 0.0) for pid, cpu in postgres.items())
+        self.postgres_cores = used / wall
 
 
 async def async_batch(
