@@ -7,9 +7,13 @@ at concurrency 16 are measured again with two gateway processes on one port
 the client (request bodies encoded once, up front). Anchors, in the same database and run:
 
 - raw ``COPY`` of the same 10000 relationship rows (bodies and derived fields as stored) into
-  the same table, for the asynchronous batch and for its time to 202;
+  a plain table of the same columns with no triggers, generated columns or indexes beyond the
+  primary key (the physical floor; ratios are to it), and into the product's own table;
 - one raw 100-row ``INSERT ... SELECT FROM unnest ... ON CONFLICT DO UPDATE`` of the same rows,
   at concurrency 1 and 16, for synchronous batches.
+
+Where the time goes (CPU per item of the gateway, the workers and their PostgreSQL backends,
+statements per batch, rows written per item) is measured by ``tests.bench_er_costs``.
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ from shared.er.store.writes import UPSERT_RELATIONSHIPS
 from shared.services import Services
 from shared.settings import Settings
 from tests import bench_jobs  # noqa: F401  (the job-core scenarios are registered, and run, first)
+from tests.bench_er_costs import CpuSplit, json_rows, plain_copy, statements_per_sync_batch
 from tests.bench_support import (
     brickyard_env,
     brickyard_workers,
@@ -68,8 +73,8 @@ def free_port() -> int:
 class Client:
     """The gateway over HTTP; bodies are sent as bytes encoded beforehand."""
 
-    def __init__(self, http: aiohttp.ClientSession, base: str, token: str) -> None:
-        self.http, self.base = http, base
+    def __init__(self, http: aiohttp.ClientSession, base: str, token: str, pids: list[int]) -> None:
+        self.http, self.base, self.pids = http, base, pids
         self.auth = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
 
     async def call(self, method: str, path: str, body: Any = None, **headers: str) -> Any:
@@ -127,7 +132,7 @@ async def gateway(
                 if time.monotonic() > deadline:
                     raise RuntimeError("the gateway did not become ready")
                 await asyncio.sleep(0.1)
-            yield Client(http, base, token)
+            yield Client(http, base, token, [child.pid for child in children])
 
 
 def relationships(prefix: str, count: int) -> list[dict[str, Any]]:
@@ -200,14 +205,14 @@ class CpuWatch:
     """What bounds a run: how busy the whole machine was, and the cores PostgreSQL used."""
 
     @staticmethod
-    def _read() -> tuple[float, float, float]:
+    def _read() -> tuple[float, float, dict[int, float]]:
         times = psutil.cpu_times()
         idle = times.idle + getattr(times, "iowait", 0.0)
-        postgres = 0.0
+        postgres: dict[int, float] = {}
         for process in psutil.process_iter(["name"]):
             if (process.info["name"] or "").startswith("postgres"):
                 with contextlib.suppress(psutil.Error):
-                    postgres += sum(process.cpu_times()[:2])
+                    postgres[process.pid] = sum(process.cpu_times()[:2])
         return sum(times) - idle, sum(times), postgres
 
     def __enter__(self) -> CpuWatch:
@@ -216,13 +221,30 @@ class CpuWatch:
 
     def __exit__(self, *_: object) -> None:
         wall = time.perf_counter() - self.began
-        busy, total, postgres = (b - a for a, b in zip(self.start, self._read(), strict=True))
+        busy, total, postgres = self._read()
+        busy, total = busy - self.start[0], total - self.start[1]
         self.machine_busy_pct = 100 * busy / total if total else 0.0
-        self.postgres_cores = postgres / wall
+        # Per process: a backend that exited during the run (a pool closing) would otherwise
+        # take its whole past off the sum, which went negative.
+        before = self.start[2]
+        used = sum(cpu - before.get(pid, 0.0) for pid, cpu in postgres.items())
+        self.postgres_cores = used / wall
 
 
-async def async_batch(client: Client, prefix: str, pids: list[int]) -> dict[str, float]:
+async def async_batch(
+    client: Client, prefix: str, pids: list[int], split: CpuSplit | None = None
+) -> dict[str, float]:
     body = orjson.dumps(relationships(prefix, BIG))
+    if split is None:
+        return await _async_batch(client, prefix, body, pids)
+    async with split.measure():
+        figures = await _async_batch(client, prefix, body, pids)
+    return figures | split.per_item_us(BIG)
+
+
+async def _async_batch(
+    client: Client, prefix: str, body: bytes, pids: list[int]
+) -> dict[str, float]:
     with RssWatch(pids) as rss, CpuWatch() as cpu:
         began = time.perf_counter()
         accepted = await client.call(
@@ -269,10 +291,7 @@ COPY_COLUMNS = [
 
 async def raw_copy(settings: Settings, prefix: str) -> float:
     """COPY over a connection with asyncpg's own (binary) codecs, JSON given as text."""
-    rows = [
-        (*row[:6], orjson.dumps(row[6]).decode(), orjson.dumps(row[7]).decode(), row[8])
-        for row in stored_rows(prefix, BIG)
-    ]
+    rows = json_rows(stored_rows(prefix, BIG))
     conn = await asyncpg.connect(**connect_kwargs(settings))
     try:
         began = time.perf_counter()
@@ -280,6 +299,11 @@ async def raw_copy(settings: Settings, prefix: str) -> float:
         return time.perf_counter() - began
     finally:
         await conn.close()
+
+
+async def floor_copy(settings: Settings, prefix: str) -> float:
+    """The physical floor: the same COPY into a plain table (no triggers, PK only)."""
+    return await plain_copy(settings, json_rows(stored_rows(prefix, BIG)), COPY_COLUMNS)
 
 
 async def raw_upsert(services: Services, rows: list[tuple[Any, ...]]) -> float:
@@ -323,8 +347,11 @@ async def sync_figures(
     client: Client,
     levels: tuple[tuple[int, int], ...] = SYNC_LEVELS,
     tag: str = "",
+    floor_rows_per_s: float = 0.0,
+    worker_pids: tuple[int, ...] = (),
 ) -> dict[str, Any]:
-    """``levels``: (concurrency, calls) pairs; ``tag`` keeps a second round's ids new."""
+    """``levels``: (concurrency, calls) pairs; ``tag`` keeps a second round's ids new;
+    ``floor_rows_per_s``: the plain COPY's rate, the ratios' denominator."""
 
     def sync_call(concurrency: int) -> Callable[[int], Awaitable[float]]:
         async def one(index: int) -> float:
@@ -350,16 +377,28 @@ async def sync_figures(
     figures: dict[str, Any] = {}
     await at_concurrency(4, 40, sync_call(0))  # warm connections and caches
     for concurrency, calls in levels:
-        ours = summary(*await at_concurrency(concurrency, calls, sync_call(concurrency)), SMALL)
+        split = CpuSplit(services.settings, client.pids, worker_pids)
+        async with split.measure():
+            ours = summary(*await at_concurrency(concurrency, calls, sync_call(concurrency)), SMALL)
         raw = summary(*await at_concurrency(concurrency, calls, raw_call(concurrency)), SMALL)
+        ratios = {
+            "ratio_to_raw_unnest": round(ours["items_per_s"] / raw["items_per_s"], 3),
+            "ratio_to_plain_copy": round(ours["items_per_s"] / floor_rows_per_s, 3)
+            if floor_rows_per_s
+            else None,
+        }
+        cpu = split.per_item_us(calls * SMALL)
         figures[f"sync_{SMALL}_concurrency_{concurrency}"] = {
             **ours,
             **{f"raw_unnest_{k}": v for k, v in raw.items()},
+            **ratios,
+            **cpu,
         }
         print(
             f"  sync {SMALL} items, concurrency {concurrency}: p50 {ours['p50_ms']} ms, p99 "
             f"{ours['p99_ms']} ms, {ours['items_per_s']} items/s; raw unnest upsert p50 "
-            f"{raw['p50_ms']} ms, p99 {raw['p99_ms']} ms, {raw['items_per_s']} rows/s",
+            f"{raw['p50_ms']} ms, p99 {raw['p99_ms']} ms, {raw['items_per_s']} rows/s; "
+            f"{ratios}; CPU per item {cpu}",
             file=sys.stderr,
             flush=True,
         )
@@ -403,12 +442,15 @@ async def er_ingest(services: Services, principal: Principal) -> dict[str, Any]:
             await prepare(client)
             pids = [child.pid for child in children]
             await async_batch(client, "warm", pids)
-            runs, copies = [], []
+            runs, copies, floors = [], [], []
             for run in range(ASYNC_RUNS):
-                runs.append(await async_batch(client, f"a{run}", pids))
+                split = CpuSplit(settings, client.pids, pids)
+                runs.append(await async_batch(client, f"a{run}", pids, split))
                 copies.append(await raw_copy(settings, f"copy{run}"))
-            copy_s = statistics.median(copies)
+                floors.append(await floor_copy(settings, f"floor{run}"))
+            copy_s, floor_s = statistics.median(copies), statistics.median(floors)
             per_s = median_of(runs, "per_s", 0)
+            cpu_keys = [key for key in runs[0] if key.endswith("_cpu_us_per_item")]
             figures[f"async_{BIG}_2_workers"] = {
                 "items_per_s": per_s,
                 "runs_items_per_s": [round(r["per_s"]) for r in runs],
@@ -419,14 +461,26 @@ async def er_ingest(services: Services, principal: Principal) -> dict[str, Any]:
                 "raw_copy_rows_per_s": round(BIG / copy_s),
                 "raw_copy_ms": round(copy_s * 1000, 1),
                 "ratio_to_copy": round(per_s / (BIG / copy_s), 3),
+                "raw_plain_copy_rows_per_s": round(BIG / floor_s),
+                "raw_plain_copy_ms": round(floor_s * 1000, 1),
+                "ratio_to_plain_copy": round(per_s / (BIG / floor_s), 3),
+                **{key: median_of(runs, key) for key in cpu_keys},
             }
             print(f"  {figures[f'async_{BIG}_2_workers']}", file=sys.stderr, flush=True)
-            figures |= await sync_figures(services, client)
+            figures["sync_statements"] = await statements_per_sync_batch(
+                services, principal, relationships("count", SMALL)
+            )
+            print(f"  {figures['sync_statements']}", file=sys.stderr, flush=True)
+            figures |= await sync_figures(
+                services, client, floor_rows_per_s=BIG / floor_s, worker_pids=tuple(pids)
+            )
             await stop(children)
         figures["async_scaling"] = await scaling(settings, client)
     async with gateway(settings, token, processes=MORE_GATEWAYS) as client:
         print(f"  with {MORE_GATEWAYS} gateway processes:", file=sys.stderr, flush=True)
         levels = ((CONCURRENCY, SYNC_CALLS_CONCURRENT),)
-        more = await sync_figures(services, client, levels, tag=f"g{MORE_GATEWAYS}-")
+        more = await sync_figures(
+            services, client, levels, tag=f"g{MORE_GATEWAYS}-", floor_rows_per_s=BIG / floor_s
+        )
         figures |= {f"{k}_{MORE_GATEWAYS}_gateway_processes": v for k, v in more.items()}
     return figures
