@@ -1,4 +1,8 @@
-"""Postgres access: one asyncpg pool per process, JSON codecs, and the schema every table lives in."""
+"""Postgres access: one asyncpg pool per process, JSON codecs, and the schema every table lives in.
+
+The URL may list several hosts (libpq style, with ``target_session_attrs=read-write``): asyncpg
+tries them in turn for each new connection, so after a failover new connections reach the
+promoted standby. Connections to the old primary die with it (or are refused below)."""
 
 from __future__ import annotations
 
@@ -39,6 +43,27 @@ def connect_kwargs(settings: Settings) -> dict[str, Any]:
     }
 
 
+def _refuse_standby(conn: asyncpg.Connection) -> None:
+    """Raise if ``conn``'s server takes no writes: a standby, or one set read-only.
+
+    PostgreSQL 14+ reports both settings to the client, and again when they change (a
+    promotion): checked with no round trip. A pooled connection is checked at each acquire, so
+    one to a server that stopped taking writes is closed and the next acquire picks a primary
+    among the URL's hosts; until there is one, callers see an outage, 503 or a worker's wait."""
+    reported = conn.get_settings()
+    if "on" in (
+        getattr(reported, "in_hot_standby", None),
+        getattr(reported, "default_transaction_read_only", None),
+    ):
+        raise asyncpg.exceptions.TargetServerAttributeNotMatched(
+            "the PostgreSQL server is a read-only standby; waiting for a primary"
+        )
+
+
+async def _writable_only(conn: asyncpg.Connection) -> None:
+    _refuse_standby(conn)
+
+
 async def _keep_session(_conn: asyncpg.Connection) -> None:
     """Nothing to undo on release. asyncpg's default reset (advisory unlock, CLOSE ALL, UNLISTEN,
     RESET ALL) costs a round trip per release, three per synchronous batch; pooled connections
@@ -52,6 +77,7 @@ async def create_pool(settings: Settings, *, min_size: int = 1) -> asyncpg.Pool:
         min_size=min_size,
         max_size=max(settings.db_pool_max, min_size),
         init=_init_connection,
+        setup=_writable_only,
         reset=_keep_session,
     )
     assert pool is not None
@@ -60,7 +86,12 @@ async def create_pool(settings: Settings, *, min_size: int = 1) -> asyncpg.Pool:
 
 async def connect(settings: Settings) -> asyncpg.Connection:
     conn = await asyncpg.connect(**connect_kwargs(settings))
-    await _init_connection(conn)
+    try:
+        _refuse_standby(conn)
+        await _init_connection(conn)
+    except BaseException:
+        conn.terminate()
+        raise
     return conn
 
 
