@@ -43,25 +43,29 @@ def connect_kwargs(settings: Settings) -> dict[str, Any]:
     }
 
 
-def _refuse_standby(conn: asyncpg.Connection) -> None:
+# Asked only when the reported settings say so: an idle connection learns of a promotion (its
+# ParameterStatus) only with its next query.
+_TAKES_NO_WRITES = (
+    "SELECT pg_is_in_recovery() OR current_setting('default_transaction_read_only')::bool"
+)
+
+
+async def _refuse_standby(conn: asyncpg.Connection) -> None:
     """Raise if ``conn``'s server takes no writes: a standby, or one set read-only.
 
-    PostgreSQL 14+ reports both settings to the client, and again when they change (a
-    promotion): checked with no round trip. A pooled connection is checked at each acquire, so
-    one to a server that stopped taking writes is closed and the next acquire picks a primary
-    among the URL's hosts; until there is one, callers see an outage, 503 or a worker's wait."""
+    PostgreSQL 14+ reports both settings to the client, so a primary costs no round trip. Each
+    pooled connection is checked at acquire: one to a server that takes no writes is closed and
+    the caller sees an outage (503, or a worker's wait); the next acquire tries the URL's hosts
+    again, so a standby is never used until a write fails, and a promoted one is."""
     reported = conn.get_settings()
-    if "on" in (
+    says_standby = "on" in (
         getattr(reported, "in_hot_standby", None),
         getattr(reported, "default_transaction_read_only", None),
-    ):
+    )
+    if says_standby and await conn.fetchval(_TAKES_NO_WRITES):
         raise asyncpg.exceptions.TargetServerAttributeNotMatched(
             "the PostgreSQL server is a read-only standby; waiting for a primary"
         )
-
-
-async def _writable_only(conn: asyncpg.Connection) -> None:
-    _refuse_standby(conn)
 
 
 async def _keep_session(_conn: asyncpg.Connection) -> None:
@@ -77,7 +81,7 @@ async def create_pool(settings: Settings, *, min_size: int = 1) -> asyncpg.Pool:
         min_size=min_size,
         max_size=max(settings.db_pool_max, min_size),
         init=_init_connection,
-        setup=_writable_only,
+        setup=_refuse_standby,
         reset=_keep_session,
     )
     assert pool is not None
@@ -87,7 +91,7 @@ async def create_pool(settings: Settings, *, min_size: int = 1) -> asyncpg.Pool:
 async def connect(settings: Settings) -> asyncpg.Connection:
     conn = await asyncpg.connect(**connect_kwargs(settings))
     try:
-        _refuse_standby(conn)
+        await _refuse_standby(conn)
         await _init_connection(conn)
     except BaseException:
         conn.terminate()

@@ -95,6 +95,9 @@ class StandbyPair:
         self.primary = Node(root, "primary")
         self.standby = Node(root, "standby")
 
+    def node_url(self, node: Node, database: str = "postgres") -> str:
+        return f"postgresql://postgres@127.0.0.1:{node.port}/{database}"
+
     def url(self, database: str = "postgres") -> str:
         hosts = ",".join(f"127.0.0.1:{node.port}" for node in (self.primary, self.standby))
         return f"postgresql://postgres@{hosts}/{database}?target_session_attrs=read-write"

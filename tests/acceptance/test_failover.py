@@ -18,8 +18,9 @@ import asyncpg
 import pytest
 
 from shared.auth import AuthService
-from shared.db import create_pool
+from shared.db import connect, create_pool
 from shared.migrations import apply_migrations
+from shared.outages import confirmed_outage, outage_of
 from shared.settings import Settings
 from tests.er_helpers import create_schema_collection, entity
 from tests.faults import free_port, job_states, worker_processes
@@ -111,14 +112,17 @@ async def test_failover_to_synchronous_standby_loses_nothing_acknowledged(
     gateway = start(settings, "gateway")
     load, stop = Load(), asyncio.Event()
     try:
-        token = await AuthService(pool).create_token("alice", ["apollo_read", "apollo_write", "apollo_admin"])
+        token = await AuthService(pool).create_token(
+            "alice", ["apollo_read", "apollo_write", "apollo_admin"]
+        )
         namespace = await create_schema_collection(pool, "Failover_1")
         await asyncio.to_thread(wait_ready, settings.public_url, gateway)
         headers = {"Authorization": f"Bearer {token}"}
         timeout = aiohttp.ClientTimeout(total=30)
-        async with aiohttp.ClientSession(
-            settings.public_url, headers=headers, timeout=timeout
-        ) as http, contextlib.AsyncExitStack() as stack:
+        async with (
+            aiohttp.ClientSession(settings.public_url, headers=headers, timeout=timeout) as http,
+            contextlib.AsyncExitStack() as stack,
+        ):
             stack.enter_context(worker_processes(settings, 2))
             registered = {"erCollectionId": COLLECTION, "schemaCollectionId": "Failover_1"}
             async with http.post("/apollo/er/ercollections", json=registered) as response:
@@ -193,3 +197,27 @@ async def check_everything_acknowledged_is_there(pool: asyncpg.Pool, load: Load)
         expected_first = block["last_sequence"] + 1
     in_feed = {item for block in blocks for item in block["item_ids"]}
     assert set(copies) <= in_feed
+
+
+async def test_a_standby_is_an_outage_until_promoted(settings: Settings, pair: StandbyPair) -> None:
+    """Without the primary in the URL, a standby is refused (an outage: 503, workers wait) rather
+    than used until a write fails; the same pool serves once it is promoted."""
+    on_primary = settings.replace(database_url=pair.node_url(pair.primary))
+    on_standby = settings.replace(database_url=pair.node_url(pair.standby))
+    client_state_error = asyncpg.InternalClientError("cannot switch to state 15")
+    primary_pool, standby_pool = await create_pool(on_primary), await create_pool(on_standby)
+    try:
+        assert await confirmed_outage(client_state_error, primary_pool) is None  # a bug
+        with pytest.raises(asyncpg.exceptions.TargetServerAttributeNotMatched) as refused:
+            await standby_pool.fetchval("SELECT 1")
+        assert outage_of(refused.value) == "PostgreSQL"
+        with pytest.raises(asyncpg.exceptions.TargetServerAttributeNotMatched):
+            await connect(on_standby)
+        await asyncio.to_thread(pair.primary.kill)
+        assert await confirmed_outage(client_state_error, primary_pool) == "PostgreSQL"
+        await asyncio.to_thread(pair.promote)
+        assert await standby_pool.fetchval("SELECT pg_is_in_recovery()") is False
+        await (await connect(on_standby)).close()
+    finally:
+        await primary_pool.close()
+        await standby_pool.close()
