@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
+import socket
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -16,9 +17,10 @@ from dataclasses import dataclass, field
 import aiohttp
 import asyncpg
 import pytest
+from yarl import URL
 
 from shared.auth import AuthService
-from shared.db import connect, create_pool
+from shared.db import CONNECT_TIMEOUT_S, connect, create_pool
 from shared.migrations import apply_migrations
 from shared.outages import confirmed_outage, outage_of
 from shared.settings import Settings
@@ -221,3 +223,24 @@ async def test_a_standby_is_an_outage_until_promoted(settings: Settings, pair: S
     finally:
         await primary_pool.close()
         await standby_pool.close()
+
+
+async def test_a_host_that_never_answers_does_not_hide_the_next(settings: Settings) -> None:
+    """The first host accepts the TCP connection and says nothing (a node lost without a reset):
+    its connect timeout is its own, and the next host is still tried."""
+    server = URL(settings.database_url or "")
+    if not server.host:
+        pytest.skip("needs a PostgreSQL on TCP")
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        hosts = f"127.0.0.1:{silent.getsockname()[1]},{server.host}:{server.port or 5432}"
+        url = str(server).replace(server.raw_authority.rpartition("@")[2], hosts, 1)
+        both = settings.replace(database_url=f"{url}?target_session_attrs=read-write")
+        started = time.monotonic()
+        conn = await connect(both)
+        try:
+            assert await conn.fetchval("SELECT 1") == 1
+        finally:
+            await conn.close()
+        assert time.monotonic() - started < CONNECT_TIMEOUT_S + 3

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncpg
 import pytest
 
+from shared.db import host_urls
 from shared.outages import outage_of
 from shared.settings import Settings, SettingsError
 
@@ -56,3 +57,19 @@ def test_no_primary_is_a_postgres_outage(error: Exception) -> None:
 
 def test_other_client_errors_stay_bugs() -> None:
     assert outage_of(asyncpg.exceptions.ClientConfigurationError("bad option")) is None
+
+
+def test_a_multi_host_url_is_one_url_per_host() -> None:
+    assert host_urls(
+        "postgresql://u:p@h1:5432,h2,[::1]:5434/b?target_session_attrs=read-write"
+    ) == [
+        "postgresql://u:p@h1:5432/b?target_session_attrs=read-write",
+        "postgresql://u:p@h2/b?target_session_attrs=read-write",
+        "postgresql://u:p@[::1]:5434/b?target_session_attrs=read-write",
+    ]
+    for single in (
+        "postgresql://postgres:@/brickyard?host=/run/x",
+        "postgresql:///b",
+        "postgres://h/b",
+    ):
+        assert host_urls(single) == [single]
