@@ -19,7 +19,7 @@ from gateway.limits import body_deadline
 from gateway.metrics import bind_request, observe_request
 from shared.auth.service import TOKEN_PREFIX
 from shared.errors import BrickyardError, TooManyRequests
-from shared.outages import outage_of
+from shared.outages import confirmed_outage
 
 log = structlog.get_logger("gateway.access")
 
@@ -135,7 +135,7 @@ async def _answer(request: web.Request, handler: Handler) -> web.StreamResponse:
             # Not an error of ours: the answer has nowhere to go.
             log.info("client went away", method=request.method, path=redacted(request.path))
             return web.Response(status=CLIENT_GONE)
-        dependency = outage_of(exc)
+        dependency = await confirmed_outage(exc, request.app[SERVICES].pool)
         if dependency is None:
             log.exception("unhandled error", method=request.method, path=redacted(request.path))
             return error_response(request, 500, "Internal server error")

@@ -1,4 +1,5 @@
-"""Telling a dependency outage (PostgreSQL or Redis unreachable) from a bug or bad input.
+"""Telling a dependency outage (PostgreSQL or Redis unreachable, or no PostgreSQL primary during a
+failover) from a bug or bad input.
 
 An outage is retried by workers and answered 503 with Retry-After by the gateway; anything
 else keeps its own meaning. Nothing here imports aiohttp.
@@ -6,6 +7,7 @@ else keeps its own meaning. Nothing here imports aiohttp.
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import sys
 from collections.abc import Iterator
@@ -22,6 +24,10 @@ _POSTGRES_OUTAGES: tuple[type[BaseException], ...] = (
     asyncpg.exceptions.AdminShutdownError,
     asyncpg.exceptions.CrashShutdownError,
     asyncpg.exceptions.TooManyConnectionsError,
+    # A failover in progress: only standbys answer (none matches target_session_attrs, or a
+    # connection reached one), or a write reached a server that was just demoted.
+    asyncpg.exceptions.TargetServerAttributeNotMatched,
+    asyncpg.exceptions.ReadOnlySQLTransactionError,
 )
 _REDIS_OUTAGES: tuple[type[BaseException], ...] = (
     redis.exceptions.ConnectionError,  # BusyLoadingError and MaxConnectionsError included
@@ -91,3 +97,22 @@ def backoff_delays(first_s: float = 0.2, cap_s: float = 5.0) -> Iterator[float]:
     for _ in itertools.count():
         yield delay
         delay = min(cap_s, delay * 2)
+
+
+PROBE_TIMEOUT_S = 2.0
+
+
+async def confirmed_outage(exc: BaseException, pool: asyncpg.Pool) -> str | None:
+    """``outage_of(exc)``, or "PostgreSQL" when asyncpg's client-state error ("cannot switch to
+    state ...", left by a connection killed mid-operation, as in a failover) comes with a
+    PostgreSQL that a probe right now finds unreachable. Otherwise it stays a bug."""
+    dependency = outage_of(exc)
+    if dependency is not None or not isinstance(exc, asyncpg.InternalClientError):
+        return dependency
+    try:
+        async with asyncio.timeout(PROBE_TIMEOUT_S):
+            await pool.fetchval("SELECT 1")
+    except Exception as probe_error:
+        if is_outage(probe_error) or isinstance(probe_error, TimeoutError):
+            return "PostgreSQL"
+    return None

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 from shared.redis_url import check_redis_url
 
@@ -82,6 +82,29 @@ def url(*schemes: str) -> Callable[[str], str]:
     return parse
 
 
+# Targets that only a primary (a server that takes writes) satisfies: with several hosts, any
+# other choice could connect to a standby and stay there.
+_WRITABLE_TARGETS = ("read-write", "primary")
+
+
+def postgres_url(value: str) -> str:
+    """A libpq-style URL, with one host or several (``h1:p1,h2:p2``) to fail over between."""
+    parts = urlsplit(value)
+    if parts.scheme.lower() not in ("postgresql", "postgres"):
+        raise ValueError("must be a postgresql:// or postgres:// URL")
+    hosts = parts.netloc.rpartition("@")[2].split(",")
+    for host in hosts:
+        port = host.rpartition("]")[2].partition(":")[2]  # an IPv6 address's colons are bracketed
+        if port and not port.isdigit():
+            raise ValueError("has a port that is not a number")
+    target = parse_qs(parts.query).get("target_session_attrs", [None])[-1]
+    if len(hosts) > 1 and target not in _WRITABLE_TARGETS:
+        raise ValueError(
+            "lists several hosts: add target_session_attrs=read-write so only a primary is used"
+        )
+    return value
+
+
 def text(value: str) -> str:
     return value
 
@@ -132,8 +155,8 @@ class Settings:
     database_url: str | None = setting(
         "DATABASE_URL",
         None,
-        "PostgreSQL DSN",
-        url("postgresql", "postgres"),
+        "PostgreSQL DSN; several hosts (h1:p1,h2:p2) need target_session_attrs=read-write",
+        postgres_url,
         shown_default="unset: embedded PostgreSQL",
     )
     redis_url: str | None = setting(
