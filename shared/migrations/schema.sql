@@ -808,6 +808,7 @@ ALTER TABLE "access_tokens" ADD CONSTRAINT "access_tokens_principal_id_fkey" FOR
 ALTER TABLE "deleted_schema_collections" ADD CONSTRAINT "deleted_schema_collections_deleted_by_fkey" FOREIGN KEY (deleted_by) REFERENCES principals(id);
 ALTER TABLE "er_batch_chunks" ADD CONSTRAINT "er_batch_chunks_transaction_id_fkey" FOREIGN KEY (transaction_id) REFERENCES er_batches(transaction_id) ON DELETE CASCADE;
 ALTER TABLE "er_batch_chunks" ALTER COLUMN "items" SET STORAGE EXTERNAL;
+ALTER TABLE "er_batch_chunks" ALTER COLUMN "items" SET COMPRESSION lz4;
 ALTER TABLE "er_changefeed_counters" ADD CONSTRAINT "er_changefeed_counters_collection_id_fkey" FOREIGN KEY (collection_id) REFERENCES er_collections(id) ON DELETE CASCADE;
 ALTER TABLE "er_collection_grants" ADD CONSTRAINT "er_collection_grants_collection_id_fkey" FOREIGN KEY (collection_id) REFERENCES er_collections(id) ON DELETE CASCADE;
 ALTER TABLE "er_collection_grants" ADD CONSTRAINT "er_collection_grants_granted_by_fkey" FOREIGN KEY (granted_by) REFERENCES principals(id);
