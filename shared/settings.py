@@ -247,7 +247,7 @@ class Settings:
         WORK,
     )
     worker_max_jobs: int = setting(
-        "WORKER_MAX_JOBS", 10, "jobs one worker runs at once", whole(1), WORK
+        "WORKER_MAX_JOBS", 100, "jobs one worker runs at once", whole(1), WORK
     )
     sync_wait_timeout_s: float = setting(
         "SYNC_WAIT_TIMEOUT",

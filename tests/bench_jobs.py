@@ -27,6 +27,7 @@ from shared.auth import Principal
 from shared.redis_url import redis_settings
 from shared.services import Services
 from shared.settings import Settings
+from tests.bench_breakdown import Breakdown, describe
 from tests.bench_support import (
     Process,
     brickyard_workers,
@@ -146,8 +147,10 @@ async def brickyard_drain(settings: Settings, workers: int) -> dict[str, Any]:
         submit_s = time.perf_counter() - began
         queue_name = services.settings.queue_name
         held = await hold_back(services.redis, queue_name, count)
+        breakdown = Breakdown(services.pool, services.redis, count)
         async with brickyard_workers(services.settings, workers) as children:
             await release(services.redis, queue_name, held)
+            await breakdown.before(child.pid for child in children)
 
             async def drained() -> Any:
                 deadline = time.monotonic() + DRAIN_TIMEOUT_S
@@ -158,11 +161,11 @@ async def brickyard_drain(settings: Settings, workers: int) -> dict[str, Any]:
                     await asyncio.sleep(0.2)
 
             row = await while_alive(children, drained())
+            await breakdown.workers_done(child.pid for child in children)
+        await breakdown.after()
     span_s = float(row["span_s"]) if row["span_s"] is not None else None
-    return {
-        **drain_figures(count, row["complete"], span_s),
-        "submit_per_s": round(count / submit_s),
-    }
+    figures = drain_figures(count, row["complete"], span_s)
+    return {**figures, "submit_per_s": round(count / submit_s), "breakdown": breakdown.figures()}
 
 
 async def stock_drain(
@@ -230,6 +233,7 @@ async def job_throughput(services: Services, principal: Principal) -> dict[str, 
             file=sys.stderr,
             flush=True,
         )
+        print(f"    Brickyard {describe(ours['breakdown'])}", file=sys.stderr, flush=True)
     return figures
 
 

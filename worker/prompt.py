@@ -45,7 +45,7 @@ from shared.services import Services
 log = structlog.get_logger(__name__)
 
 # Claims up to ARGV[2] due jobs whose in-progress key it can set; in-progress jobs sit at the
-# front of the queue, so it looks a little past them.
+# front of the queue, so it looks past this worker's own and a little past other workers'.
 CLAIM_SCRIPT = """
 local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[5]))
 local claimed = {}
@@ -60,6 +60,8 @@ return claimed
 """
 SCAN_PAST_RUNNING = 512
 UNKNOWN_KIND = "unknown"
+# Jobs per slot that may wait for their outcome's write while the slot runs the next one.
+RECORDING_PER_SLOT = 2
 
 
 def new_worker_id() -> str:
@@ -152,7 +154,13 @@ class PromptWorker(Worker):
                 await asyncio.wait_for(self._wake.wait(), self.poll_delay_s)
 
     def _free_slots(self) -> int:
-        free = self.max_jobs - len(self.tasks)
+        # A slot is a running handler: a job whose outcome waits for the recorder no longer
+        # holds one, so claims go on while outcomes are written (up to a bound, which keeps
+        # a stalled recorder from taking ever more jobs it cannot finish).
+        free = min(
+            self.max_jobs - len(self.contexts),
+            self.max_jobs * RECORDING_PER_SLOT - len(self.tasks),
+        )
         if self.burst and self.max_burst_jobs >= 0:
             free = min(free, self.max_burst_jobs - self._started)
         return max(0, free) if self.allow_pick_jobs else 0
@@ -170,7 +178,7 @@ class PromptWorker(Worker):
                 wanted,
                 lease_ms,
                 in_progress_key_prefix,
-                wanted + SCAN_PAST_RUNNING,
+                wanted + len(self.tasks) + SCAN_PAST_RUNNING,
             ],
         )
         claimed_ids = [token.decode() if isinstance(token, bytes) else token for token in raw]

@@ -18,8 +18,17 @@ def wake_channel(queue_name: str) -> str:
 
 
 def done_channel(queue_name: str) -> str:
-    """Published with the job token when a job reaches COMPLETE or FAILED."""
+    """Published when jobs reach COMPLETE or FAILED: their tokens, space-separated, one message
+    per batch of outcomes (a token is hex, so it never holds a space)."""
     return f"{queue_name}:done"
+
+
+def done_message(tokens: list[str]) -> str:
+    return " ".join(tokens)
+
+
+def done_tokens(message: str) -> list[str]:
+    return message.split()
 
 
 async def listen_forever(

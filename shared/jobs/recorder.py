@@ -17,7 +17,7 @@ from arq.constants import in_progress_key_prefix, job_key_prefix, retry_key_pref
 from redis.asyncio import Redis
 
 from shared.jobs import store
-from shared.jobs.channels import done_channel
+from shared.jobs.channels import done_channel, done_message
 from shared.jobs.runner import retry_through_outages
 from shared.jobs.store import Outcome
 from shared.outages import is_outage
@@ -40,8 +40,7 @@ async def forget_in_redis(redis: Redis, queue_name: str, tokens: list[str], anno
                 *(prefix + token for token in tokens for prefix in _KEY_PREFIXES),
             )
             if announce:
-                for token in tokens:
-                    pipe.publish(done_channel(queue_name), token)
+                pipe.publish(done_channel(queue_name), done_message(tokens))
             await pipe.execute()
     except Exception as exc:
         if not is_outage(exc):

@@ -10,7 +10,7 @@ import structlog
 from redis.asyncio import Redis
 
 from shared.errors import JobTimeout
-from shared.jobs.channels import done_channel, listen_forever
+from shared.jobs.channels import done_channel, done_tokens, listen_forever
 
 log = structlog.get_logger(__name__)
 T = TypeVar("T")
@@ -48,14 +48,18 @@ class JobWaiter:
 
         await listen_forever(self._redis, self._channel, self._wake, subscribed)
 
-    def _wake(self, token: str) -> None:
+    def _wake(self, message: str) -> None:
+        for token in done_tokens(message):
+            self._wake_token(token)
+
+    def _wake_token(self, token: str) -> None:
         for future in self._waiters.get(token, ()):
             if not future.done():
                 future.set_result(None)
 
     def _wake_all(self) -> None:
         for token in list(self._waiters):
-            self._wake(token)
+            self._wake_token(token)
 
     async def wait(
         self, token: str, check: Callable[[], Awaitable[T | None]], timeout_s: float
