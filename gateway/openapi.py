@@ -16,7 +16,11 @@ from typing import Any
 
 from aiohttp import web
 
-from gateway.openapi_details import BODIES, PARAMETERS, SUCCESS, Body
+from gateway import api_models
+from gateway.openapi_bodies import BODIES, RESPONSES, Body
+from gateway.openapi_details import PARAMETERS, SUCCESS
+from gateway.openapi_summaries import SUMMARIES
+from gateway.openapi_types import SchemaRegistry
 
 # By the module that defines the handler (its API family), longest prefix first.
 TAGS = {
@@ -34,48 +38,26 @@ TAGS = {
     "dashboard": "Dashboard",
     "operations": "Operations",
 }
-ERROR_SCHEMAS = {tag: "ApolloEnvelope" for tag in TAGS.values() if tag.startswith("Apollo")}
-ERROR_SCHEMAS["Synapse schema registry"] = "SynapseError"
+ERROR_MODELS: dict[str, Any] = {
+    tag: api_models.ApolloEnvelope for tag in TAGS.values() if tag.startswith("Apollo")
+}
+ERROR_MODELS["Synapse schema registry"] = api_models.SynapseError
+# A family's 2xx body where a handler names none in gateway.openapi_bodies.RESPONSES.
+FAMILY_SUCCESS: dict[str, Any] = {**ERROR_MODELS, "Synapse schema registry": dict[str, Any]}
+# Routes that answer with something other than JSON.
+TEXT_MEDIA = {"operations.metrics": "text/plain", "operations.docs": "text/html"}
+TEXT_FAMILIES = {"Dashboard": "text/html"}
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 # {name} or {name:regex} in an aiohttp path, as its compiled pattern spells it.
 _VARIABLE = re.compile(r"\(\?P<(\w+)>(.*?)\)")
 _ALTERNATIVES = re.compile(r"[\w.-]+(\|[\w.-]+)+")
 
-COMPONENTS: dict[str, Any] = {
-    "securitySchemes": {
-        "bearer": {
-            "type": "http",
-            "scheme": "bearer",
-            "description": "A token from `brickyard token create`; each route names the scope it needs.",
-        }
-    },
-    "schemas": {
-        "Error": {
-            "type": "object",
-            "properties": {
-                "error": {
-                    "type": "object",
-                    "properties": {"status": {"type": "integer"}, "message": {"type": "string"}},
-                }
-            },
-        },
-        "SynapseError": {
-            "type": "object",
-            "properties": {"concreteType": {"type": "string"}, "reason": {"type": "string"}},
-        },
-        "ApolloEnvelope": {
-            "type": "object",
-            "properties": {
-                "status": {
-                    "type": "object",
-                    "properties": {"message": {"type": "string"}, "code": {"type": "string"}},
-                },
-                "transactionId": {"type": ["string", "null"]},
-                "paging": {"type": ["object", "null"]},
-                "data": {},
-            },
-        },
-    },
+SECURITY_SCHEMES = {
+    "bearer": {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "A token from `brickyard token create`; each route names the scope it needs.",
+    }
 }
 
 
@@ -87,11 +69,12 @@ def handler_key(handler: Callable[..., Any]) -> str:
 def openapi_document(app: web.Application) -> dict[str, Any]:
     paths: dict[str, dict[str, Any]] = {}
     operation_ids: set[str] = set()
+    registry = SchemaRegistry()
     for route in app.router.routes():
         if route.method in ("HEAD", "*") or route.resource is None:
             continue  # HEAD mirrors each GET
         path, path_parameters = _path_template(route.resource)
-        operation = _operation(route, path_parameters)
+        operation = _operation(route, path_parameters, registry)
         operation["operationId"] = _unique(operation["operationId"], operation_ids)
         paths.setdefault(path, {})[route.method.lower()] = operation
     return {
@@ -104,7 +87,10 @@ def openapi_document(app: web.Application) -> dict[str, Any]:
         },
         "tags": [{"name": name} for name in dict.fromkeys(TAGS.values())],
         "paths": dict(sorted(paths.items())),
-        "components": COMPONENTS,
+        "components": {
+            "securitySchemes": SECURITY_SCHEMES,
+            "schemas": dict(sorted(registry.components.items())),
+        },
     }
 
 
@@ -141,17 +127,19 @@ def _path_template(resource: web.AbstractResource) -> tuple[str, list[dict[str, 
     return resource.canonical, parameters
 
 
-def _operation(route: web.AbstractRoute, path_parameters: list[dict[str, Any]]) -> dict[str, Any]:
+def _operation(
+    route: web.AbstractRoute, path_parameters: list[dict[str, Any]], registry: SchemaRegistry
+) -> dict[str, Any]:
     handler = route.handler
     key = handler_key(handler)
     tag = _tag(key.split(".", 1)[0])
     paragraphs = [" ".join(p.split()) for p in (handler.__doc__ or "").split("\n\n")]
     paragraphs = [p for p in paragraphs if p]
-    summary = paragraphs[0] if paragraphs else handler.__name__.replace("_", " ").capitalize()
     operation: dict[str, Any] = {
         "operationId": key,
         "tags": [tag],
-        "summary": summary,
+        # A route without one (another family's new route) still gets a readable line.
+        "summary": SUMMARIES.get(key) or handler.__name__.replace("_", " ").capitalize(),
         "parameters": [*path_parameters, *PARAMETERS.get(key, [])],
     }
     scope = getattr(handler, "required_scope", None)
@@ -163,17 +151,32 @@ def _operation(route: web.AbstractRoute, path_parameters: list[dict[str, Any]]) 
         access = f"Needs a token{f' with the `{scope}` scope' if scope else ''}."
         if scope:
             operation["x-brickyard-scope"] = scope
-    operation["description"] = "\n\n".join([*paragraphs[1:], access])
+    operation["description"] = "\n\n".join([*paragraphs, access])
     body = BODIES.get(key)
-    if body is None and route.method in BODY_METHODS:
-        body = Body({}, required=False)
     if body is not None:
-        operation["requestBody"] = {
-            "required": body.required,
-            "content": {"application/json": {"schema": body.schema}},
-        }
-    operation["responses"] = _responses(key, tag, getattr(handler, "is_public", False), body)
+        operation["requestBody"] = _request_body(key, body, registry)
+    operation["responses"] = _responses(
+        key, tag, getattr(handler, "is_public", False), body, registry
+    )
     return operation
+
+
+def _request_body(key: str, body: Body, registry: SchemaRegistry) -> dict[str, Any]:
+    schema = registry.schema(body.model)
+    if "$ref" not in schema:  # named once, or a generator makes a model per alias and media type
+        name = "".join(part.capitalize() for part in re.split(r"[._]", key)) + "Body"
+        registry.components[name] = schema
+        schema = registry.ref(name)
+    content: dict[str, Any] = {}
+    for media_type in body.media_types:
+        content[media_type] = {"schema": schema}
+        if body.examples:
+            content[media_type]["examples"] = {
+                f"example{n}": {"value": example} for n, example in enumerate(body.examples, 1)
+            }
+    for media_type, model in body.alternatives.items():
+        content[media_type] = {"schema": registry.schema(model)}
+    return {"required": body.required, "content": content}
 
 
 def _tag(module: str) -> str:
@@ -181,13 +184,33 @@ def _tag(module: str) -> str:
     return next((TAGS[p] for p in prefixes if module.startswith(p)), "Other")
 
 
-def _responses(key: str, tag: str, public: bool, body: Body | None) -> dict[str, Any]:
-    schema = ERROR_SCHEMAS.get(tag, "Error")
+def _success_content(key: str, tag: str, model: Any, registry: SchemaRegistry) -> dict[str, Any]:
+    media_type = TEXT_MEDIA.get(key) or TEXT_FAMILIES.get(tag)
+    if media_type is not None:
+        return {media_type: {"schema": {"type": "string"}}}
+    return {"application/json": {"schema": registry.schema(model)}}
+
+
+def _responses(
+    key: str, tag: str, public: bool, body: Body | None, registry: SchemaRegistry
+) -> dict[str, Any]:
     error = {
-        "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema}"}}}
+        "content": {
+            "application/json": {"schema": registry.schema(ERROR_MODELS.get(tag, api_models.Error))}
+        }
     }
-    success = SUCCESS.get(key, {"2XX": "Success"})
-    responses: dict[str, Any] = {code: {"description": text} for code, text in success.items()}
+    models = RESPONSES.get(key, {})
+    success = SUCCESS.get(key) or {code: "Success" for code in models} or {"2XX": "Success"}
+    responses: dict[str, Any] = {}
+    for code, text in success.items():
+        if code.startswith("2"):
+            model = models.get(code, FAMILY_SUCCESS.get(tag, Any))
+            responses[code] = {
+                "description": text,
+                "content": _success_content(key, tag, model, registry),
+            }
+        else:
+            responses[code] = {"description": text, **error}
     failures = {"503": "PostgreSQL or Redis is unavailable (with Retry-After)"}
     if not public:
         failures |= {
