@@ -204,7 +204,7 @@ def _responses(
     responses: dict[str, Any] = {}
     for code, text in success.items():
         if code.startswith("2"):
-            model = models.get(code, FAMILY_SUCCESS.get(tag, Any))
+            model = models.get(code, FAMILY_SUCCESS.get(tag, dict[str, Any]))
             responses[code] = {
                 "description": text,
                 "content": _success_content(key, tag, model, registry),

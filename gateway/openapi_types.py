@@ -1,8 +1,8 @@
 """JSON Schema derived from Python types, so that the OpenAPI document's bodies come from the same
 TypedDicts the code names (:mod:`gateway.api_models`) rather than from a second, hand-written copy.
 
-A TypedDict becomes a named component (``#/components/schemas/<Name>``): its required keys are
-``required``, its other keys optional. ``Annotated[T, {...}]`` adds JSON Schema keywords
+A TypedDict becomes a named component (``#/components/schemas/<Name>``): its keys are required unless
+marked ``NotRequired``. ``Annotated[T, {...}]`` adds JSON Schema keywords
 (bounds, patterns, a description) to ``T``; ``Literal`` is an ``enum``; ``X | None`` allows null.
 """
 
@@ -86,10 +86,16 @@ class SchemaRegistry:
                 "type": "object",
                 "properties": {key: self.schema(hint) for key, hint in hints.items()},
             }
-            required = [key for key in hints if key in tp.__required_keys__]
+            # Not __required_keys__: under postponed annotations it cannot see NotRequired.
+            required = [key for key, hint in hints.items() if _is_required(hint, tp.__total__)]
             if required:
                 schema["required"] = required
             if tp.__doc__ and not tp.__doc__.startswith(f"{name}("):
                 schema["description"] = " ".join(tp.__doc__.split())
             self.components[name] = schema
         return self.ref(name)
+
+
+def _is_required(hint: Any, total: bool) -> bool:
+    origin = get_origin(hint)
+    return origin is Required or (total and origin is not NotRequired)
