@@ -140,7 +140,10 @@ def _operation(
         "tags": [tag],
         # A route without one (another family's new route) still gets a readable line.
         "summary": SUMMARIES.get(key) or handler.__name__.replace("_", " ").capitalize(),
-        "parameters": [*path_parameters, *PARAMETERS.get(key, [])],
+        "parameters": [
+            _named_enum(parameter, registry)
+            for parameter in [*path_parameters, *PARAMETERS.get(key, [])]
+        ],
     }
     scope = getattr(handler, "required_scope", None)
     if getattr(handler, "is_public", False):
@@ -179,6 +182,28 @@ def _request_body(key: str, body: Body, registry: SchemaRegistry) -> dict[str, A
     return {"required": body.required, "content": content}
 
 
+def _named_enum(parameter: dict[str, Any], registry: SchemaRegistry) -> dict[str, Any]:
+    """An enum parameter's schema as a named component: one ``Flag`` or ``SchemaType`` model in
+    a generated client, not one per operation and alias path."""
+    schema = parameter["schema"]
+    if "enum" not in schema:
+        return parameter
+    words = parameter["name"].split("_")
+    name = (
+        "Flag"
+        if schema["enum"] == ["true", "false"]
+        else "".join(w[:1].upper() + w[1:] for w in words)
+    )
+    taken = registry.components.get(name)
+    n = 1
+    while taken is not None and taken != schema:
+        n += 1
+        taken = registry.components.get(f"{name}{n}")
+    name = name if n == 1 else f"{name}{n}"
+    registry.components[name] = schema
+    return {**parameter, "schema": registry.ref(name)}
+
+
 def _tag(module: str) -> str:
     prefixes = sorted(TAGS, key=len, reverse=True)
     return next((TAGS[p] for p in prefixes if module.startswith(p)), "Other")
@@ -205,10 +230,9 @@ def _responses(
     for code, text in success.items():
         if code.startswith("2"):
             model = models.get(code, FAMILY_SUCCESS.get(tag, dict[str, Any]))
-            responses[code] = {
-                "description": text,
-                "content": _success_content(key, tag, model, registry),
-            }
+            responses[code] = {"description": text}
+            if model is not None:  # None: an empty body
+                responses[code]["content"] = _success_content(key, tag, model, registry)
         else:
             responses[code] = {"description": text, **error}
     failures = {"503": "PostgreSQL or Redis is unavailable (with Retry-After)"}

@@ -169,7 +169,7 @@ NO_BODY = frozenset(
     }
 )
 
-# 2xx bodies by handler; the rest get their family's default (gateway.openapi.FAMILY_SUCCESS).
+# 2xx bodies by handler (None: no body); the rest get their family's default (gateway.openapi.FAMILY_SUCCESS).
 RESPONSES: dict[str, dict[str, Any]] = {
     "core.healthz": {"200": dict[str, str]},
     "core.readyz": {"200": dict[str, Any]},
@@ -187,6 +187,8 @@ RESPONSES: dict[str, dict[str, Any]] = {
     "synapse.get_create_schema": {"201": m.CreateSchemaResponse, "202": m.JobStatus},
     "synapse.get_validation_schema": {"201": dict[str, Any], "202": m.JobStatus},
     "synapse.get_registered_schema": {"200": dict[str, Any]},
+    "synapse.delete_organization": {"200": None},  # Synapse's empty 200
+    "synapse.delete_registered_schema": {"204": None},
     "synapse.list_schemas": {"200": m.SchemaPage},
     "synapse.list_schema_versions": {"200": m.SchemaPage},
 }

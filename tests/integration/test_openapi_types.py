@@ -11,7 +11,7 @@ from aiohttp.test_utils import TestClient
 from jsonschema import Draft202012Validator
 
 from gateway.openapi import handler_key
-from gateway.openapi_bodies import BODIES, NO_BODY
+from gateway.openapi_bodies import BODIES, NO_BODY, RESPONSES
 from gateway.openapi_summaries import SUMMARIES
 from tests.readme_blocks import shell_blocks
 
@@ -74,6 +74,9 @@ async def test_every_response_has_a_schema(client: TestClient) -> None:
     doc = await document(client)
     for path, method, op in operations(doc):
         for code, response in op["responses"].items():
+            if RESPONSES.get(op["operationId"], {}).get(code, ...) is None:
+                assert "content" not in response  # documented as empty
+                continue
             assert response.get("content"), (path, method, code)
             for media_type, content in response["content"].items():
                 # {} (any JSON) only where the body is any JSON: a job's result
