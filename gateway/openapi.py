@@ -1,11 +1,13 @@
 """The OpenAPI 3.1 document, generated from the gateway's router so that it cannot drift.
 
 Every route the application registers is an operation: its path and path parameters come from
-the router, its summary and description from the handler's docstring, its security from the
-scope the handler is marked with (:func:`gateway.http.requires_scope`, :func:`gateway.http.public`),
-its tag from the module (the API family) that defines it. What the router cannot know (query
-parameters, headers, body shapes, success codes) comes from :mod:`gateway.openapi_details`,
-keyed by handler; a test checks that every key there names a registered handler.
+the router, its description from the handler's docstring, its security from the scope the
+handler is marked with (:func:`gateway.http.requires_scope`, :func:`gateway.http.public`), its tag
+from the module (the API family) that defines it. What the router cannot know comes from
+registries keyed by handler: summaries (:mod:`gateway.openapi_summaries`), body and response
+models (:mod:`gateway.openapi_bodies`, TypedDicts turned into JSON Schema components by
+:mod:`gateway.openapi_types`), query parameters, headers and success codes
+(:mod:`gateway.openapi_details`); a test checks that every key there names a registered handler.
 """
 
 from __future__ import annotations
