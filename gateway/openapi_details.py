@@ -1,22 +1,14 @@
-"""What the router cannot tell about a route: its query parameters, headers, body and success
-codes, keyed by handler (``module.function``, see :func:`gateway.openapi.handler_key`).
+"""What the router cannot tell about a route: its query parameters, headers and success
+codes (bodies: :mod:`gateway.openapi_bodies`), keyed by handler (``module.function``, see :func:`gateway.openapi.handler_key`).
 
-A route missing here is still documented (path, method, scope, path parameters, a JSON body for
-POST and PUT); a key here that names no registered handler fails ``tests/integration/test_openapi.py``.
+A route missing here is still documented (path, method, scope, path parameters); a key here that names no registered handler fails ``tests/integration/test_openapi.py``.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 Parameter = dict[str, Any]
-
-
-@dataclass(frozen=True, slots=True)
-class Body:
-    schema: dict[str, Any]
-    required: bool = True
 
 
 def query(name: str, schema: dict[str, Any], description: str = "") -> Parameter:
@@ -29,7 +21,6 @@ def header(name: str, schema: dict[str, Any], description: str = "") -> Paramete
 
 FLAG = {"type": "string", "enum": ["true", "false"]}
 TEXT = {"type": "string"}
-OBJECT: dict[str, Any] = {"type": "object"}
 
 IDEMPOTENCY = header(
     "Idempotency-Key",
@@ -52,7 +43,6 @@ JOB_STATUS = {
     "409": "The job was cancelled",
     "504": "The job timed out",
 }
-ER_ITEMS = {"type": "array", "items": OBJECT}
 # The graph pages page with `first` (size) and `after` (the last continuationToken).
 GRAPH_PAGE = [
     ER_COLLECTION,
@@ -112,52 +102,6 @@ PARAMETERS: dict[str, list[Parameter]] = {
     "apollo_er_sparql.sparql_post": [
         query("timeout", {"type": "number", "exclusiveMinimum": 0, "maximum": 10}, "Seconds"),
     ],
-}
-
-BODIES: dict[str, Body] = {
-    "core.start_selftest": Body(
-        {
-            "type": "object",
-            "properties": {
-                "message": TEXT,
-                "sleepSeconds": {"type": "number", "minimum": 0, "maximum": 60},
-                "fail": TEXT,
-            },
-        }
-    ),
-    "core.cancel_job": Body(OBJECT, required=False),
-    "synapse.create_organization": Body(
-        {
-            "type": "object",
-            "properties": {"organizationName": TEXT},
-            "required": ["organizationName"],
-        }
-    ),
-    "synapse.start_create_schema": Body(
-        {"type": "object", "properties": {"concreteType": TEXT, "schema": OBJECT}}
-    ),
-    "synapse.start_validation_schema": Body(
-        {"type": "object", "properties": {"concreteType": TEXT, "$id": TEXT}}
-    ),
-    "apollo_schema.sync": Body(
-        {
-            "type": "object",
-            "properties": {
-                "schemaType": {"type": "string", "enum": ["entitytypes", "relationshiptypes"]},
-                "schemaCollectionId": TEXT,
-                "version": TEXT,
-            },
-        }
-    ),
-    "apollo_er.register_collection": Body(
-        {"type": "object", "properties": {"erCollectionId": TEXT, "schemaCollectionId": TEXT}}
-    ),
-    "apollo_er.upsert_entities": Body(ER_ITEMS),
-    "apollo_er.upsert_relationships": Body(ER_ITEMS),
-    "apollo_graph.graph_search_entities": Body({"type": "object", "properties": {"query": OBJECT}}),
-    "apollo_graph.graph_search_relationships": Body(
-        {"type": "object", "properties": {"query": OBJECT}}
-    ),
 }
 
 SUCCESS: dict[str, dict[str, str]] = {

@@ -14,11 +14,11 @@ function resolve(doc, schema) {
   return ref.slice(2).split("/").reduce((node, key) => node[key], doc);
 }
 
-function parameters(op) {
+function parameters(doc, op) {
   if (!op.parameters || !op.parameters.length) return "";
   const rows = op.parameters.map((p) => el("tr", {},
     el("td", {}, el("code", {}, p.name)), el("td", {}, p.in + (p.required ? ", required" : "")),
-    el("td", {}, el("code", {}, JSON.stringify(p.schema || {}))), el("td", {}, p.description || "")));
+    el("td", {}, el("code", {}, JSON.stringify(resolve(doc, p.schema) || {}))), el("td", {}, p.description || "")));
   return el("table", {}, el("tr", {}, el("th", {}, "Parameter"), el("th", {}, "In"),
     el("th", {}, "Schema"), el("th", {}, "")), ...rows);
 }
@@ -28,13 +28,23 @@ function operation(doc, path, method, op) {
   const body = el("div", { class: "body" });
   for (const paragraph of (op.description || "").split("\n\n")) body.append(el("p", {}, paragraph));
   if (scope) body.append(el("p", {}, "Scope: ", el("span", { class: "scope" }, scope)));
-  body.append(parameters(op));
-  const request = op.requestBody && op.requestBody.content["application/json"];
-  if (request) body.append(el("p", {}, "JSON body" + (op.requestBody.required ? "" : " (optional)") + ":"),
-    json(resolve(doc, request.schema)));
-  const responses = el("table", {}, el("tr", {}, el("th", {}, "Status"), el("th", {}, "Meaning")));
-  for (const [code, answer] of Object.entries(op.responses || {}))
-    responses.append(el("tr", {}, el("td", {}, code), el("td", {}, answer.description || "")));
+  body.append(parameters(doc, op));
+  const content = (op.requestBody && op.requestBody.content) || {};
+  const [media, request] = Object.entries(content)[0] || [];
+  if (request) {
+    body.append(el("p", {}, media + " body" + (op.requestBody.required ? "" : " (optional)") + ":"),
+      json(resolve(doc, request.schema)));
+    const example = Object.values(request.examples || {})[0];
+    if (example) body.append(el("p", {}, "Example:"), json(example.value));
+  }
+  const responses = el("table", {}, el("tr", {}, el("th", {}, "Status"), el("th", {}, "Meaning"),
+    el("th", {}, "Body")));
+  for (const [code, answer] of Object.entries(op.responses || {})) {
+    const first = Object.values(answer.content || {})[0];
+    const ref = first && first.schema && first.schema.$ref;
+    responses.append(el("tr", {}, el("td", {}, code), el("td", {}, answer.description || ""),
+      el("td", {}, el("code", {}, ref ? ref.split("/").pop() : first ? JSON.stringify(first.schema) : ""))));
+  }
   body.append(responses);
   const item = el("details", {}, el("summary", {}, el("span", { class: "m " + method }, method.toUpperCase()),
     path, el("span", { class: "s" }, op.summary || "")), body);

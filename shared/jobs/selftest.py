@@ -7,7 +7,7 @@ with that message, so operators and tests can see every job state on demand.
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import Annotated, Any, NotRequired, TypedDict
 
 from shared.errors import BadRequest
 from shared.jobs.runner import JobContext
@@ -16,7 +16,15 @@ KIND = "selftest"
 MAX_SLEEP_S = 60.0
 
 
-def parse_request(body: Any) -> dict[str, Any]:
+class SelftestRequest(TypedDict):
+    """What the self-test job echoes, after how long, and whether it then fails."""
+
+    message: NotRequired[str]
+    sleepSeconds: NotRequired[Annotated[float, {"minimum": 0, "maximum": MAX_SLEEP_S}]]
+    fail: NotRequired[str | None]
+
+
+def parse_request(body: Any) -> SelftestRequest:
     if not isinstance(body, dict):
         raise BadRequest("The self-test request must be a JSON object")
     sleep = body.get("sleepSeconds", 0)

@@ -7,7 +7,9 @@ import re
 from aiohttp.test_utils import TestClient
 
 from gateway.openapi import handler_key
-from gateway.openapi_details import BODIES, PARAMETERS, SUCCESS
+from gateway.openapi_bodies import BODIES, NO_BODY, RESPONSES
+from gateway.openapi_details import PARAMETERS, SUCCESS
+from gateway.openapi_summaries import SUMMARIES
 
 
 def registered(client: TestClient) -> set[tuple[str, str]]:
@@ -37,7 +39,7 @@ async def test_every_route_is_documented_and_every_documented_path_is_registered
 
 async def test_details_name_only_registered_handlers(client: TestClient) -> None:
     handlers = {handler_key(route.handler) for route in client.app.router.routes()}
-    for table in (PARAMETERS, BODIES, SUCCESS):
+    for table in (PARAMETERS, BODIES, SUCCESS, RESPONSES, SUMMARIES, NO_BODY):
         assert set(table) <= handlers, set(table) - handlers
 
 
