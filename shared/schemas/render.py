@@ -159,6 +159,8 @@ def relationship_schema(namespace: str, entry: dict[str, Any]) -> Rendered:
         "source": entry["source"],
         "destination": entry["destination"],
         "pairs": pairs,
+        # owl:inverseOf from the release (the ontology graph names each object's inverse).
+        "inverse": entry.get("inverse"),
     }
     return Rendered(tid, schema, metadata)
 
@@ -289,5 +291,6 @@ def metadata_for(
         "source": source,
         "destination": destination,
         "pairs": [{"source": p["source"], "destination": p["destination"]} for p in pairs],
+        "inverse": extension.get("inverse") if isinstance(extension.get("inverse"), str) else None,
     }
     return metadata, ()
