@@ -274,8 +274,9 @@ def _group_relations(
                 "source": source_top,
                 "destination": destination_top,
                 "definition": definitions.get(relation),
-                "inverse": inverses.get(relation),
                 "pairs": [{"source": s, "destination": d} for s, d in sorted(minimal)],
+                # Only when the release names one, so bundles without inverses keep their form.
+                **({"inverse": inverses[relation]} if inverses.get(relation) else {}),
             }
         )
     return result

@@ -160,7 +160,7 @@ def relationship_schema(namespace: str, entry: dict[str, Any]) -> Rendered:
         "destination": entry["destination"],
         "pairs": pairs,
         # owl:inverseOf from the release (the ontology graph names each object's inverse).
-        "inverse": entry.get("inverse"),
+        **({"inverse": entry["inverse"]} if entry.get("inverse") else {}),
     }
     return Rendered(tid, schema, metadata)
 
@@ -291,6 +291,7 @@ def metadata_for(
         "source": source,
         "destination": destination,
         "pairs": [{"source": p["source"], "destination": p["destination"]} for p in pairs],
-        "inverse": extension.get("inverse") if isinstance(extension.get("inverse"), str) else None,
     }
+    if isinstance(extension.get("inverse"), str):
+        metadata["inverse"] = extension["inverse"]
     return metadata, ()
