@@ -14,6 +14,7 @@ from gateway.routes import (
     core,
     dashboard,
     dashboard_apollo,
+    dashboard_ontology,
     er_files,
     export,
     failed_items,
@@ -41,6 +42,7 @@ ALL_ROUTES = [
     jobs_list.routes,
     dashboard.routes,
     dashboard_apollo.routes,
+    dashboard_ontology.routes,
     er_files.routes,
 ]
 # Per-process state some route families keep (started after the services, stopped before).

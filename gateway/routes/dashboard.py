@@ -28,6 +28,7 @@ PAGES = {
     "/dashboard/logs": "Status logs",
     "/dashboard/collections": "Collections",
     "/dashboard/failed/{transaction}": "Failed items",
+    "/dashboard/ontology/{entity_type}": "Ontology",
 }
 DOT_SEGMENTS = {"%2e", "%2e%2e", ".%2e", "%2e."}  # what a browser's URL parser reads as . or ..
 STATIC = {"dashboard.js": "text/javascript", "dashboard.css": "text/css"}
