@@ -12,7 +12,7 @@ from aiohttp.test_utils import TestClient
 from tests.conftest import TokenFactory, bearer
 from tests.er_helpers import ALL_SCOPES, register
 from tests.schema_docs_helpers import post_schema
-from tests.schema_helpers import API, create_collection, sync
+from tests.schema_helpers import create_collection, sync
 
 NS = "BRICK_0_4__"
 PAGE_BODY = [
