@@ -218,6 +218,28 @@ class Relationship(TypedDict):
     destinationERCollectionId: NotRequired[str]
 
 
+class FailedItemKey(TypedDict):
+    transactionId: NonEmpty
+    id: NonEmpty
+
+
+class RetryFailuresRequest(TypedDict):
+    """The items a failures file names (the dashboard's download or an import's own)."""
+
+    items: list[FailedItemKey]
+
+
+class ImportSummary(TypedDict):
+    """What ``brickyard import`` reports when it ends, for the dashboard's Imports page."""
+
+    kind: Literal["entities", "relationships", "brick"]
+    erCollectionId: NonEmpty
+    source: NonEmpty
+    summary: dict[str, Any]
+    refusalsByReason: NotRequired[dict[str, int]]
+    transactions: NotRequired[list[str]]
+
+
 class GraphSearchRequest(TypedDict):
     """An Elasticsearch-style bool query over the collection's items."""
 

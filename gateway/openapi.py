@@ -34,6 +34,7 @@ TAGS = {
     "export": "Apollo ER service",
     "failed_items": "Apollo ER service",
     "apollo_graph": "Apollo graph service",
+    "apollo_ontology": "Apollo ontology service",
     "apollo_changefeed": "Apollo change feed",
     "status_logs": "Apollo status logs",
     "jobs_list": "Jobs",

@@ -158,6 +158,26 @@ BODIES: dict[str, Body] = {
         alternatives={"application/x-www-form-urlencoded": m.SparqlForm},
     ),
     "er_files.upload": Body(str, media_types=("application/octet-stream",)),
+    "failures.post_selected_retry": Body(
+        m.RetryFailuresRequest, ({"items": [{"transactionId": "tx-1", "id": "ahu-1"}]},)
+    ),
+    "dashboard_imports.post_import": Body(
+        m.ImportSummary,
+        (
+            {
+                "kind": "entities",
+                "erCollectionId": "august_14_81",
+                "source": "ahus.ndjson",
+                "summary": {"items": 2, "stored": 2, "refused": 0},
+                "refusalsByReason": {},
+                "transactions": ["tx-1"],
+            },
+        ),
+    ),
+    # Objects naming types of the collection; those that name none come back in errorInfo.
+    "apollo_ontology.post_graph": Body(
+        list[dict[str, Any]], ([], [{"id": "customer", "name": "customer"}]), required=False
+    ),
 }
 # POST and PUT routes that read no body.
 NO_BODY = frozenset(
@@ -166,6 +186,8 @@ NO_BODY = frozenset(
         "apollo_schema.invalidate",
         "apollo_schema_types.publish",
         "failed_items.post_retry",
+        "failures.post_group_retry",
+        "failures.post_one_retry",
     }
 )
 

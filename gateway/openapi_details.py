@@ -102,6 +102,17 @@ PARAMETERS: dict[str, list[Parameter]] = {
     "apollo_er_sparql.sparql_post": [
         query("timeout", {"type": "number", "exclusiveMinimum": 0, "maximum": 10}, "Seconds"),
     ],
+    "apollo_ontology.post_graph": [
+        header("schemaCollection", TEXT, "The schema collection whose graph to (re)build"),
+    ],
+    "apollo_ontology.of_entity_type": [
+        query(
+            "$filter",
+            {"type": "string", "enum": ["destEntityType", "sourceEntityType"]},
+            "Also accepted in the path: {entityType}($filter=destEntityType)",
+        ),
+    ],
+    "apollo_ontology.of_relationship_type": [ER_COLLECTION],
 }
 
 SUCCESS: dict[str, dict[str, str]] = {
@@ -123,6 +134,17 @@ SUCCESS: dict[str, dict[str, str]] = {
     },
     "apollo_er.upsert_entities": {"202": "Accepted (async)", "207": "Every item's outcome"},
     "apollo_er.upsert_relationships": {"202": "Accepted (async)", "207": "Every item's outcome"},
+    "apollo_ontology.post_graph": {
+        "202": "Queued: Location and statusUrl poll the job, whose result is "
+        '{"result": 1, "message": "Total number of Ontologies Posted:  N.", "errorInfo": [...]}'
+    },
+    "apollo_ontology.of_entity_type": {
+        "200": "data: ontology objects, each {id, brickMetadata, <relationship type id>: "
+        "{id, brickMetadata, brickRelationshipType, <destination type id>: {id, brickMetadata}}}"
+    },
+    "apollo_ontology.of_relationship_type": {
+        "200": "data: every ontology object of the same Brick relation, shaped as above"
+    },
     "operations.metrics": {"200": "Prometheus text exposition"},
     "operations.admin_status": {"200": "The cluster's status"},
     "operations.openapi": {"200": "This document"},

@@ -7,6 +7,7 @@ from gateway.routes import (
     apollo_er_reads,
     apollo_er_sparql,
     apollo_graph,
+    apollo_ontology,
     apollo_schema,
     apollo_schema_rules,
     apollo_schema_types,
@@ -16,6 +17,7 @@ from gateway.routes import (
     dashboard_charts,
     dashboard_failures,
     dashboard_imports,
+    dashboard_ontology,
     dashboard_workers,
     er_files,
     export,
@@ -37,6 +39,7 @@ ALL_ROUTES = [
     apollo_er_delete.routes,
     apollo_changefeed.routes,
     apollo_graph.routes,
+    apollo_ontology.routes,
     apollo_er_sparql.routes,
     status_logs.routes,
     export.routes,
@@ -49,6 +52,7 @@ ALL_ROUTES = [
     dashboard_failures.routes,
     dashboard_imports.routes,
     failures.routes,
+    dashboard_ontology.routes,
     er_files.routes,
 ]
 # Per-process state some route families keep (started after the services, stopped before).

@@ -31,6 +31,7 @@ PAGES = {
     "/dashboard/failed/{transaction}": "Failed items",
     "/dashboard/workers": "Workers",
     "/dashboard/charts": "Charts",
+    "/dashboard/ontology/{entity_type}": "Ontology",
 }
 DOT_SEGMENTS = {"%2e", "%2e%2e", ".%2e", "%2e."}  # what a browser's URL parser reads as . or ..
 STATIC = {"dashboard.js": "text/javascript", "dashboard.css": "text/css"}

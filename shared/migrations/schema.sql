@@ -638,6 +638,48 @@ CREATE TABLE "jobs" (
     CONSTRAINT "jobs_state_check" CHECK ((state = ANY (ARRAY['PROCESSING'::text, 'COMPLETE'::text, 'FAILED'::text, 'CANCELLED'::text])))
 );
 
+CREATE TABLE "ontology_ends" (
+    "collection_id" text NOT NULL,
+    "object_id" text NOT NULL,
+    "source_id" text NOT NULL,
+    "destination_id" text NOT NULL
+);
+
+CREATE TABLE "ontology_entity_types" (
+    "collection_id" text NOT NULL,
+    "type_id" text NOT NULL,
+    "top_type_id" text NOT NULL,
+    "name" text NOT NULL,
+    CONSTRAINT "ontology_entity_types_pkey" PRIMARY KEY (collection_id, type_id)
+);
+
+CREATE TABLE "ontology_graphs" (
+    "collection_id" text NOT NULL,
+    "built_generation" uuid NOT NULL,
+    "built_at" timestamp with time zone DEFAULT now() NOT NULL,
+    "entity_types" integer NOT NULL,
+    "objects" integer NOT NULL,
+    CONSTRAINT "ontology_graphs_pkey" PRIMARY KEY (collection_id)
+);
+
+CREATE TABLE "ontology_lineage" (
+    "collection_id" text NOT NULL,
+    "type_id" text NOT NULL,
+    "ancestor_id" text NOT NULL,
+    CONSTRAINT "ontology_lineage_pkey" PRIMARY KEY (collection_id, type_id, ancestor_id)
+);
+
+CREATE TABLE "ontology_objects" (
+    "collection_id" text NOT NULL,
+    "object_id" text NOT NULL,
+    "relation" text NOT NULL,
+    "relation_type_id" text NOT NULL,
+    "source_id" text NOT NULL,
+    "destination_id" text NOT NULL,
+    "inverse_relation" text,
+    CONSTRAINT "ontology_objects_pkey" PRIMARY KEY (collection_id, object_id)
+);
+
 CREATE TABLE "principals" (
     "id" bigint DEFAULT nextval('principals_id_seq'::regclass) NOT NULL,
     "name" text NOT NULL,
@@ -819,6 +861,11 @@ ALTER TABLE "er_relationship_versions" ADD CONSTRAINT "er_relationship_versions_
 ALTER TABLE "er_uploaded_files" ADD CONSTRAINT "er_uploaded_files_principal_id_fkey" FOREIGN KEY (principal_id) REFERENCES principals(id);
 ALTER TABLE "jobs" ADD CONSTRAINT "jobs_principal_id_fkey" FOREIGN KEY (principal_id) REFERENCES principals(id);
 ALTER TABLE "jobs" ALTER COLUMN "result" SET COMPRESSION lz4;
+ALTER TABLE "ontology_ends" ADD CONSTRAINT "ontology_ends_collection_id_object_id_fkey" FOREIGN KEY (collection_id, object_id) REFERENCES ontology_objects(collection_id, object_id) ON DELETE CASCADE;
+ALTER TABLE "ontology_entity_types" ADD CONSTRAINT "ontology_entity_types_collection_id_fkey" FOREIGN KEY (collection_id) REFERENCES ontology_graphs(collection_id) ON DELETE CASCADE;
+ALTER TABLE "ontology_graphs" ADD CONSTRAINT "ontology_graphs_collection_id_fkey" FOREIGN KEY (collection_id) REFERENCES schema_collections(id) ON DELETE CASCADE;
+ALTER TABLE "ontology_lineage" ADD CONSTRAINT "ontology_lineage_collection_id_fkey" FOREIGN KEY (collection_id) REFERENCES ontology_graphs(collection_id) ON DELETE CASCADE;
+ALTER TABLE "ontology_objects" ADD CONSTRAINT "ontology_objects_collection_id_fkey" FOREIGN KEY (collection_id) REFERENCES ontology_graphs(collection_id) ON DELETE CASCADE;
 ALTER TABLE "registry_acl_entries" ADD CONSTRAINT "registry_acl_entries_organization_id_fkey" FOREIGN KEY (organization_id) REFERENCES registry_organizations(id) ON DELETE CASCADE;
 ALTER TABLE "registry_dependencies" ADD CONSTRAINT "registry_dependencies_depends_on_schema_id_fkey" FOREIGN KEY (depends_on_schema_id) REFERENCES registry_schemas(id);
 ALTER TABLE "registry_dependencies" ADD CONSTRAINT "registry_dependencies_depends_on_version_id_fkey" FOREIGN KEY (depends_on_version_id) REFERENCES registry_schema_versions(id);
@@ -868,6 +915,9 @@ CREATE INDEX jobs_by_transaction ON jobs USING btree (((request ->> 'transaction
 CREATE UNIQUE INDEX jobs_idempotency ON jobs USING btree (principal_id, idempotency_key) WHERE (idempotency_key IS NOT NULL);
 CREATE INDEX jobs_principal_created ON jobs USING btree (principal_id, created_at DESC);
 CREATE INDEX jobs_unfinished ON jobs USING btree (created_at) WHERE (state = 'PROCESSING'::text);
+CREATE INDEX ontology_ends_destination ON ontology_ends USING btree (collection_id, destination_id);
+CREATE INDEX ontology_ends_source ON ontology_ends USING btree (collection_id, source_id);
+CREATE INDEX ontology_objects_relation ON ontology_objects USING btree (collection_id, relation_type_id);
 CREATE INDEX registry_dependencies_pinned ON registry_dependencies USING btree (depends_on_version_id);
 CREATE INDEX registry_dependencies_schema ON registry_dependencies USING btree (depends_on_schema_id);
 CREATE INDEX registry_dependencies_version ON registry_dependencies USING btree (version_id);

@@ -279,12 +279,17 @@ class BrickReader:
             for inverse in inverses.get(prop, ()):
                 if not any(pairs[relations[i]] for i in inverses.get(inverse, ()) if i != prop):
                     pairs[relations[inverse]] |= {(d, s) for s, d in ends}
+        inverse_names = {
+            relations[prop]: sorted(relations[i] for i in found) for prop, found in inverses.items()
+        }
         entries = []
         for relation in sorted(r for r in pairs if pairs[r]):
             uri = self.brick(relation)
+            named = inverse_names.get(relation)
             entries.append(
                 {
                     "relation": relation,
+                    "inverse": named[0] if named else None,
                     "definition": first_literal(self.graph, uri, SKOS.definition),
                     "pairs": [{"source": s, "destination": d} for s, d in sorted(pairs[relation])],
                 }

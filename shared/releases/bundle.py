@@ -6,7 +6,7 @@ A bundle (what ``POST /apollo/schema/releases`` accepts, and what the Brick read
      "entitytypes": [{"name": "AHU", "parents": ["HVAC_Equipment"], "tags": ["AHU"],
                       "label": "AHU", "definition": "...", "deprecated": false,
                       "topClass": "Equipment"}, ...],
-     "relationshiptypes": [{"relation": "feeds", "definition": "...",
+     "relationshiptypes": [{"relation": "feeds", "inverse": "isFedBy", "definition": "...",
                             "pairs": [{"source": "Equipment", "destination": "Equipment"}]}]}
 
 Normalising computes each entity type's ancestors and top class, and groups each relation's
@@ -246,10 +246,12 @@ def _group_relations(
     """One relationship type per (relation, source top, destination top), pairs minimised."""
     grouped: dict[tuple[str, str, str], set[tuple[str, str]]] = defaultdict(set)
     definitions: dict[str, str | None] = {}
+    inverses: dict[str, str | None] = {}
     failed: list[dict[str, Any]] = []
     for entry in entries:
         relation, pairs = entry["relation"], entry.get("pairs", [])
         definitions[relation] = _text(entry, "definition")
+        inverses[relation] = _text(entry, "inverse")
         error = _relation_error(relation, pairs, entities)
         if error:
             failed.append({"name": relation, "error": error})
@@ -273,6 +275,8 @@ def _group_relations(
                 "destination": destination_top,
                 "definition": definitions.get(relation),
                 "pairs": [{"source": s, "destination": d} for s, d in sorted(minimal)],
+                # Only when the release names one, so bundles without inverses keep their form.
+                **({"inverse": inverses[relation]} if inverses.get(relation) else {}),
             }
         )
     return result

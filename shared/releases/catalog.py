@@ -32,7 +32,7 @@ log = structlog.get_logger(__name__)
 BRICK_LINE = "brick"
 LATEST = "latest"
 # Part of every Brick bundle's cache key: bump it when the reader or normaliser changes output.
-GENERATOR_VERSION = "brickyard-brick-reader/2"
+GENERATOR_VERSION = "brickyard-brick-reader/3"
 
 # (line, version, source sha256) -> normalised bundle, shared by everything in this process.
 _MEMORY: dict[tuple[str, str, str], dict[str, Any]] = {}

@@ -159,6 +159,8 @@ def relationship_schema(namespace: str, entry: dict[str, Any]) -> Rendered:
         "source": entry["source"],
         "destination": entry["destination"],
         "pairs": pairs,
+        # owl:inverseOf from the release (the ontology graph names each object's inverse).
+        **({"inverse": entry["inverse"]} if entry.get("inverse") else {}),
     }
     return Rendered(tid, schema, metadata)
 
@@ -290,4 +292,6 @@ def metadata_for(
         "destination": destination,
         "pairs": [{"source": p["source"], "destination": p["destination"]} for p in pairs],
     }
+    if isinstance(extension.get("inverse"), str):
+        metadata["inverse"] = extension["inverse"]
     return metadata, ()
