@@ -9,7 +9,7 @@ import asyncio
 import logging
 import socket
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
 import structlog
@@ -269,10 +269,32 @@ async def test_a_principals_stored_uploads_are_capped(
         assert sorted(parallel) == [201, 201, 413, 413, 413, 413]
 
 
+class Kept(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+@pytest.fixture
+def aiohttp_server_records() -> Iterator[list[logging.LogRecord]]:
+    """What aiohttp's server logger emits (its filters applied), whatever pytest captures."""
+    logger, kept = logging.getLogger("aiohttp.server"), Kept()
+    level = logger.level
+    logger.setLevel(logging.DEBUG)
+    logger.addHandler(kept)
+    try:
+        yield kept.records
+    finally:
+        logger.removeHandler(kept)
+        logger.setLevel(level)
+
+
 async def test_a_request_aiohttp_cannot_parse_names_no_versions(
-    client: TestClient, caplog: pytest.LogCaptureFixture
+    client: TestClient, aiohttp_server_records: list[logging.LogRecord]
 ) -> None:
-    caplog.set_level(logging.DEBUG, logger="aiohttp.server")
     reader, writer = await connect(client)
     writer.write(b"GET /x HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n")
     answer = await closed_within(reader, 5)
@@ -281,7 +303,7 @@ async def test_a_request_aiohttp_cannot_parse_names_no_versions(
     assert "Server: brickyard" in head and "aiohttp" not in head and "Python" not in head
     writer.close()
     # Any client can send this at will: one info line, never an error with a traceback.
-    records = [r for r in caplog.records if r.name == "aiohttp.server"]
+    records = aiohttp_server_records
     assert [(r.levelname, r.getMessage()) for r in records] == [
         ("INFO", "unparsable request: Invalid character in Content-Length:")
     ]
