@@ -66,6 +66,15 @@ class Catalog:
         specific = sorted(name for name in set(known) if name not in ancestors)
         return specific[0] if specific else None
 
+    def replacement(self, class_name: str) -> str | None:
+        """The class a deprecated one is replaced by in this release (following a chain of
+        replacements), or None when it is current or its replacement is not a known type."""
+        seen, name = {class_name}, class_name
+        while (successor := self.types.get(name, {}).get("replacedBy")) and successor not in seen:
+            seen.add(successor)
+            name = successor
+        return name if name != class_name and name in self.types else None
+
     def relationship_type(self, relation: str, source: str, target: str) -> tuple[str | None, str]:
         """The best type for the relation between these classes, or None and why not."""
         candidates = self.relations.get(relation, [])
