@@ -1,5 +1,5 @@
 """Reading a Brick model (any RDF rdflib reads), the collection's types it is mapped onto
-(:class:`Catalog`), and SHACL validation of an export. The mapping itself, triple by triple, is
+(:class:`Catalog`), and the release an export names. The mapping itself, triple by triple, is
 in :mod:`shared.importer.plan`."""
 
 from __future__ import annotations
@@ -98,16 +98,6 @@ class Catalog:
                 f"(allowed pairs: {shown})"
             )
         return best[1], ""
-
-
-def validate(turtle: bytes, release: str | None = None) -> tuple[bool, str]:
-    """Brick's SHACL shapes over an exported model: (conforms, the report)."""
-    import brickschema
-
-    graph = brickschema.Graph(brick_version=release or "1.4", load_brick=True)
-    graph.parse(data=turtle.decode(), format="turtle")
-    valid, _, report = graph.validate()
-    return bool(valid), "SHACL: the model conforms to Brick's shapes" if valid else report
 
 
 def release_of(turtle: bytes) -> str | None:

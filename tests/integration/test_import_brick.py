@@ -224,6 +224,9 @@ async def test_export_validates_with_brick_shapes(
     )  # fmt: skip
     assert code == 0, err
     code, out, err = await cli.run("export", "brick", "--ercollection", "plant", "--validate")
-    assert code in (0, 3), err
-    assert "SHACL" in err or "Validation Report" in err
+    # Brick's own example conforms once results about Brick and QUDT themselves are left out
+    # (issue 22: it used to print thousands of lines about the ontologies and exit 3).
+    assert code == 0, err
+    assert err.startswith("SHACL: the model conforms to Brick's shapes: 0 violations"), err
+    assert len(err.splitlines()) < 20
     assert rdflib.Graph().parse(data=out, format="turtle")
