@@ -60,3 +60,24 @@ def test_results_about_nodes_outside_the_model_are_left_out() -> None:
     assert only_c.conforms and only_c.groups == {}
     assert only_c.about_ontology == 5
     assert only_c.lines()[0].startswith("SHACL: the model conforms to Brick's shapes: 0 violations")
+
+
+def test_a_result_about_a_qudt_unit_is_left_out_and_names_are_replaced_as_whole_terms() -> None:
+    report = rdflib.Graph().parse(
+        format="turtle",
+        data="""
+@prefix sh: <http://www.w3.org/ns/shacl#> .
+@prefix ex: <http://example.org/> .
+[] a sh:ValidationResult ; sh:focusNode ex:a ; sh:value <http://qudt.org/vocab/unit/KiloW> ;
+   sh:resultSeverity sh:Violation ; sh:sourceShape ex:UnitShape ;
+   sh:resultMessage "Value is not an instance of class qudt:Unit" .
+[] a sh:ValidationResult ; sh:focusNode ex:a ; sh:value ex:a_count ;
+   sh:resultSeverity sh:Violation ; sh:sourceShape ex:PointShape ;
+   sh:resultMessage "Value <http://example.org/a_count> of ex:a is not a Point" .
+""",
+    )
+    summary = summarise(report, MODEL_NODES)
+    assert summary.unverifiable == 1
+    [group] = summary.to_json()["groups"]
+    assert group["message"] == "Value <value> of <focus node> is not a Point"
+    assert group["shape"] == "ex:PointShape"
