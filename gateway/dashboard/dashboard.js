@@ -82,7 +82,33 @@ async function load() {
 // The only calls a button may make; an id with a dot or a slash in it is refused.
 const POSTS = [/^\/apollo\/status\/[^/.%]+\/retry$/, /^\/async\/cancel\/[^/.%]+$/];
 
+// The only download a button may make: a collection's Turtle export, fetched with the token
+// and handed to the browser as a file (a link could not carry the Bearer header).
+const DOWNLOAD = /^\/apollo\/er\/ercollections\/[^/.%]+\/brick$/;
+
+function wireDownloads(root) {
+  for (const button of root.querySelectorAll("[data-download]")) {
+    if (!DOWNLOAD.test(button.dataset.download)) {
+      button.disabled = true;
+      continue;
+    }
+    button.addEventListener("click", async () => {
+      const response = await call("GET", button.dataset.download);
+      if (!response.ok) {
+        showNotice(response.status + ": " + (await errorText(response)));
+        return;
+      }
+      const link = document.createElement("a");
+      link.href = URL.createObjectURL(await response.blob());
+      link.download = button.dataset.filename || "export.ttl";
+      link.click();
+      setTimeout(() => URL.revokeObjectURL(link.href), 10000);
+    });
+  }
+}
+
 function wire(root) {
+  wireDownloads(root);
   for (const button of root.querySelectorAll("[data-post]")) {
     if (!POSTS.some((shape) => shape.test(button.dataset.post))) {
       button.disabled = true;

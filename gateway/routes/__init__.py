@@ -13,6 +13,7 @@ from gateway.routes import (
     core,
     dashboard,
     dashboard_apollo,
+    dashboard_collection,
     er_files,
     export,
     failed_items,
@@ -39,6 +40,7 @@ ALL_ROUTES = [
     jobs_list.routes,
     dashboard.routes,
     dashboard_apollo.routes,
+    dashboard_collection.routes,
     er_files.routes,
 ]
 # Per-process state some route families keep (started after the services, stopped before).
