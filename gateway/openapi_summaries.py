@@ -112,6 +112,7 @@ SUMMARIES: dict[str, str] = {
     "dashboard_imports.fragment": "Dashboard fragment: imports",
     "dashboard_imports.post_import": "Record an import's summary",
     "dashboard_imports.get_imports": "List recent imports",
+    "dashboard_collection.collection_page": "Dashboard fragment: one ER collection",
     "dashboard_ontology.ontology_view": "Dashboard fragment: an entity type's ontology",
     "failures.get_groups": "List failed items grouped by reason",
     "failures.get_group": "List one reason's failed items",

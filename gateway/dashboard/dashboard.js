@@ -87,10 +87,18 @@ const POSTS = [
   /^\/apollo\/failures\/[0-9a-f]{16}\/retry$/,
 ];
 
-// A download is a fragment fetched with the token and saved from a blob: a plain link would
-// go without the token, and the token never goes into a URL.
+// A download is fetched with the token and saved from a blob: a plain link would go without
+// the token, and the token never goes into a URL. Only two kinds may be fetched: the dashboard's
+// own fragments (failures) and a collection's Turtle export.
+const TURTLE_EXPORT = /^\/apollo\/er\/ercollections\/[^/.%]+\/brick$/;
+
+function downloadUrl(raw) {
+  if (TURTLE_EXPORT.test(raw)) return new URL(raw, location.origin);
+  return fragmentUrl(raw);
+}
+
 async function download(button) {
-  const url = fragmentUrl(button.dataset.download);
+  const url = downloadUrl(button.dataset.download);
   if (url === null) return;
   const response = await call("GET", url.href);
   if (!response.ok) {
@@ -101,13 +109,21 @@ async function download(button) {
   a.href = URL.createObjectURL(await response.blob());
   a.download = button.dataset.filename || "download";
   a.click();
-  URL.revokeObjectURL(a.href);
+  setTimeout(() => URL.revokeObjectURL(a.href), 10000);
+}
+
+function wireDownloads(root) {
+  for (const button of root.querySelectorAll("[data-download]")) {
+    if (downloadUrl(button.dataset.download) === null) {
+      button.disabled = true;
+      continue;
+    }
+    button.addEventListener("click", () => download(button));
+  }
 }
 
 function wire(root) {
-  for (const button of root.querySelectorAll("[data-download]")) {
-    button.addEventListener("click", () => download(button));
-  }
+  wireDownloads(root);
   for (const button of root.querySelectorAll("[data-post]")) {
     if (!POSTS.some((shape) => shape.test(button.dataset.post))) {
       button.disabled = true;

@@ -15,6 +15,7 @@ from gateway.routes import (
     dashboard,
     dashboard_apollo,
     dashboard_charts,
+    dashboard_collection,
     dashboard_failures,
     dashboard_imports,
     dashboard_ontology,
@@ -53,6 +54,7 @@ ALL_ROUTES = [
     dashboard_imports.routes,
     failures.routes,
     dashboard_ontology.routes,
+    dashboard_collection.routes,
     er_files.routes,
 ]
 # Per-process state some route families keep (started after the services, stopped before).

@@ -28,6 +28,7 @@ PAGES = {
     "/dashboard/jobs/{token}": "Job",
     "/dashboard/logs": "Status logs",
     "/dashboard/collections": "Collections",
+    "/dashboard/collections/{collection}": "Collection",  # dashboard_collection.py
     "/dashboard/failed/{transaction}": "Failed items",
     "/dashboard/workers": "Workers",
     "/dashboard/charts": "Charts",
@@ -53,7 +54,9 @@ async def page(request: web.Request) -> web.Response:
     path = resource.canonical.removeprefix("/dashboard").strip("/") or "overview"
     for name, value in values.items():
         path = path.replace("{" + name + "}", quote(value, safe=""))
-    query = f"?{request.query_string}" if request.query_string else ""
+    # The raw query: the decoded one would turn an encoded # or & into syntax of its own.
+    raw = request.rel_url.raw_query_string
+    query = f"?{raw}" if raw else ""
     return shell(request, PAGES[resource.canonical], f"/dashboard/fragments/{path}{query}")
 
 

@@ -67,6 +67,8 @@ async def brick_types(db: asyncpg.Pool, collection: ErCollection) -> BrickTypes:
                     "typeId": type_id,
                     "class": meta.get("class") or local,
                     "ancestors": meta.get("ancestors") or [],
+                    # A deprecated class's successor, so an import can map an old name to it.
+                    **({"replacedBy": meta["replacedBy"]} if meta.get("replacedBy") else {}),
                 }
             )
         else:

@@ -1,5 +1,5 @@
 """Reading a Brick model (any RDF rdflib reads), the collection's types it is mapped onto
-(:class:`Catalog`), and SHACL validation of an export. The mapping itself, triple by triple, is
+(:class:`Catalog`), and the release an export names. The mapping itself, triple by triple, is
 in :mod:`shared.importer.plan`."""
 
 from __future__ import annotations
@@ -66,6 +66,15 @@ class Catalog:
         specific = sorted(name for name in set(known) if name not in ancestors)
         return specific[0] if specific else None
 
+    def replacement(self, class_name: str) -> str | None:
+        """The class a deprecated one is replaced by in this release (following a chain of
+        replacements), or None when it is current or its replacement is not a known type."""
+        seen, name = {class_name}, class_name
+        while (successor := self.types.get(name, {}).get("replacedBy")) and successor not in seen:
+            seen.add(successor)
+            name = successor
+        return name if name != class_name and name in self.types else None
+
     def relationship_type(self, relation: str, source: str, target: str) -> tuple[str | None, str]:
         """The best type for the relation between these classes, or None and why not."""
         candidates = self.relations.get(relation, [])
@@ -89,16 +98,6 @@ class Catalog:
                 f"(allowed pairs: {shown})"
             )
         return best[1], ""
-
-
-def validate(turtle: bytes, release: str | None = None) -> tuple[bool, str]:
-    """Brick's SHACL shapes over an exported model: (conforms, the report)."""
-    import brickschema
-
-    graph = brickschema.Graph(brick_version=release or "1.4", load_brick=True)
-    graph.parse(data=turtle.decode(), format="turtle")
-    valid, _, report = graph.validate()
-    return bool(valid), "SHACL: the model conforms to Brick's shapes" if valid else report
 
 
 def release_of(turtle: bytes) -> str | None:

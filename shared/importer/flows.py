@@ -155,11 +155,12 @@ async def export_brick(api: Api, args: argparse.Namespace) -> int:
         sys.stdout.buffer.write(payload)
         sys.stdout.flush()
     if args.validate:
-        from shared.importer.brick import release_of, validate
+        from shared.importer.brick import release_of
+        from shared.importer.shacl import validate
 
-        valid, text = validate(payload, release_of(payload))
-        print(text, file=sys.stderr)
-        return 0 if valid else 3
+        summary = validate(payload, release_of(payload))
+        print("\n".join(summary.lines()), file=sys.stderr)
+        return 0 if summary.conforms else 3
     return 0
 
 

@@ -63,6 +63,15 @@ class Skipped:
         return triple_id(self.triple)
 
 
+@dataclass(frozen=True, slots=True)
+class Renamed:
+    """An entity whose class is deprecated in the release, imported as its replacement."""
+
+    id: str
+    old: str
+    new: str
+
+
 @dataclass
 class Plan:
     triples: int = 0  # as rdflib read them: a triple written twice is one
@@ -72,6 +81,7 @@ class Plan:
     refused_entities: list[Refused] = field(default_factory=list)
     refused_relationships: list[Refused] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
+    renamed: list[Renamed] = field(default_factory=list)
 
     @property
     def entities_read(self) -> int:
@@ -84,6 +94,9 @@ class Plan:
     def skipped_by_reason(self) -> dict[str, int]:
         return dict(Counter(s.reason for s in self.skipped).most_common())
 
+    def renamed_by_class(self) -> dict[str, int]:
+        return dict(Counter(f"{r.old} -> {r.new}" for r in self.renamed).most_common())
+
 
 class _Mapper:
     def __init__(self, graph: rdflib.Graph, catalog: Catalog) -> None:
@@ -93,6 +106,7 @@ class _Mapper:
             if is_brick(kind):
                 self.classes.setdefault(node, []).append(kind)
         self.node_class: dict[Any, str] = {}
+        self.deprecated_class: dict[Any, str] = {}  # the model's name of a renamed class
         self.refused_nodes: dict[Any, str] = {}
         self.names: dict[Any, Literal] = {}
 
@@ -123,6 +137,10 @@ class _Mapper:
                 self.plan.refused_entities.append(Refused(str(node), reason))
                 continue
             assert class_name is not None  # refused above otherwise
+            if (successor := catalog.replacement(class_name)) is not None:
+                self.deprecated_class[node] = class_name
+                self.plan.renamed.append(Renamed(str(node), class_name, successor))
+                class_name = successor
             self.node_class[node] = class_name
             name = str(self.names[node]) if node in self.names else local_name(node)
             body = {
@@ -183,7 +201,9 @@ class _Mapper:
             self._skip(node, RDF.type, kind, f"{self._short(kind)} is not a Brick class")
             return
         kept = self.node_class.get(node)
-        if kept is None or self._is_class(kind, kept):  # a refused node's classes go with it
+        kept_names = (kept, self.deprecated_class.get(node)) if kept else ()
+        # A refused node's classes go with it; a renamed one keeps the class it was given as.
+        if kept is None or any(self._is_class(kind, name) for name in kept_names if name):
             self.plan.entity_triples += 1
             return
         name, catalog = local_name(kind), self.catalog

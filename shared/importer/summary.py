@@ -7,6 +7,7 @@ here before sending plus those the server refused."""
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 from shared.importer.plan import Plan
@@ -49,6 +50,8 @@ def model_summary(
             plan.relationships_read, len(plan.refused_relationships), relationships
         ),
         "skipped": plan.skipped_by_reason(),
+        # Per item: each entity whose deprecated class was imported as its replacement.
+        "renamed": [{"id": r.id, "from": r.old, "to": r.new} for r in plan.renamed],
     }
 
 
@@ -66,6 +69,11 @@ def model_lines(summary: dict[str, Any]) -> list[str]:
             f"{counts['refusedByServer']} by the server)"
         )
     lines += [f"summary: skipped {n}: {reason}" for reason, n in summary["skipped"].items()]
+    renamed = Counter(f"brick:{r['from']} as brick:{r['to']}" for r in summary.get("renamed", []))
+    lines += [
+        f"summary: renamed {n}: deprecated class {change} (its replacement)"
+        for change, n in renamed.most_common()
+    ]
     return lines
 
 

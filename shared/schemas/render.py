@@ -115,6 +115,7 @@ def entity_schema(namespace: str, entry: dict[str, Any]) -> Rendered:
         "ancestors": entry["ancestors"],
         "definition": entry["definition"],
         "deprecated": entry["deprecated"],
+        **({"replacedBy": entry["replacedBy"]} if entry.get("replacedBy") else {}),
     }
     return Rendered(tid, schema, metadata, tuple(entry["tags"]))
 
@@ -267,6 +268,7 @@ def metadata_for(
             "ancestors": sorted(set(ancestors) | ({top} - {name})),
             "definition": extension.get("definition"),
             "deprecated": bool(extension.get("deprecated", False)),
+            **({"replacedBy": extension["replacedBy"]} if extension.get("replacedBy") else {}),
         }
         tags = set(_strings(extension.get("tags"), "tags"))
         tags |= set(_strings(declared.get("entityTypeTags"), "entityTypeTags"))

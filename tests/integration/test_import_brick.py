@@ -203,9 +203,14 @@ async def test_every_triple_of_a_real_model_is_stored_refused_or_skipped_and_the
     )
     assert code == 0, err
     graph = rdflib.Graph().parse(exported, format="turtle")
+    # A deprecated class is stored as its replacement (issue 22), as the summary lines say.
+    renamed = dict(re.findall(r"deprecated class brick:(\w+) as brick:(\w+)", out))
     for node in stored_nodes:
         kinds = set(graph.objects(rdflib.URIRef(node), RDF.type))
-        assert len(kinds) == 1 and kinds <= set(model_graph.objects(rdflib.URIRef(node), RDF.type))
+        given = set(model_graph.objects(rdflib.URIRef(node), RDF.type))
+        given |= {BRICK[renamed[str(k).rsplit("#", 1)[-1]]] for k in given
+                  if str(k).rsplit("#", 1)[-1] in renamed}  # fmt: skip
+        assert len(kinds) == 1 and kinds <= given
         assert graph.value(rdflib.URIRef(node), RDFS.label) is not None
     relations = [(s, p, o) for s, p, o in graph if p != RDF.type and p != RDFS.label]
     assert len(relations) == len(stored_triples)
@@ -224,6 +229,9 @@ async def test_export_validates_with_brick_shapes(
     )  # fmt: skip
     assert code == 0, err
     code, out, err = await cli.run("export", "brick", "--ercollection", "plant", "--validate")
-    assert code in (0, 3), err
-    assert "SHACL" in err or "Validation Report" in err
+    # Brick's own example conforms once results about Brick and QUDT themselves are left out
+    # (issue 22: it used to print thousands of lines about the ontologies and exit 3).
+    assert code == 0, err
+    assert err.startswith("SHACL: the model conforms to Brick's shapes: 0 violations"), err
+    assert len(err.splitlines()) < 20
     assert rdflib.Graph().parse(data=out, format="turtle")
