@@ -113,14 +113,28 @@ async def overview(request: web.Request) -> dict[str, Any]:
     return {"status": status.to_json(), "chart": chart(counts)}
 
 
+# What a job's request names, shown as its labels (and the filters they link to).
+LABELS = {"erCollectionId": "collection", "schemaCollectionId": "schemas", "transactionId": "tx"}
+
+
+def labels(job: JobRecord) -> list[tuple[str, str]]:
+    request = job.request if isinstance(job.request, dict) else {}
+    return [
+        (name, str(request[key]))
+        for key, name in LABELS.items()
+        if isinstance(request.get(key), str | int) and str(request[key])
+    ]
+
+
 def shown(job: JobRecord) -> dict[str, Any]:
     """A job as its pages show it: its status, the state told apart when a batch completed
-    with failed items, and a batch's stored and failed counts."""
+    with failed items, a batch's stored and failed counts, and its labels."""
     return {
         **job.status_json(),
         "shownState": job.shown_state,
         "itemsStored": job.items_stored,
         "itemsFailed": job.items_failed,
+        "labels": labels(job),
     }
 
 
@@ -129,7 +143,7 @@ def shown(job: JobRecord) -> dict[str, Any]:
 async def jobs(request: web.Request) -> dict[str, Any]:
     state, kind, limit = list_filters(request)
     found = await jobs_store.list_for_principal(
-        services(request).pool, principal(request).id, state, kind, limit
+        services(request).pool, principal(request).id, state, kind, limit, fold_helpers=True
     )
     listed = [shown(job) for job in found]
     return {

@@ -42,6 +42,7 @@ GET_JOB = f"SELECT {JOB_COLUMNS} FROM jobs WHERE token = $1"
 LIST_FOR_PRINCIPAL = f"""
 SELECT {JOB_COLUMNS} FROM jobs
 WHERE principal_id = $1 AND ($2::text IS NULL OR state = $2) AND ($3::text IS NULL OR kind = $3)
+  AND NOT ($5 AND $3::text IS NULL AND kind = 'help_er_batch')
 ORDER BY created_at DESC, token
 LIMIT $4
 """
@@ -220,9 +221,17 @@ async def get(db: Executor, token: str) -> JobRecord | None:
 
 
 async def list_for_principal(
-    db: Executor, principal_id: int, state: str | None, kind: str | None, limit: int
+    db: Executor,
+    principal_id: int,
+    state: str | None,
+    kind: str | None,
+    limit: int,
+    *,
+    fold_helpers: bool = False,
 ) -> list[JobRecord]:
-    rows = await db.fetch(LIST_FOR_PRINCIPAL, principal_id, state, kind, limit)
+    """Newest first. ``fold_helpers`` leaves out a batch's chunk helpers unless their kind is
+    asked for: the dashboard shows them under their batch."""
+    rows = await db.fetch(LIST_FOR_PRINCIPAL, principal_id, state, kind, limit, fold_helpers)
     return [JobRecord.from_row(row) for row in rows]
 
 

@@ -107,3 +107,33 @@ async def test_an_async_batch_with_failed_items_is_shown_so_too(
     page = await client.get(f"/dashboard/fragments/jobs/{job_id}", headers=bearer(token))
     text = await page.text()
     assert "COMPLETE WITH FAILURES" in text and "1 stored, 1 failed" in text, text
+
+
+async def test_the_job_list_labels_jobs_and_folds_chunk_helpers(
+    client: TestClient, services: Services, make_token
+) -> None:
+    token = await make_token("alice", *ALL_SCOPES)
+    ns = await small_collection(client, services.pool, token)
+    posted = await post_items(client, token, "entities", "site", [entity(ns, "ahu-1", "AHU")])
+    assert posted.status == 207
+    body = await posted.json()
+    batch = body.get("transactionId") or body["data"].get("transactionId")
+    assert batch, body
+    principal_id = await services.pool.fetchval("SELECT id FROM principals WHERE name = 'alice'")
+    # A chunk helper as a batch queues it: listed on its batch's page, not among the jobs.
+    await services.pool.execute(
+        "INSERT INTO jobs (token, kind, principal_id, request) VALUES ($1, 'help_er_batch', $2, $3)",
+        "h" * 32, principal_id, {"parent": "p" * 32},
+    )  # fmt: skip
+    listed = await (await client.get("/dashboard/fragments/jobs", headers=bearer(token))).text()
+    rows = listed.split("<tr")[2:]
+    assert len(rows) == 1, rows
+    assert f"tx: {batch}" in rows[0] and "collection: site" in rows[0]
+    helpers = await client.get(
+        "/dashboard/fragments/jobs?kind=help_er_batch", headers=bearer(token)
+    )
+    assert "h" * 32 in await helpers.text()
+    # The API's list is not folded: it lists every job of the caller.
+    api = await client.get("/async/jobs", headers=bearer(token))
+    assert api.status == 200, await api.text()
+    assert "h" * 32 in await api.text()
