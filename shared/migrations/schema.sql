@@ -848,6 +848,7 @@ CREATE INDEX jobs_by_transaction ON jobs USING btree (((request ->> 'transaction
 CREATE UNIQUE INDEX jobs_idempotency ON jobs USING btree (principal_id, idempotency_key) WHERE (idempotency_key IS NOT NULL);
 CREATE INDEX jobs_principal_created ON jobs USING btree (principal_id, created_at DESC);
 CREATE INDEX jobs_unfinished ON jobs USING btree (created_at) WHERE (state = 'PROCESSING'::text);
+CREATE INDEX jobs_unfinished_by_principal ON jobs USING btree (principal_id) WHERE (state = 'PROCESSING'::text);
 CREATE INDEX registry_dependencies_pinned ON registry_dependencies USING btree (depends_on_version_id);
 CREATE INDEX registry_dependencies_schema ON registry_dependencies USING btree (depends_on_schema_id);
 CREATE INDEX registry_dependencies_version ON registry_dependencies USING btree (version_id);
