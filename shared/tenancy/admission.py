@@ -13,7 +13,7 @@ import asyncpg
 import structlog
 
 from shared.errors import TooManyRequests
-from shared.observability.metrics import count_throttled
+from shared.observability.metrics import count_throttled, principal_bucket
 from shared.settings import Settings
 from shared.tenancy import store
 
@@ -52,7 +52,12 @@ async def admit(
 
 def refuse(principal_id: int, limit: str, message: str) -> None:
     count_throttled(principal_id, limit)
-    log.info("request over a principal's limit", principal_id=principal_id, limit=limit)
+    log.info(
+        "request over a principal's limit",
+        principal_id=principal_id,
+        principal_bucket=principal_bucket(principal_id),
+        limit=limit,
+    )
     raise TooManyRequests(message, retry_after_s=QUEUE_RETRY_AFTER_S)
 
 

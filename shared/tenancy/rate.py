@@ -7,10 +7,13 @@ from __future__ import annotations
 
 import math
 
+import structlog
 from redis.asyncio import Redis
 
 from shared.errors import TooManyRequests
-from shared.observability.metrics import count_throttled
+from shared.observability.metrics import count_throttled, principal_bucket
+
+log = structlog.get_logger(__name__)
 
 RATE_LIMIT = "requests_per_second"
 
@@ -50,6 +53,12 @@ class RequestRate:
         wait_s = float(waited)
         if wait_s > 0:
             count_throttled(principal_id, RATE_LIMIT)
+            log.info(
+                "request over a principal's limit",
+                principal_id=principal_id,
+                principal_bucket=principal_bucket(principal_id),
+                limit=RATE_LIMIT,
+            )
             raise TooManyRequests(
                 f"At most {self.per_second} requests per second per principal; "
                 f"try again in {wait_s:.2f} seconds",

@@ -28,13 +28,12 @@ QUEUED = (
     + "WHERE jobs.principal_id = $1 AND jobs.state = 'PROCESSING' AND jobs.token <> $2"
 )
 
-# The principals with the most queued items, for the metrics: the rest are summed as "other".
+# Every principal's queued work, for the metrics.
 QUEUED_BY_PRINCIPAL = (
     "SELECT jobs.principal_id, count(*) AS jobs,"
     " coalesce(sum(coalesce(staged.items, 1)), 0) AS items FROM jobs"
     + _STAGED_ITEMS
     + "WHERE jobs.state = 'PROCESSING' GROUP BY jobs.principal_id"
-    " ORDER BY items DESC, jobs.principal_id"
 )
 
 

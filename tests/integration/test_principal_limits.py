@@ -13,6 +13,7 @@ from aiohttp import ClientResponse
 from aiohttp.test_utils import TestClient
 
 from gateway.keys import SERVICES
+from shared.observability.metrics import principal_bucket
 from shared.settings import Settings
 from tests.conftest import TokenFactory, bearer, started_gateway
 from tests.er_helpers import ALL_SCOPES, entity, post_items, put_grants, two_collections
@@ -115,9 +116,10 @@ async def test_unfinished_jobs_past_the_limit_are_429_with_no_job_recorded(
     pool = jobs_limited.app[SERVICES].pool
     alice_id = await principal_id(jobs_limited, "alice")
     assert (await pool.fetchrow(COUNTS, alice_id))["jobs"] == 2
-    assert f'brickyard_principal_unfinished_jobs{{principal="{alice_id}"}} 2.0' in await metrics(
-        jobs_limited
+    series = (
+        f'brickyard_principal_unfinished_jobs{{principal_bucket="{principal_bucket(alice_id)}"}}'
     )
+    assert f"{series} 2.0" in await metrics(jobs_limited)
     assert (await start(bob)).status == 201
     await run_jobs()  # every job finishes: alice has room again
     assert (await start(alice)).status == 201
@@ -149,9 +151,8 @@ async def test_queued_items_past_the_limit_are_429_with_nothing_staged(
     counts = await pool.fetchrow(COUNTS, alice_id)
     assert (counts["jobs"], counts["batches"]) == (1, 1)
     assert await pool.fetchval("SELECT count(*) FROM status_logs WHERE item_id LIKE 'a2-%'") == 0
-    assert f'brickyard_principal_queued_items{{principal="{alice_id}"}} 100.0' in await metrics(
-        items_limited
-    )
+    series = f'brickyard_principal_queued_items{{principal_bucket="{principal_bucket(alice_id)}"}}'
+    assert f"{series} 100.0" in await metrics(items_limited)
     assert 'limit="queued_items"' in await metrics(items_limited)
     assert (await send(bob, "b1")).status == 202
     await run_jobs()  # the batches are done: alice's queue is empty again
