@@ -80,6 +80,7 @@ def create_app(settings: Settings) -> web.Application:
     limits.setup(app, settings)
     app.on_response_prepare.append(security_headers)
     app.cleanup_ctx.extend([postgres_ctx, redis_ctx, waiter_ctx, services_ctx, metrics_ctx])
+    app.cleanup_ctx.append(limits.request_rate_ctx)
     app.cleanup_ctx.extend(ROUTE_CONTEXTS)
     for routes in (*ALL_ROUTES, operations.routes):
         app.add_routes(routes)

@@ -27,6 +27,7 @@ from shared.paging import (
     sent_token,
 )
 from shared.services import Services
+from shared.tenancy.admission import admitting
 from shared.text import holds_unstorable_text, json_text
 
 HandlerT = TypeVar("HandlerT", bound=Callable[[web.Request], Awaitable[web.StreamResponse]])
@@ -131,8 +132,13 @@ async def submit_job(request: web.Request, kind: str, job_request: Any) -> JobRe
         raise BadRequest(
             "The request holds a character that cannot be stored (NUL or a lone surrogate)"
         )
-    return await services(request).jobs.submit(
-        kind, principal(request), job_request, idempotency=await idempotency_key(request)
+    svc, who = services(request), principal(request)
+    return await svc.jobs.submit(
+        kind,
+        who,
+        job_request,
+        idempotency=await idempotency_key(request),
+        stage=admitting(svc.settings, who.id),
     )
 
 

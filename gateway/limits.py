@@ -4,6 +4,8 @@
 - A request body must arrive within ``body_timeout_s``: past it, 408 and the connection closes.
 - A principal holds at most ``streams_per_principal`` change-feed streams per gateway process,
   and a stream whose client stops taking events for ``write_timeout_s`` ends.
+- A principal makes at most ``requests_per_second_per_principal`` requests a second, counted
+  across every gateway in Redis (:mod:`shared.tenancy.rate`).
 - A request aiohttp cannot parse is logged as one info line, never an error with a traceback.
 """
 
@@ -13,15 +15,16 @@ import asyncio
 import contextlib
 import logging
 from collections import Counter
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any
 
 from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 
-from gateway.keys import SETTINGS
+from gateway.keys import PRINCIPAL, REDIS, SETTINGS
 from shared.errors import RequestTimeout, TooManyRequests
 from shared.settings import Settings
+from shared.tenancy.rate import RequestRate
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -84,6 +87,24 @@ class StreamSlots:
 
 
 STREAMS = web.AppKey("stream_slots", StreamSlots)
+RATE = web.AppKey("request_rate", RequestRate)
+
+
+async def request_rate_ctx(app: web.Application) -> AsyncIterator[None]:
+    settings = app[SETTINGS]
+    app[RATE] = RequestRate(
+        app[REDIS], settings.queue_name, settings.requests_per_second_per_principal
+    )
+    yield
+
+
+@web.middleware
+async def throttle(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Each authenticated request takes one of its principal's tokens (public routes none)."""
+    principal = request.get(PRINCIPAL)
+    if principal is not None:
+        await request.app[RATE].take(principal.id)
+    return await handler(request)
 
 
 def unparsable_request_in_one_line(record: logging.LogRecord) -> bool:

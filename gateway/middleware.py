@@ -15,7 +15,7 @@ from aiohttp import ClientPayloadError, web
 
 from gateway.http import is_apollo, json_response
 from gateway.keys import PRINCIPAL, REQUEST_ID, SERVICES, TRANSACTION_ID
-from gateway.limits import body_deadline
+from gateway.limits import body_deadline, throttle
 from gateway.metrics import bind_request, observe_request
 from shared.auth.service import TOKEN_PREFIX
 from shared.errors import BrickyardError, TooManyRequests
@@ -162,4 +162,4 @@ async def authenticate(request: web.Request, handler: Handler) -> web.StreamResp
     return await handler(request)
 
 
-MIDDLEWARES = [request_context, errors, body_deadline, authenticate]
+MIDDLEWARES = [request_context, errors, body_deadline, authenticate, throttle]

@@ -322,6 +322,27 @@ class Settings:
         whole(1),
         SERVE,
     )
+    requests_per_second_per_principal: int = setting(
+        "REQUESTS_PER_SECOND_PER_PRINCIPAL",
+        1000,
+        "requests one principal may make per second, in bursts of as many, across all gateways (429 above)",
+        whole(1),
+        SERVE,
+    )
+    unfinished_jobs_per_principal: int = setting(
+        "UNFINISHED_JOBS_PER_PRINCIPAL",
+        100_000,
+        "jobs one principal may have recorded and not yet finished, queued or running (429 above)",
+        whole(1),
+        SERVE,
+    )
+    queued_items_per_principal: int = setting(
+        "QUEUED_ITEMS_PER_PRINCIPAL",
+        1_000_000,
+        "items one principal may have queued: ER batch items not yet done, and 1 per other unfinished job (429 above)",
+        whole(1),
+        SERVE,
+    )
     sparql_processes: int = setting(
         "SPARQL_PROCESSES",
         3,

@@ -7,6 +7,7 @@ from importlib import resources
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST
+from prometheus_client.core import Metric
 
 from gateway.http import json_response, public, requires_scope, services
 from gateway.metrics import flush
@@ -14,7 +15,9 @@ from gateway.openapi import openapi_document
 from shared.observability.exposition import render
 from shared.observability.metrics import read_counters
 from shared.observability.status import cluster_status
-from shared.outages import outage_of
+from shared.outages import is_outage, outage_of
+from shared.tenancy.metrics import queued_families
+from shared.tenancy.store import queued_by_principal
 
 routes = web.RouteTableDef()
 
@@ -37,8 +40,15 @@ async def metrics(request: web.Request) -> web.Response:
         counters = await read_counters(svc.redis, svc.settings.queue_name)
     except Exception as exc:
         status.unavailable.setdefault(outage_of(exc) or "Redis", str(exc) or repr(exc))
+    per_principal: list[Metric] = []
+    try:
+        per_principal = list(queued_families(await queued_by_principal(svc.pool)))
+    except Exception as exc:
+        if not is_outage(exc):
+            raise
+        status.unavailable.setdefault(outage_of(exc) or "PostgreSQL", str(exc) or repr(exc))
     return web.Response(
-        body=render(status, counters), headers={"Content-Type": CONTENT_TYPE_LATEST}
+        body=render(status, counters, per_principal), headers={"Content-Type": CONTENT_TYPE_LATEST}
     )
 
 

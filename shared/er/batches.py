@@ -24,6 +24,7 @@ from shared.observability.metrics import count_items
 from shared.services import Services
 from shared.statuslog import store as statuslog
 from shared.statuslog.query import batch_tracker
+from shared.tenancy.admission import admit
 from shared.text import holds_unstorable_text
 
 SYNC_LIMIT = 100
@@ -160,6 +161,7 @@ def _submit_options(services: Services, batch: Submission, request: BatchRequest
     chunks = encode_storable(batch.items)
 
     async def stage(conn: asyncpg.Connection, job_token: str) -> None:
+        await admit(conn, services.settings, batch.principal.id, job_token, len(batch.items))
         # The items' Requested records are written when first read (migration 024).
         await writes_store.stage_batch(
             conn, request.transactionId, request.erCollectionId, request.itemKind,

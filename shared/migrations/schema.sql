@@ -915,6 +915,7 @@ CREATE INDEX jobs_by_transaction ON jobs USING btree (((request ->> 'transaction
 CREATE UNIQUE INDEX jobs_idempotency ON jobs USING btree (principal_id, idempotency_key) WHERE (idempotency_key IS NOT NULL);
 CREATE INDEX jobs_principal_created ON jobs USING btree (principal_id, created_at DESC);
 CREATE INDEX jobs_unfinished ON jobs USING btree (created_at) WHERE (state = 'PROCESSING'::text);
+CREATE INDEX jobs_unfinished_by_principal ON jobs USING btree (principal_id) WHERE (state = 'PROCESSING'::text);
 CREATE INDEX ontology_ends_destination ON ontology_ends USING btree (collection_id, destination_id);
 CREATE INDEX ontology_ends_source ON ontology_ends USING btree (collection_id, source_id);
 CREATE INDEX ontology_objects_relation ON ontology_objects USING btree (collection_id, relation_type_id);

@@ -101,8 +101,10 @@ class _Snapshot(Collector):
         return self.families
 
 
-def render(status: ClusterStatus, counters: Mapping[str, float]) -> bytes:
+def render(
+    status: ClusterStatus, counters: Mapping[str, float], extra: Iterable[Metric] = ()
+) -> bytes:
     registry = CollectorRegistry(auto_describe=False)
-    families = [build_info(), *status_families(status), *counter_families(counters)]
+    families = [build_info(), *status_families(status), *counter_families(counters), *extra]
     registry.register(_Snapshot(families))
     return generate_latest(registry)

@@ -12,6 +12,7 @@ containers do not have.) A process that dies loses at most its last few seconds 
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 from collections import defaultdict
 from collections.abc import Iterator, Mapping
@@ -28,6 +29,10 @@ ITEMS_PROCESSED = "brickyard_items_processed"
 ITEMS_FAILED = "brickyard_items_failed"
 JOB_OUTCOMES = "brickyard_job_outcomes"
 JOB_RETRIES = "brickyard_job_retries"
+THROTTLED = "brickyard_principal_throttled"
+# Throttling is labelled by a hash of the principal, not the principal: bounded cardinality, and
+# no principal named on the public /metrics (the log line of each refusal names it).
+PRINCIPAL_BUCKETS = 16
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +63,11 @@ FAMILIES: dict[str, Family] = {
         "Attempts at jobs that reached an outcome, by kind and outcome", ("kind", "outcome")
     ),
     JOB_RETRIES: Family("Attempts at jobs run again after an interrupted attempt", ("kind",)),
+    THROTTLED: Family(
+        "Requests refused (429) for a principal's limit, by limit and principal bucket "
+        f"(a hash of the principal, one of {PRINCIPAL_BUCKETS})",
+        ("limit", "principal_bucket"),
+    ),
 }
 
 HTTP_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
@@ -145,6 +155,19 @@ def count_items(item: str, processed: int, failed: int) -> None:
     buffer = _BUFFER.get()
     if buffer is not None:
         buffer.items_finished(item, processed, failed)
+
+
+def principal_bucket(principal_id: int) -> str:
+    digest = hashlib.sha256(str(principal_id).encode()).digest()
+    return f"{digest[0] % PRINCIPAL_BUCKETS:02d}"
+
+
+def count_throttled(principal_id: int, limit: str) -> None:
+    """A request refused for one of its principal's limits (``limit`` names which)."""
+    buffer = _BUFFER.get()
+    if buffer is not None:
+        labels = {"limit": limit, "principal_bucket": principal_bucket(principal_id)}
+        buffer.count(THROTTLED, labels)
 
 
 def count_job(kind: str, state: str, seconds: float) -> None:

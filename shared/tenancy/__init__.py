@@ -1,0 +1,1 @@
+"""Per-principal limits (admission control): requests per second, unfinished jobs, queued items."""
