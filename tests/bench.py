@@ -27,7 +27,13 @@ from shared.services import Services
 from shared.settings import Settings
 
 # Registers the job-core, the ER, then the peers' scenarios.
-from tests import bench_er, bench_ontology, bench_peer_jobs, bench_round_trip  # noqa: F401
+from tests import (  # noqa: F401
+    bench_er,
+    bench_fairness,
+    bench_ontology,
+    bench_peer_jobs,
+    bench_round_trip,
+)
 from tests.bench_support import (
     SCENARIOS,
     Scenario,

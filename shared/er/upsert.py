@@ -26,6 +26,7 @@ from shared.auth import Principal
 from shared.changefeed.wake import announce
 from shared.er.batches import KINDS, BatchKind, BatchRequest
 from shared.er.chunks import ChunkWriter, batch_result, writer_for
+from shared.er.fair_share import FairShare
 from shared.er.store import writes as writes_store
 from shared.errors import BrickyardError, JobCancelled, ServiceUnavailable
 from shared.jobs.runner import JobContext
@@ -45,6 +46,7 @@ MAX_HOPS = 3
 log = structlog.get_logger(__name__)
 
 _working: Counter[str] = Counter()  # transaction id -> chunk loops running in this process
+_share = FairShare()  # chunk loops per principal in this process
 
 
 async def upsert_batch(job: JobContext) -> dict[str, Any]:
@@ -125,9 +127,11 @@ async def _work_on(
     limit: int,
 ) -> int:
     """Claim and process chunks in up to ``limit`` loops (fewer when this process already
-    works on the batch) until none is free; how many chunks this job processed."""
+    works on the batch or the principal's share is taken) until none is free; how many
+    chunks this job processed."""
     transaction_id = request.transactionId
-    loops = max(0, min(limit, PER_PROCESS - _working[transaction_id]))
+    wanted = max(0, min(limit, PER_PROCESS - _working[transaction_id]))
+    loops = await _share.take(job.principal_id, wanted)
     if not loops:
         return 0
     _working[transaction_id] += loops
@@ -139,6 +143,7 @@ async def _work_on(
         _working[transaction_id] -= loops
         if _working[transaction_id] <= 0:
             del _working[transaction_id]
+        await _share.give_back(job.principal_id, loops)
     return sum(counts)
 
 
