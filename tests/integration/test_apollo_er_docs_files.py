@@ -90,6 +90,10 @@ async def test_a_re_upload_is_a_new_version_of_the_same_entity(
     )
     versions = (await ok(response))["data"]
     assert [v["sysData"]["file_version"] for v in versions] == ["1", "2"]
+    # The change feed sees both writes.
+    response = await client.get("/apollo/changefeed/logs", headers=docs_headers(token))
+    fed = [int(e["version"]) for e in (await ok(response))["data"] if e["entityId"] == item["id"]]
+    assert fed == [1, 2]
     # The content stays the uploader's for an import naming it.
     stored = await services.pool.fetchval(
         "SELECT content FROM er_uploaded_files WHERE file_name = 'plan.pdf'"
