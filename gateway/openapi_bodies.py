@@ -157,7 +157,7 @@ BODIES: dict[str, Body] = {
         media_types=("application/sparql-query",),
         alternatives={"application/x-www-form-urlencoded": m.SparqlForm},
     ),
-    "er_files.upload": Body(str, media_types=("application/octet-stream",)),
+    "er_file_entities.upload": Body(str, media_types=("application/octet-stream",)),
     "failures.post_selected_retry": Body(
         m.RetryFailuresRequest, ({"items": [{"transactionId": "tx-1", "id": "ahu-1"}]},)
     ),
@@ -188,6 +188,7 @@ NO_BODY = frozenset(
         "failed_items.post_retry",
         "failures.post_group_retry",
         "failures.post_one_retry",
+        "er_file_entities.get_file_entity",  # the pages' curl POSTs it with no body
     }
 )
 

@@ -69,6 +69,11 @@ PARAMETERS: dict[str, list[Parameter]] = {
     "apollo_er_reads.item_handler": [ER_COLLECTION, SYSTEM_DATA],
     "apollo_er_reads.versions_handler": [ER_COLLECTION, SYSTEM_DATA, *PAGE],
     "status_logs.get_logs": [ER_COLLECTION, *PAGE],
+    "er_file_entities.upload": [
+        header("ercollectionid", TEXT, "Also keep the file as an entity of this ER collection"),
+        header("fileDescription", TEXT, "The file entity's file_description"),
+    ],
+    "er_file_entities.get_file_entity": [ER_COLLECTION, SYSTEM_DATA],
     "apollo_er_delete.delete_entity_route": [
         ER_COLLECTION,
         query("cascade", FLAG, "Also delete the relationships that reference the entity"),

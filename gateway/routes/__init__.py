@@ -20,6 +20,7 @@ from gateway.routes import (
     dashboard_imports,
     dashboard_ontology,
     dashboard_workers,
+    er_file_entities,
     er_files,
     export,
     failed_items,
@@ -56,6 +57,7 @@ ALL_ROUTES = [
     dashboard_ontology.routes,
     dashboard_collection.routes,
     er_files.routes,
+    er_file_entities.routes,
 ]
 # Per-process state some route families keep (started after the services, stopped before).
 ROUTE_CONTEXTS = [apollo_changefeed.changefeed_ctx, apollo_er_sparql.sparql_ctx]

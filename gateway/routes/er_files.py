@@ -1,4 +1,5 @@
-"""Uploads for the Apollo file-import calls, and the body of a batch that names a file."""
+"""Uploads for the Apollo file-import calls, and the body of a batch that names a file (the
+upload itself is in er_file_entities: with an ``ercollectionid`` header it is an entity)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from typing import Any
 from aiohttp import web
 
 from gateway.http import apollo_response, principal, read_json, requires_scope, services
-from shared.er.files import delete_file, file_content, file_name, items_of, save_file
+from shared.er.files import delete_file, file_content, file_name, items_of
 from shared.errors import PayloadTooLarge
 
 routes = web.RouteTableDef()
@@ -32,19 +33,6 @@ async def batch_body(request: web.Request) -> Any:
         services(request).pool, principal(request).id, name, await raw_body(request)
     )
     return items_of(name, content, csv=request.query.get("v") == "1.1")
-
-
-@routes.put("/apollo/er/files/{name}")
-@requires_scope("apollo_write")
-async def upload(request: web.Request) -> web.Response:
-    """Keep a file for a later import call naming it (201); a second upload replaces it."""
-    name = file_name(request.match_info["name"])
-    content = await raw_body(request)
-    quota = services(request).settings.upload_bytes_per_principal
-    await save_file(services(request).pool, principal(request).id, name, content, quota)
-    return apollo_response(
-        request, {"fileName": name, "size": len(content)}, status=201, message="Uploaded"
-    )
 
 
 @routes.delete("/apollo/er/files/{name}")

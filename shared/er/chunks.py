@@ -14,6 +14,7 @@ from uuid import UUID
 
 import asyncpg
 
+from shared.er.file_type import with_file_type
 from shared.er.items import (
     EntityContext,
     RelationshipContext,
@@ -133,6 +134,8 @@ def entity_writer(request: BatchRequest, kind: BatchKind, generations: Generatio
 
     async def write(conn: asyncpg.Connection, chunk: list[Item], record: Record) -> list[Outcome]:
         types = await schemas.load(conn, chunk)
+        named = {t for item in chunk if isinstance(t := item.get("entityType"), str)}
+        types = with_file_type(types, request.schemaCollectionId, named)
         ids = [item["id"] for item in chunk]
         stored = await writes_store.stored_entities(conn, request.erCollectionId, ids)
         context = EntityContext(request.schemaCollectionId, types, stored)
@@ -227,6 +230,7 @@ async def load_entity_schemas(
             conn, schema_collection_id, "entitytypes", entity_types,
             generations.get(schema_collection_id),
         )  # fmt: skip
+        found = with_file_type(found, schema_collection_id, entity_types)
         for type_id, type_schema in found.items():
             known[(schema_collection_id, type_id)] = type_schema
 

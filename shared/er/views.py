@@ -78,7 +78,9 @@ class ItemView:
         else:  # deletes are not soft: every item a read finds is active
             body.setdefault("isActive", True)
         if system is not None:
-            body["sysData"] = system
+            # A file entity's own sysData (its file's fields) keeps them beside the system's.
+            kept = body.get("sysData")
+            body["sysData"] = {**kept, **system} if isinstance(kept, dict) else system
         return body
 
     async def render(self, pool: asyncpg.Pool, rows: list[asyncpg.Record]) -> list[dict[str, Any]]:

@@ -1,8 +1,13 @@
-"""Files callers upload for a later file import (``er_uploaded_files``)."""
+"""Files callers upload for a later file import (``er_uploaded_files``), and the file
+entities of a collection."""
 
 from __future__ import annotations
 
+import asyncpg
+
 from shared.db import Executor
+from shared.er.store.reads import item_columns
+from shared.er.views import ENTITIES
 
 SAVE_FILE = """
 INSERT INTO er_uploaded_files (principal_id, file_name, content) VALUES ($1, $2, $3)
@@ -53,3 +58,27 @@ async def delete(db: Executor, principal_id: int, name: str) -> bool:
 async def content(db: Executor, principal_id: int, name: str) -> bytes | None:
     found: bytes | None = await db.fetchval(READ_FILE, principal_id, name)
     return found
+
+
+# File entities (shared/er/file_entities.py): the collection's entities of the file type whose
+# id or file name is the one asked for; the by-type index keeps this to the collection's files.
+FILE_ENTITIES = f"""
+SELECT {item_columns(ENTITIES)} FROM er_entities
+WHERE collection_id = $1 AND entity_type = $2
+  AND (id = $3 OR body -> 'sysData' ->> 'file_name' = $3)
+ORDER BY id
+"""
+ENTITY_VERSION = "SELECT version FROM er_entities WHERE collection_id = $1 AND id = $2"
+
+
+async def file_entities(
+    db: Executor, collection_id: str, file_type: str, id_or_name: str
+) -> list[asyncpg.Record]:
+    rows: list[asyncpg.Record] = await db.fetch(FILE_ENTITIES, collection_id, file_type, id_or_name)
+    return rows
+
+
+async def entity_version(db: Executor, collection_id: str, entity_id: str) -> int | None:
+    """The entity's current version, None when it does not exist."""
+    version: int | None = await db.fetchval(ENTITY_VERSION, collection_id, entity_id)
+    return version
