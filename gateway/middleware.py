@@ -13,6 +13,7 @@ from typing import Any
 import structlog
 from aiohttp import ClientPayloadError, web
 
+from gateway.dashboard import tracker_pages
 from gateway.http import is_apollo, json_response
 from gateway.keys import PRINCIPAL, REQUEST_ID, SERVICES, TRANSACTION_ID
 from gateway.limits import body_deadline, throttle
@@ -162,4 +163,5 @@ async def authenticate(request: web.Request, handler: Handler) -> web.StreamResp
     return await handler(request)
 
 
-MIDDLEWARES = [request_context, errors, body_deadline, authenticate, throttle]
+# Tracker URLs become pages before authentication: a browser opening one sends no token.
+MIDDLEWARES = [request_context, errors, body_deadline, tracker_pages, authenticate, throttle]

@@ -27,14 +27,13 @@ _FILTER_OF = {"entity": "entityid", "relationship": "relationshipid"}
 
 
 def setup(app: web.Application) -> None:
-    """Templates for the dashboard's routes, and tracker URLs as pages for browsers."""
+    """Templates for the dashboard's routes (``tracker_pages``, which turns tracker URLs into
+    pages for browsers, is in gateway.middleware's list, before authentication)."""
     aiohttp_jinja2.setup(
         app,
         loader=jinja2.PackageLoader("gateway.dashboard", ""),
         autoescape=jinja2.select_autoescape(default=True),
     )
-    # Before authentication: a browser opening a tracker URL sends no token.
-    app.middlewares.insert(len(app.middlewares) - 1, tracker_pages)
 
 
 def wants_html(request: web.Request) -> bool:
