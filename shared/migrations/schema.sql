@@ -929,7 +929,7 @@ CREATE INDEX schema_collection_grants_principal ON schema_collection_grants USIN
 CREATE INDEX status_logs_by_collection ON status_logs USING btree (collection_id, seq);
 CREATE INDEX status_logs_by_correlation ON status_logs USING btree (correlation_id);
 CREATE INDEX status_logs_by_enqueued ON status_logs USING brin (enqueued_at);
-CREATE INDEX status_logs_by_item ON status_logs USING btree (item_id);
+CREATE INDEX status_logs_by_item ON status_logs USING hash (item_id);
 CREATE INDEX type_schemas_by_collection_version ON type_schemas USING btree (collection_id, schema_type, type_id, version);
 CREATE INDEX type_schemas_current_by_collection ON type_schemas USING btree (collection_id, schema_type, type_id) WHERE is_current;
 CREATE INDEX type_schemas_current_by_type ON type_schemas USING btree (schema_type, type_id) WHERE is_current;
