@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import os
+import weakref
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict
@@ -46,7 +47,18 @@ MAX_HOPS = 3
 log = structlog.get_logger(__name__)
 
 _working: Counter[str] = Counter()  # transaction id -> chunk loops running in this process
-_share = FairShare()  # chunk loops per principal in this process
+# Chunk loops per principal, one share per event loop: a process runs one loop, but a share
+# outliving its loop (a test's, or one stopped mid-batch) would hold slots no loop gives back.
+_shares: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, FairShare] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _share() -> FairShare:
+    loop = asyncio.get_running_loop()
+    if loop not in _shares:
+        _shares[loop] = FairShare()
+    return _shares[loop]
 
 
 async def upsert_batch(job: JobContext) -> dict[str, Any]:
@@ -131,7 +143,7 @@ async def _work_on(
     chunks this job processed."""
     transaction_id = request.transactionId
     wanted = max(0, min(limit, PER_PROCESS - _working[transaction_id]))
-    loops = await _share.take(job.principal_id, wanted)
+    loops = await _share().take(job.principal_id, wanted)
     if not loops:
         return 0
     _working[transaction_id] += loops
@@ -143,7 +155,7 @@ async def _work_on(
         _working[transaction_id] -= loops
         if _working[transaction_id] <= 0:
             del _working[transaction_id]
-        await _share.give_back(job.principal_id, loops)
+        await _share().give_back(job.principal_id, loops)
     return sum(counts)
 
 
