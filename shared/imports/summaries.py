@@ -10,7 +10,7 @@ import asyncpg
 from shared.auth import Principal
 from shared.errors import BadRequest
 from shared.imports import store
-from shared.text import json_value
+from shared.text import holds_unstorable_text, json_value
 
 OPERATOR = "operator"
 KINDS = {"entities", "relationships", "brick"}
@@ -28,6 +28,10 @@ def _text(body: dict[str, Any], name: str) -> str:
 def parse(body: Any) -> tuple[str, str, str, dict[str, Any], dict[str, int], list[str]]:
     if not isinstance(body, dict):
         raise BadRequest("The body is an import's summary: a JSON object")
+    if holds_unstorable_text(body):
+        raise BadRequest(
+            "The summary holds a character that cannot be stored (NUL or a lone surrogate)"
+        )
     kind = _text(body, "kind")
     if kind not in KINDS:
         raise BadRequest(f"kind is one of {', '.join(sorted(KINDS))}")
@@ -38,7 +42,7 @@ def parse(body: Any) -> tuple[str, str, str, dict[str, Any], dict[str, int], lis
         raise BadRequest("summary is the import's summary object")
     if (
         not isinstance(refusals, dict) or len(refusals) > MAX_REASONS
-        or not all(isinstance(n, int) and n >= 0 for n in refusals.values())
+        or not all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in refusals.values())
     ):  # fmt: skip
         raise BadRequest(f"refusalsByReason maps at most {MAX_REASONS} reasons to counts")
     if (

@@ -1,21 +1,32 @@
 """Requests per second per principal: one token bucket per principal in Redis, shared by every
 gateway process and replica, taken from in one round trip (a Lua script that Redis runs
-atomically). Redis being down is no new failure: the gateway already answers 503 without it.
+atomically).
+
+The limit protects the service; it must never take a route down. Reads that need only
+PostgreSQL keep answering while Redis is down, and a job start still records its job before
+Redis is asked to queue it (the reconciler queues it later). So the bucket fails open: when Redis
+does not answer within ``CHECK_TIMEOUT_S``, or refuses, the request goes on unlimited, and the
+limit is not asked again for ``SKIP_AFTER_FAILURE_S`` (one slow answer per second at most).
 """
 
 from __future__ import annotations
 
+import asyncio
 import math
+import time
 
 import structlog
 from redis.asyncio import Redis
 
 from shared.errors import TooManyRequests
 from shared.observability.metrics import count_throttled, principal_bucket
+from shared.outages import is_outage
 
 log = structlog.get_logger(__name__)
 
 RATE_LIMIT = "requests_per_second"
+CHECK_TIMEOUT_S = 0.25
+SKIP_AFTER_FAILURE_S = 1.0
 
 # The bucket holds up to ``burst`` tokens and refills at ``rate`` a second on Redis's own clock
 # (so gateways with skewed clocks agree); a request takes one token or is told how long until
@@ -43,13 +54,25 @@ class RequestRate:
         self._take = redis.register_script(TAKE_TOKEN)
         self._prefix = f"{queue_name}:rate:"
         self.per_second = per_second
+        self._skip_until = 0.0
 
     async def take(self, principal_id: int) -> None:
         """One request's token; :class:`TooManyRequests` with the wait when there is none."""
-        # A burst of one second's worth: a client may spend its second's requests at once.
-        waited = await self._take(
-            keys=[f"{self._prefix}{principal_id}"], args=[self.per_second, self.per_second]
-        )
+        if time.monotonic() < self._skip_until:
+            return
+        try:
+            # A burst of one second's worth: a client may spend its second's requests at once.
+            async with asyncio.timeout(CHECK_TIMEOUT_S):
+                waited = await self._take(
+                    keys=[f"{self._prefix}{principal_id}"],
+                    args=[self.per_second, self.per_second],
+                )
+        except Exception as exc:
+            if not (isinstance(exc, TimeoutError) or is_outage(exc)):
+                raise
+            self._skip_until = time.monotonic() + SKIP_AFTER_FAILURE_S
+            log.warning("request limit not checked: Redis did not answer", error=repr(exc))
+            return
         wait_s = float(waited)
         if wait_s > 0:
             count_throttled(principal_id, RATE_LIMIT)

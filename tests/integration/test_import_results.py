@@ -57,3 +57,17 @@ async def test_an_import_summary_is_recorded_shown_and_its_failures_retried(
     assert code == 0 and "resubmitted 2 failed items" in out, err
     code, out, err = await cli.run("retry")
     assert code != 0 and "TRANSACTION_ID or a --failures FILE" in err
+
+
+async def test_a_summary_that_cannot_be_stored_is_a_400(client: TestClient, make_token) -> None:
+    token = await make_token("alice", "apollo_read", "apollo_write")
+    good = {"kind": "entities", "erCollectionId": "site", "source": "a.ndjson", "summary": {}}
+    for body in (
+        {**good, "erCollectionId": "site\x00"},
+        {**good, "summary": {"note": "a\x00"}},
+        {**good, "refusalsByReason": {"a reason": True}},
+    ):
+        answer = await client.post("/apollo/imports", json=body, headers=bearer(token))
+        assert answer.status == 400, await answer.text()
+    listed = await client.get("/apollo/imports", headers=bearer(token))
+    assert listed.status == 200 and "a.ndjson" not in await listed.text()  # nothing was kept
