@@ -126,7 +126,11 @@ async def _table(conn: asyncpg.Connection, table: asyncpg.Record) -> tuple[str, 
         if row["storage_changed"]:
             later.append(f"{column} SET STORAGE {STORAGE[row['attstorage']]};")
         if row["attcompression"]:
-            later.append(f"{column} SET COMPRESSION {COMPRESSION[row['attcompression']]};")
+            # As migrations 028 and 032 do: a server built without lz4 keeps pglz.
+            later.append(
+                f"DO $$ BEGIN {column} SET COMPRESSION {COMPRESSION[row['attcompression']]}; "
+                "EXCEPTION WHEN feature_not_supported THEN NULL; END $$;"
+            )
     if table["reloptions"]:
         later.append(f'ALTER TABLE "{name}" SET ({", ".join(table["reloptions"])});')
     return f'CREATE TABLE "{name}" (\n' + ",\n".join(lines) + "\n);", later

@@ -850,7 +850,7 @@ ALTER TABLE "access_tokens" ADD CONSTRAINT "access_tokens_principal_id_fkey" FOR
 ALTER TABLE "deleted_schema_collections" ADD CONSTRAINT "deleted_schema_collections_deleted_by_fkey" FOREIGN KEY (deleted_by) REFERENCES principals(id);
 ALTER TABLE "er_batch_chunks" ADD CONSTRAINT "er_batch_chunks_transaction_id_fkey" FOREIGN KEY (transaction_id) REFERENCES er_batches(transaction_id) ON DELETE CASCADE;
 ALTER TABLE "er_batch_chunks" ALTER COLUMN "items" SET STORAGE EXTERNAL;
-ALTER TABLE "er_batch_chunks" ALTER COLUMN "items" SET COMPRESSION lz4;
+DO $$ BEGIN ALTER TABLE "er_batch_chunks" ALTER COLUMN "items" SET COMPRESSION lz4; EXCEPTION WHEN feature_not_supported THEN NULL; END $$;
 ALTER TABLE "er_changefeed_counters" ADD CONSTRAINT "er_changefeed_counters_collection_id_fkey" FOREIGN KEY (collection_id) REFERENCES er_collections(id) ON DELETE CASCADE;
 ALTER TABLE "er_collection_grants" ADD CONSTRAINT "er_collection_grants_collection_id_fkey" FOREIGN KEY (collection_id) REFERENCES er_collections(id) ON DELETE CASCADE;
 ALTER TABLE "er_collection_grants" ADD CONSTRAINT "er_collection_grants_granted_by_fkey" FOREIGN KEY (granted_by) REFERENCES principals(id);
@@ -860,7 +860,7 @@ ALTER TABLE "er_entity_versions" ADD CONSTRAINT "er_entity_versions_collection_i
 ALTER TABLE "er_relationship_versions" ADD CONSTRAINT "er_relationship_versions_collection_id_fkey" FOREIGN KEY (collection_id) REFERENCES er_collections(id) ON DELETE CASCADE;
 ALTER TABLE "er_uploaded_files" ADD CONSTRAINT "er_uploaded_files_principal_id_fkey" FOREIGN KEY (principal_id) REFERENCES principals(id);
 ALTER TABLE "jobs" ADD CONSTRAINT "jobs_principal_id_fkey" FOREIGN KEY (principal_id) REFERENCES principals(id);
-ALTER TABLE "jobs" ALTER COLUMN "result" SET COMPRESSION lz4;
+DO $$ BEGIN ALTER TABLE "jobs" ALTER COLUMN "result" SET COMPRESSION lz4; EXCEPTION WHEN feature_not_supported THEN NULL; END $$;
 ALTER TABLE "ontology_ends" ADD CONSTRAINT "ontology_ends_collection_id_object_id_fkey" FOREIGN KEY (collection_id, object_id) REFERENCES ontology_objects(collection_id, object_id) ON DELETE CASCADE;
 ALTER TABLE "ontology_entity_types" ADD CONSTRAINT "ontology_entity_types_collection_id_fkey" FOREIGN KEY (collection_id) REFERENCES ontology_graphs(collection_id) ON DELETE CASCADE;
 ALTER TABLE "ontology_graphs" ADD CONSTRAINT "ontology_graphs_collection_id_fkey" FOREIGN KEY (collection_id) REFERENCES schema_collections(id) ON DELETE CASCADE;
