@@ -14,7 +14,7 @@ from gateway.http import apollo_response, page_asked, principal, requires_scope,
 from gateway.keys import REDIS, SETTINGS
 from gateway.limits import STREAMS, send
 from shared.changefeed import events, query, store
-from shared.changefeed.wake import FeedKeeper, FeedWaker
+from shared.changefeed.wakeups import FeedKeeper, FeedWaker
 from shared.er.access import ErCollection, ErCollections, Role
 from shared.errors import BadRequest, Forbidden, NotFound, Unauthorized
 from shared.outages import outage_of

@@ -78,7 +78,7 @@ WITH gone AS (
 UPDATE er_changefeed_counters c SET pruned_through = greatest(c.pruned_through, m.through)
 FROM marks m WHERE c.collection_id = m.collection_id
 """
-# The feed keeper's lock (shared/changefeed/wake.py), one per schema: schemas that share a
+# The feed keeper's lock (shared/changefeed/wakeups.py), one per schema: schemas that share a
 # database each have a keeper. A session lock, so the keeper holds it until its connection is
 # lost. (Its text still says bridge, the keeper's name before migration 027: a gateway of either
 # version takes the same lock.)

@@ -12,7 +12,7 @@ import asyncpg
 import orjson
 
 from shared.auth import Principal
-from shared.changefeed.wake import announce
+from shared.changefeed.wakeups import announce
 from shared.er.access import ErCollection, ErCollections, Role
 from shared.er.chunks import Generations, batch_result, writer_for
 from shared.er.store import writes as writes_store

@@ -1,8 +1,8 @@
 """ER batch jobs: validate and write a staged batch of entities or relationships, helped by
 helper jobs that process chunks of the same batch on any worker."""
 
+from shared.er.batch_jobs import HELPER_KIND, help_batch, settle_ended_batch, upsert_batch
 from shared.er.batches import ENTITIES, RELATIONSHIPS
-from shared.er.upsert import HELPER_KIND, help_batch, settle_ended_batch, upsert_batch
 from shared.jobs.runner import JobKind
 
 KINDS = [

@@ -24,7 +24,7 @@ import asyncpg
 import structlog
 
 from shared.auth import Principal
-from shared.changefeed.wake import announce
+from shared.changefeed.wakeups import announce
 from shared.er.batches import KINDS, BatchKind, BatchRequest
 from shared.er.chunks import ChunkWriter, batch_result, writer_for
 from shared.er.fair_share import FairShare
