@@ -27,7 +27,8 @@ import psutil
 
 from shared.auth import Principal
 from shared.db import _init_connection, _keep_session, connect_kwargs
-from shared.er.batches import KINDS, Submission, run_sync
+from shared.er.batch_kinds import KINDS
+from shared.er.batches import Submission, run_batch_here
 from shared.services import Services
 from shared.settings import Settings
 
@@ -151,7 +152,7 @@ async def statements_per_sync_batch(
         batch = Submission(
             principal, KINDS["relationship"], "plant", items[:1], f"warm-{uuid.uuid4()}", "bench"
         )
-        await run_sync(counting, batch)  # type schemas cached, statements prepared
+        await run_batch_here(counting, batch)  # type schemas cached, statements prepared
         async with pool.acquire() as conn:
             await _pg_stats_flush(conn)
             before = await _rows_written(conn)
@@ -159,7 +160,7 @@ async def statements_per_sync_batch(
             principal, KINDS["relationship"], "plant", items, str(uuid.uuid4()), "bench"
         )
         sent.clear()
-        await run_sync(counting, batch)
+        await run_batch_here(counting, batch)
         batch_sent = dict(sent.most_common())
         async with pool.acquire() as conn:
             await _pg_stats_flush(conn)

@@ -36,7 +36,7 @@ from shared.jobs.model import JobRecord, JobState
 from shared.jobs.reconciler import Sweeper, reconcile_forever
 from shared.jobs.recorder import OutcomeRecorder, forget_in_redis
 from shared.jobs.runner import JobContext, JobKind, retry_through_outages, run_claimed
-from shared.jobs.store import Outcome
+from shared.jobs.store import JobOutcome
 from shared.observability.heartbeats import Heartbeat
 from shared.observability.metrics import MetricsBuffer, bind_metrics
 from shared.outages import backoff_delays, is_outage
@@ -237,7 +237,7 @@ class PromptWorker(Worker):
         began = time.monotonic()
         kind = self.job_kinds.get(context.job.kind)
         if kind is None:
-            outcome = Outcome(
+            outcome = JobOutcome(
                 context.token,
                 JobState.FAILED,
                 None,

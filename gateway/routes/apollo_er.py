@@ -19,15 +19,13 @@ from gateway.keys import REQUEST_ID, TRANSACTION_ID
 from gateway.routes.er_files import batch_body
 from shared.er import acl, reads
 from shared.er.access import ErCollection, ErCollections, Role
+from shared.er.batch_kinds import ENTITIES, RELATIONSHIPS, BatchKind
 from shared.er.batches import (
-    ENTITIES,
-    RELATIONSHIPS,
-    BatchKind,
     Submission,
     accept_async,
     accepted_json,
     parse_items,
-    run_sync,
+    run_batch_here,
 )
 from shared.errors import BadRequest
 from shared.text import storable
@@ -118,7 +116,7 @@ async def upsert(request: web.Request, kind: BatchKind) -> web.Response:
         await idempotency_key(request),
     )  # fmt: skip
     if not is_async:
-        result = await run_sync(services(request), batch)
+        result = await run_batch_here(services(request), batch)
         # A replayed Idempotency-Key answers for the first call's transaction, envelope included.
         request[TRANSACTION_ID] = result["transactionId"]
         data = {"responses": result["responses"]}

@@ -19,7 +19,8 @@ from gateway.routes.apollo_er import ER, collection, header_collection
 from shared.er import reads
 from shared.er.access import Role
 from shared.er.filters import parse_options
-from shared.er.views import ENTITIES, RELATIONSHIPS, ItemTable, ItemView
+from shared.er.tables import ENTITIES, RELATIONSHIPS, ItemTable
+from shared.er.views import ItemView
 from shared.paging import TOKEN_HEADER
 from shared.text import storable
 

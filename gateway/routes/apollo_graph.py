@@ -15,7 +15,7 @@ from gateway.http import (
 )
 from gateway.routes.apollo_er import header_collection
 from shared.er.access import ErCollections, Role
-from shared.er.views import ENTITIES, RELATIONSHIPS, ItemTable
+from shared.er.tables import ENTITIES, RELATIONSHIPS, ItemTable
 from shared.errors import BadRequest
 from shared.graph import forms, reachable, reads, search, store
 from shared.paging import (

@@ -1,15 +1,14 @@
 """Waking feed readers without polling PostgreSQL.
 
-Whatever commits a change to items announces its collections on Redis (``announce``): the
-batch jobs after each chunk, synchronous batches and deletes after their transaction. Every
-gateway process holds one Redis subscription and wakes its own readers (SSE streams) of that
-collection. One keeper in the cluster, whichever gateway holds a session advisory lock, numbers
-pending events every second (migration 022) and, when it numbered any, wakes every reader: a
-write nothing announced (a migration, psql, a writer that found Redis down) is read within a
-second or two. The keeper also prunes the feed by retention. A gateway that loses the lock's
-holder takes over within ``RETRY_S``; a new holder, or a resubscribed reader, wakes everyone
-once. (Until migration 027 the trigger called ``pg_notify``, which made writers commit one at a
-time.)
+Whatever commits a change to items announces its collections on Redis
+(shared/changefeed/announce.py). Every gateway process holds one Redis subscription and wakes
+its own readers (SSE streams) of that collection. One keeper in the cluster, whichever gateway
+holds a session advisory lock, numbers pending events every second (migration 022) and, when it
+numbered any, wakes every reader: a write nothing announced (a migration, psql, a writer that
+found Redis down) is read within a second or two. The keeper also prunes the feed by retention.
+A gateway that loses the lock's holder takes over within ``RETRY_S``; a new holder, or a
+resubscribed reader, wakes everyone once. (Until migration 027 the trigger called
+``pg_notify``, which made writers commit one at a time.)
 """
 
 from __future__ import annotations
@@ -17,16 +16,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 
 import asyncpg
 import structlog
 from redis.asyncio import Redis
 
+from shared.changefeed.announce import feed_channel
 from shared.changefeed.store import catch_up, prune, try_keeper_lock
 from shared.db import connect
 from shared.jobs.channels import listen_forever
-from shared.outages import is_outage
 from shared.settings import Settings
 
 log = structlog.get_logger(__name__)
@@ -34,63 +33,6 @@ log = structlog.get_logger(__name__)
 EVERYONE = "*"
 RETRY_S = 2.0
 PRUNE_EVERY_S = 60.0
-
-
-def feed_channel(queue_name: str) -> str:
-    """Published with a collection id (or ``*``) when its feed has new events."""
-    return f"{queue_name}:changefeed"
-
-
-# A process publishes a collection's changes at most once per window: the first at once, any
-# later ones in the window together when it closes. A stream of synchronous batches would
-# otherwise cost one Redis round trip each (5% of the gateway's time at 16 concurrent calls).
-ANNOUNCE_WINDOW_S = 0.05
-
-# (client, channel, collection) -> whether another change came while its window was open.
-_windows: dict[tuple[Redis, str, str], bool] = {}
-_late: set[asyncio.Task[None]] = set()
-
-
-async def announce(redis: Redis, queue_name: str, collection_ids: Iterable[str]) -> None:
-    """Wake the readers of collections whose items a committed transaction changed. Never an
-    error for the writer: if Redis is down, the keeper's next pass wakes them."""
-    await _announce_on(redis, feed_channel(queue_name), collection_ids)
-
-
-async def _announce_on(redis: Redis, channel: str, collection_ids: Iterable[str]) -> None:
-    for collection_id in sorted(set(collection_ids)):
-        window = (redis, channel, collection_id)
-        if window in _windows:
-            _windows[window] = True  # published when the window closes
-            continue
-        _windows[window] = False
-        asyncio.get_running_loop().call_later(ANNOUNCE_WINDOW_S, _close, window)
-        await _publish(window)
-
-
-async def _publish(window: tuple[Redis, str, str]) -> None:
-    redis, channel, collection_id = window
-    try:
-        await redis.publish(channel, collection_id)
-    except Exception as exc:
-        if not is_outage(exc):
-            raise
-        log.warning("change feed readers not woken; the keeper will", error=str(exc))
-
-
-def _close(window: tuple[Redis, str, str]) -> None:
-    if _windows.pop(window, False):
-        task = asyncio.ensure_future(_announce_late(window))
-        _late.add(task)
-        task.add_done_callback(_late.discard)
-
-
-async def _announce_late(window: tuple[Redis, str, str]) -> None:
-    redis, channel, collection_id = window
-    try:
-        await _announce_on(redis, channel, [collection_id])
-    except Exception:  # nobody awaits this: say so, and leave it to the keeper
-        log.exception("change feed announcement failed", collection=collection_id)
 
 
 class FeedWaker:

@@ -24,17 +24,17 @@ import asyncpg
 import structlog
 
 from shared.auth import Principal
-from shared.changefeed.wakeups import announce
-from shared.er.batches import KINDS, BatchKind, BatchRequest
+from shared.changefeed.announce import announce
+from shared.er.batch_kinds import KINDS, BatchKind, BatchRequest
 from shared.er.chunks import ChunkWriter, batch_result, writer_for
 from shared.er.fair_share import FairShare
 from shared.er.store import writes as writes_store
 from shared.errors import BrickyardError, JobCancelled, ServiceUnavailable
 from shared.jobs.runner import JobContext
 from shared.jobs.service import JobService
-from shared.observability.metrics import count_items
+from shared.observability.metrics import count_finished_items
 from shared.statuslog import store as statuslog
-from shared.statuslog.store import Outcome
+from shared.statuslog.store import ItemOutcome
 
 HELPER_KIND = "help_er_batch"  # not er_*: only a batch's own job names its transaction
 HELPERS = 3
@@ -189,14 +189,16 @@ async def _claim_loop(
             )
             outcomes = await write(conn, items, record)
         await announce(job.redis, job.settings.queue_name, [request.erCollectionId])
-        count_items(kind.item_kind, len(outcomes), sum(not outcome.ok for outcome in outcomes))
+        count_finished_items(
+            kind.item_kind, len(outcomes), sum(not outcome.ok for outcome in outcomes)
+        )
         processed += 1
         await report()
 
 
 async def _record(
     conn: asyncpg.Connection,
-    outcomes: list[Outcome],
+    outcomes: list[ItemOutcome],
     *,
     transaction_id: str,
     kind: BatchKind,

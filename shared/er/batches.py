@@ -12,15 +12,16 @@ import asyncpg
 import orjson
 
 from shared.auth import Principal
-from shared.changefeed.wakeups import announce
+from shared.changefeed.announce import announce
 from shared.er.access import ErCollection, ErCollections, Role
+from shared.er.batch_kinds import RELATIONSHIPS, BatchKind, BatchRequest
 from shared.er.chunks import Generations, batch_result, writer_for
 from shared.er.store import writes as writes_store
 from shared.errors import BadRequest, PayloadTooLarge, error_for_status
 from shared.jobs import JobRecord
 from shared.jobs.model import JobState
 from shared.jobs.service import IdempotencyKey
-from shared.observability.metrics import count_items
+from shared.observability.metrics import count_finished_items
 from shared.services import Services
 from shared.statuslog import store as statuslog
 from shared.statuslog.query import batch_tracker
@@ -30,39 +31,6 @@ from shared.text import holds_unstorable_text
 SYNC_LIMIT = 100
 ASYNC_LIMIT = 10_000
 MAX_ID_LENGTH = 512
-
-
-@dataclass(frozen=True, slots=True)
-class BatchKind:
-    item_kind: str  # as stored in status logs: entity | relationship
-    job_kind: str  # the worker task that processes the batch
-    singular: str
-    plural: str
-
-
-ENTITIES = BatchKind("entity", "er_upsert_entities", "Entity", "Entities")
-RELATIONSHIPS = BatchKind(
-    "relationship", "er_upsert_relationships", "Relationship", "Relationships"
-)
-KINDS = {kind.item_kind: kind for kind in (ENTITIES, RELATIONSHIPS)}
-
-
-@dataclass(frozen=True, slots=True)
-class BatchRequest:
-    """A batch job's request: where its items are staged, never the items themselves."""
-
-    transactionId: str
-    correlationId: str
-    itemKind: str
-    itemCount: int
-    erCollectionId: str
-    schemaCollectionId: str
-    # Every collection the items name (as named) -> [collection id, its schema collection].
-    collections: dict[str, list[str]]
-
-    @classmethod
-    def from_json(cls, value: dict[str, Any]) -> BatchRequest:
-        return cls(**value)
 
 
 def parse_items(body: Any, kind: BatchKind, is_async: bool) -> list[dict[str, Any]]:
@@ -199,7 +167,7 @@ def accepted_json(public_url: str, job_token: str, transaction_id: str) -> dict[
     }
 
 
-async def run_sync(services: Services, batch: Submission) -> dict[str, Any]:
+async def run_batch_here(services: Services, batch: Submission) -> dict[str, Any]:
     """Run a small batch here, in one transaction that records its job, writes its items and
     their whole status logs, and completes the job: ``{message, responses}``.
 
@@ -213,9 +181,9 @@ async def run_sync(services: Services, batch: Submission) -> dict[str, Any]:
     # This call's outcomes and answer, by the job token it ran as: only the job that committed
     # counts (a key raced in by a concurrent request rolls this one back, and answers with its
     # own job). The answer is not parsed back from the job row.
-    ran: dict[str, tuple[list[statuslog.Outcome], dict[str, Any]]] = {}
+    ran: dict[str, tuple[list[statuslog.ItemOutcome], dict[str, Any]]] = {}
 
-    async def record(conn: asyncpg.Connection, outcomes: list[statuslog.Outcome]) -> None:
+    async def record(conn: asyncpg.Connection, outcomes: list[statuslog.ItemOutcome]) -> None:
         await statuslog.insert_outcomes(
             conn, request.transactionId, request.correlationId, request.erCollectionId,
             kind.item_kind, outcomes,
@@ -235,5 +203,5 @@ async def run_sync(services: Services, batch: Submission) -> dict[str, Any]:
         return job.result  # type: ignore[no-any-return]
     written, answer = ran[job.token]
     await announce(services.redis, services.settings.queue_name, [request.erCollectionId])
-    count_items(kind.item_kind, len(written), sum(not outcome.ok for outcome in written))
+    count_finished_items(kind.item_kind, len(written), sum(not outcome.ok for outcome in written))
     return answer

@@ -9,11 +9,12 @@ upsert. Everything else is in memory.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable, Mapping
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 from uuid import UUID
 
 import asyncpg
 
+from shared.er.batch_kinds import BatchKind, BatchRequest
 from shared.er.file_type import with_file_type
 from shared.er.items import (
     EntityContext,
@@ -27,10 +28,7 @@ from shared.er.validation import ItemRejected
 from shared.schemas.catalog import TypeSchema, current_type_schemas
 from shared.statuslog import store as statuslog
 from shared.statuslog.query import batch_tracker, item_tracker
-from shared.statuslog.store import Outcome, State
-
-if TYPE_CHECKING:
-    from shared.er.batches import BatchKind, BatchRequest
+from shared.statuslog.store import ItemOutcome, State
 
 CONCURRENT_CHANGE = "The stored item changed while this batch ran; send the item again"
 
@@ -38,31 +36,35 @@ Item = dict[str, Any]
 
 
 # Records a chunk's outcomes in the status log, in the chunk's transaction.
-Record = Callable[[asyncpg.Connection, list[Outcome]], Awaitable[None]]
+Record = Callable[[asyncpg.Connection, list[ItemOutcome]], Awaitable[None]]
 
 
 class ChunkWriter(Protocol):
     async def __call__(
         self, conn: asyncpg.Connection, chunk: list[Item], record: Record
-    ) -> list[Outcome]: ...
+    ) -> list[ItemOutcome]: ...
 
 
-def judge(chunk: list[Item], check: Callable[[Item], Any]) -> tuple[list[Any], dict[str, Outcome]]:
+def judge(
+    chunk: list[Item], check: Callable[[Item], Any]
+) -> tuple[list[Any], dict[str, ItemOutcome]]:
     """Rows for the items that pass, failures (by id) for the others."""
     rows, failures = [], {}
     for item in chunk:
         try:
             rows.append(check(item))
         except ItemRejected as rejection:
-            failures[item["id"]] = Outcome(item["id"], State.FAILED, rejection.message)
+            failures[item["id"]] = ItemOutcome(item["id"], State.FAILED, rejection.message)
     return rows, failures
 
 
-def outcomes_for(kind: BatchKind, chunk: list[Item], failures: dict[str, Outcome]) -> list[Outcome]:
+def outcomes_for(
+    kind: BatchKind, chunk: list[Item], failures: dict[str, ItemOutcome]
+) -> list[ItemOutcome]:
     """Every item of the chunk in order: its failure, or completed."""
     completed = f"{kind.singular} upserted successfully"
     return [
-        failures.get(item["id"]) or Outcome(item["id"], State.COMPLETED, completed)
+        failures.get(item["id"]) or ItemOutcome(item["id"], State.COMPLETED, completed)
         for item in chunk
     ]
 
@@ -72,10 +74,10 @@ async def record_and_write(
     kind: BatchKind,
     transaction_id: str,
     chunk: list[Item],
-    judged: tuple[list[Any], dict[str, Outcome]],
+    judged: tuple[list[Any], dict[str, ItemOutcome]],
     upsert: Callable[[list[Any]], Awaitable[set[str]]],
     record: Record,
-) -> list[Outcome]:
+) -> list[ItemOutcome]:
     """The logs first, then the rows: the upsert comes last in the transaction because the
     change feed's triggers hold their collection's counter until commit, and other chunks of
     the collection wait for it. A row the upsert's guard skipped (another batch created it
@@ -91,7 +93,7 @@ async def record_and_write(
         )
         lost = set(skipped)
         outcomes = [
-            Outcome(o.item_id, State.FAILED, CONCURRENT_CHANGE) if o.item_id in lost else o
+            ItemOutcome(o.item_id, State.FAILED, CONCURRENT_CHANGE) if o.item_id in lost else o
             for o in outcomes
         ]
     return outcomes
@@ -132,7 +134,9 @@ def entity_writer(request: BatchRequest, kind: BatchKind, generations: Generatio
         generations.get(request.schemaCollectionId),
     )  # fmt: skip
 
-    async def write(conn: asyncpg.Connection, chunk: list[Item], record: Record) -> list[Outcome]:
+    async def write(
+        conn: asyncpg.Connection, chunk: list[Item], record: Record
+    ) -> list[ItemOutcome]:
         types = await schemas.load(conn, chunk)
         named = {t for item in chunk if isinstance(t := item.get("entityType"), str)}
         types = with_file_type(types, request.schemaCollectionId, named)
@@ -164,7 +168,9 @@ def relationship_writer(
     entity_schemas: dict[tuple[str, str], TypeSchema] = {}  # grows chunk by chunk
     pairs: dict[tuple[str, int, int], dict[str, str] | str] = {}  # judged once per batch
 
-    async def write(conn: asyncpg.Connection, chunk: list[Item], record: Record) -> list[Outcome]:
+    async def write(
+        conn: asyncpg.Connection, chunk: list[Item], record: Record
+    ) -> list[ItemOutcome]:
         types = await schemas.load(conn, chunk)
         context = RelationshipContext(
             request.erCollectionId, request.schemaCollectionId, collections, types, pairs=pairs
@@ -236,7 +242,7 @@ async def load_entity_schemas(
 
 
 def batch_result(
-    kind: BatchKind, request: BatchRequest, outcomes: list[Outcome], public_url: str
+    kind: BatchKind, request: BatchRequest, outcomes: list[ItemOutcome], public_url: str
 ) -> dict[str, Any]:
     """The 207 body's data (and the async job's result): every item, in the order sent."""
     success: list[dict[str, str]] = []

@@ -12,7 +12,7 @@ from typing import Any
 
 import asyncpg
 
-from shared.changefeed.wakeups import announce
+from shared.changefeed.announce import announce
 from shared.er.access import ErCollection, ErCollections
 from shared.er.store import deletes as deletes_store
 from shared.errors import Conflict, NotFound

@@ -17,7 +17,8 @@ import asyncpg
 
 from shared.auth import Principal
 from shared.er.access import ErCollections
-from shared.er.batches import KINDS, Submission, accept_async
+from shared.er.batch_kinds import KINDS
+from shared.er.batches import Submission, accept_async
 from shared.er.store import failed as failed_store
 from shared.errors import BadRequest, NotFound
 from shared.services import Services

@@ -15,11 +15,12 @@ from typing import Any
 
 from shared.auth import Principal
 from shared.er.access import ErCollection, ErCollections, Role
-from shared.er.batches import ENTITIES, Submission, run_sync
+from shared.er.batch_kinds import ENTITIES
+from shared.er.batches import Submission, run_batch_here
 from shared.er.file_type import FILE_TYPE
 from shared.er.files import save_file
 from shared.er.store import files as files_store
-from shared.er.views import ENTITIES as ENTITY_TABLE
+from shared.er.tables import ENTITIES as ENTITY_TABLE
 from shared.er.views import ItemView
 from shared.errors import NotFound, Unprocessable
 from shared.services import Services
@@ -84,7 +85,7 @@ async def upload_file_entity(services: Services, upload: Upload, quota: int) -> 
             upload.principal, ENTITIES, upload.collection_name, [entity],
             upload.transaction_id, upload.correlation_id,
         )  # fmt: skip
-        result = await run_sync(services, batch)
+        result = await run_batch_here(services, batch)
     except BaseException:
         await files_store.delete(services.pool, upload.principal.id, upload.name)
         raise

@@ -11,25 +11,7 @@ import asyncpg
 
 from shared.er.access import ErCollection
 from shared.er.store import reads as reads_store
-
-
-@dataclass(frozen=True, slots=True)
-class ItemTable:
-    """An item table: what its reads' SQL is made from (shared/er/reads_store.py), and how
-    messages and status logs name its items."""
-
-    table: str
-    type_column: str
-    noun: str
-    item_kind: str  # as status logs name it
-    versions_table: str
-
-
-ENTITIES = ItemTable("er_entities", "entity_type", "entity", "entity", "er_entity_versions")
-RELATIONSHIPS = ItemTable(
-    "er_relationships", "relationship_type", "relationship", "relationship",
-    "er_relationship_versions",
-)  # fmt: skip
+from shared.er.tables import ItemTable
 
 
 def schema_metadata(row: asyncpg.Record) -> dict[str, Any]:

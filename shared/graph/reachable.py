@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from shared.er.views import ENTITIES
+from shared.er.tables import ENTITIES
 from shared.errors import BadRequest, NotFound
 from shared.graph import store
 from shared.graph.reads import Graph

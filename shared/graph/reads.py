@@ -10,7 +10,8 @@ from typing import Any
 import asyncpg
 
 from shared.er.access import ErCollection, ErCollections, Role
-from shared.er.views import ENTITIES, RELATIONSHIPS, ItemTable, ItemView
+from shared.er.tables import ENTITIES, RELATIONSHIPS, ItemTable
+from shared.er.views import ItemView
 from shared.errors import BadRequest, NotFound
 from shared.graph import store
 from shared.graph.forms import Level, Selection

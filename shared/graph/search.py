@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from shared.er.views import ItemTable
+from shared.er.tables import ItemTable
 from shared.errors import BadRequest
 from shared.graph import store
 from shared.text import storable

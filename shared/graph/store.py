@@ -12,7 +12,7 @@ import asyncpg
 
 from shared.db import Executor
 from shared.er.store.reads import item_columns
-from shared.er.views import ENTITIES, RELATIONSHIPS, ItemTable
+from shared.er.tables import ENTITIES, RELATIONSHIPS, ItemTable
 from shared.graph.forms import Level
 
 # $1 collection, $2 ids (or NULL), $3 type (or NULL), $4 after id, $5 limit.

@@ -19,7 +19,7 @@ from redis.asyncio import Redis
 from shared.jobs import store
 from shared.jobs.channels import done_channel, done_message
 from shared.jobs.runner import retry_through_outages
-from shared.jobs.store import Outcome
+from shared.jobs.store import JobOutcome
 from shared.outages import is_outage
 
 log = structlog.get_logger(__name__)
@@ -57,7 +57,7 @@ class OutcomeRecorder:
         self._redis = redis
         self._queue_name = queue_name
         self._owner = owner
-        self._pending: list[tuple[Outcome, asyncio.Future[bool], bool]] = []
+        self._pending: list[tuple[JobOutcome, asyncio.Future[bool], bool]] = []
         self._ready = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
@@ -70,7 +70,7 @@ class OutcomeRecorder:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
 
-    async def record(self, outcome: Outcome, *, written: bool = False) -> bool:
+    async def record(self, outcome: JobOutcome, *, written: bool = False) -> bool:
         """Wait until the outcome is in PostgreSQL; False when the job was no longer ours.
 
         ``written``: the handler already recorded it in its own transaction; only Redis is
@@ -93,7 +93,7 @@ class OutcomeRecorder:
             for _, future, _ in self._pending:
                 future.cancel()
 
-    async def _write(self, batch: list[tuple[Outcome, asyncio.Future[bool], bool]]) -> None:
+    async def _write(self, batch: list[tuple[JobOutcome, asyncio.Future[bool], bool]]) -> None:
         outcomes = [outcome for outcome, _, written in batch if not written]
         finished = {outcome.token for outcome, _, written in batch if written}
         try:

@@ -20,7 +20,7 @@ from redis.asyncio import Redis
 from shared.errors import BrickyardError, JobCancelled, error_for_status
 from shared.jobs import store
 from shared.jobs.model import JobRecord, JobState
-from shared.jobs.store import Outcome
+from shared.jobs.store import JobOutcome
 from shared.outages import DependencyDown, backoff_delays, is_outage
 from shared.settings import Settings
 
@@ -68,7 +68,7 @@ class JobContext:
         """Record the result inside the handler's own transaction, atomically with its writes:
         the job's only completion write. Fenced by the lease: if another worker has taken the
         job over, the transaction rolls back and this run stops."""
-        outcome = Outcome(self.token, JobState.COMPLETE, result=result)
+        outcome = JobOutcome(self.token, JobState.COMPLETE, result=result)
         if not await store.finish(conn, [outcome], self.job.lease_owner):
             raise LeaseLost(self.token)
         self.recorded = True
@@ -91,13 +91,13 @@ class JobKind:
     on_failure: EndHook | None = None
 
 
-async def run_claimed(context: JobContext, kind: JobKind) -> Outcome:
+async def run_claimed(context: JobContext, kind: JobKind) -> JobOutcome:
     """The outcome of one attempt at a claimed job; the failure hook has run when it failed."""
     with structlog.contextvars.bound_contextvars(job_token=context.token, job_kind=kind.name):
         result = await _until_dependencies_answer(context, kind)
         if not isinstance(result, BrickyardError):
             log.info("job complete", attempt=context.job.attempts)
-            return Outcome(context.token, JobState.COMPLETE, result=result)
+            return JobOutcome(context.token, JobState.COMPLETE, result=result)
         hook = kind.on_failure
         if hook is not None:
             await retry_through_outages(lambda: hook(context, result), "failure hook")
@@ -113,7 +113,7 @@ async def run_claimed(context: JobContext, kind: JobKind) -> Outcome:
         )
         crash = result.__cause__ if result.status >= 500 else None
         trace = "".join(traceback.format_exception(crash))[-MAX_TRACEBACK:] if crash else None
-        return Outcome(
+        return JobOutcome(
             context.token, state, None, result.status, result.message, result.details, trace
         )
 

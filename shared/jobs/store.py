@@ -166,7 +166,7 @@ PING = "SELECT 1"
 
 
 @dataclass(frozen=True, slots=True)
-class Outcome:
+class JobOutcome:
     """How a job ended: its state and either its result or its error."""
 
     token: str
@@ -289,7 +289,7 @@ async def request_cancel(db: Executor, token: str) -> JobRecord | None:
     return JobRecord.from_row(row) if row else None
 
 
-async def finish(db: Executor, outcomes: list[Outcome], owner: str | None) -> set[str]:
+async def finish(db: Executor, outcomes: list[JobOutcome], owner: str | None) -> set[str]:
     """Record every outcome at once; the tokens actually finished by this call."""
     rows = await db.fetch(
         FINISH_JOBS,

@@ -151,7 +151,8 @@ def bind_metrics(buffer: MetricsBuffer | None) -> None:
     _BUFFER.set(buffer)
 
 
-def count_items(item: str, processed: int, failed: int) -> None:
+def count_finished_items(item: str, processed: int, failed: int) -> None:
+    """Items of an ER batch (``item``: entity or relationship) written or failed."""
     buffer = _BUFFER.get()
     if buffer is not None:
         buffer.items_finished(item, processed, failed)

@@ -17,7 +17,7 @@ from shared.schemas.store import typeschemas as typeschemas_store
 
 
 @dataclass(slots=True)
-class Outcome:
+class TypeSchemaWrites:
     attempted: int = 0
     inserted: list[str] = field(default_factory=list)
     updated: list[str] = field(default_factory=list)
@@ -68,7 +68,7 @@ async def write_versions(
     release_version: str | None = None,
     retire_missing: bool = False,
     correlation_id: str | None = None,
-) -> Outcome:
+) -> TypeSchemaWrites:
     """Bring the collection's ``schema_type`` schemas to ``rendered`` (caller holds the lock).
 
     ``retire_missing`` (a sync) marks inactive every active type that came from a release and
@@ -79,7 +79,7 @@ async def write_versions(
     elsewhere = await typeschemas_store.owners_elsewhere(
         conn, collection_id, [r.type_id for r in rendered]
     )
-    outcome = Outcome(attempted=len(rendered))
+    outcome = TypeSchemaWrites(attempted=len(rendered))
     seen: set[str] = set()
     new_rows: list[typeschemas_store.VersionRow] = []
     reactivated: list[str] = []

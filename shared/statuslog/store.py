@@ -126,7 +126,7 @@ WHERE transaction_id = $1 AND item_kind = $2
 """
 
 
-class Outcome(NamedTuple):  # a tuple: tens of thousands are made per batch
+class ItemOutcome(NamedTuple):  # a tuple: tens of thousands are made per batch
     item_id: str
     state: State
     message: str
@@ -136,7 +136,7 @@ class Outcome(NamedTuple):  # a tuple: tens of thousands are made per batch
         return self.state is State.COMPLETED
 
 
-def _columns(outcomes: Sequence[Outcome]) -> tuple[list[str], list[str], list[str]]:
+def _columns(outcomes: Sequence[ItemOutcome]) -> tuple[list[str], list[str], list[str]]:
     return (
         [outcome.item_id for outcome in outcomes],
         [outcome.state.value for outcome in outcomes],
@@ -156,7 +156,7 @@ async def record_outcomes(
     db: Executor,
     transaction_id: str,
     item_kind: str,
-    outcomes: Sequence[Outcome],
+    outcomes: Sequence[ItemOutcome],
     first_position: int,
     retry_count: int = 0,
 ) -> None:
@@ -174,7 +174,7 @@ async def insert_outcomes(
     correlation_id: str,
     collection_id: str,
     item_kind: str,
-    outcomes: Sequence[Outcome],
+    outcomes: Sequence[ItemOutcome],
 ) -> None:
     """Whole records (Requested, Processing, final) for a batch run in one transaction."""
     await db.execute(
@@ -220,21 +220,23 @@ async def fail_unfinished(db: Executor, transaction_id: str, item_kind: str, mes
 _STATES = {state.value: state for state in State}  # a dict look-up, not an Enum call per row
 
 
-def _outcome(row: asyncpg.Record) -> Outcome:
-    return Outcome(row["item_id"], _STATES[row["state"]], row["message"])
+def _outcome(row: asyncpg.Record) -> ItemOutcome:
+    return ItemOutcome(row["item_id"], _STATES[row["state"]], row["message"])
 
 
-async def final_outcomes(db: Executor, transaction_id: str, item_kind: str) -> dict[str, Outcome]:
+async def final_outcomes(
+    db: Executor, transaction_id: str, item_kind: str
+) -> dict[str, ItemOutcome]:
     """Items already finished, by item id."""
     rows = await db.fetch(FINAL_OUTCOMES, transaction_id, item_kind, FINAL_STATES)
     return {row["item_id"]: _outcome(row) for row in rows}
 
 
-async def outcomes_in_order(db: Executor, transaction_id: str, item_kind: str) -> list[Outcome]:
+async def outcomes_in_order(db: Executor, transaction_id: str, item_kind: str) -> list[ItemOutcome]:
     row = await db.fetchrow(ALL_OUTCOMES, transaction_id, item_kind)
     ids, states, messages = row["ids"], row["states"], row["messages"]
     order = sorted(range(len(ids)), key=row["positions"].__getitem__)
-    return [Outcome(ids[k], _STATES[states[k]], messages[k]) for k in order]
+    return [ItemOutcome(ids[k], _STATES[states[k]], messages[k]) for k in order]
 
 
 # Reads. A principal sees the logs of the collections it holds any role on.

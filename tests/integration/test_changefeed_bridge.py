@@ -8,7 +8,7 @@ import asyncio
 from aiohttp.test_utils import TestClient, TestServer
 
 from gateway.app import create_app
-from shared.changefeed.wakeups import ANNOUNCE_WINDOW_S, announce, feed_channel
+from shared.changefeed.announce import ANNOUNCE_WINDOW_S, announce, feed_channel
 from shared.jobs.channels import listen_forever
 from shared.services import Services
 from shared.settings import Settings

@@ -13,7 +13,7 @@ import asyncpg
 from aiohttp.test_utils import TestClient
 
 from gateway.keys import SERVICES
-from shared.er.batches import ENTITIES, BatchRequest
+from shared.er.batch_kinds import ENTITIES, BatchRequest
 from shared.observability.heartbeats import live_workers
 from shared.services import Services
 from shared.statuslog import store as statuslog

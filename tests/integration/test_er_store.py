@@ -6,7 +6,7 @@ import asyncio
 
 import asyncpg
 
-from shared.er.batches import ENTITIES, BatchRequest
+from shared.er.batch_kinds import ENTITIES, BatchRequest
 from shared.er.chunks import writer_for
 from shared.er.items import EntityRow
 from shared.er.store import writes as writes_store
@@ -63,7 +63,7 @@ async def test_an_item_the_upsert_guard_skips_has_its_log_corrected_before_commi
     write = writer_for(request, ENTITIES)
     async with services.pool.acquire() as conn, conn.transaction():
 
-        async def record(conn: asyncpg.Connection, outcomes: list[statuslog.Outcome]) -> None:
+        async def record(conn: asyncpg.Connection, outcomes: list[statuslog.ItemOutcome]) -> None:
             await statuslog.record_outcomes(conn, "T1", "entity", outcomes, 0)
             # As if another batch had created 'taken' as a Fan between the look-up and now.
             await conn.execute(

@@ -11,13 +11,14 @@ from aiohttp.test_utils import TestClient
 from arq.connections import ArqRedis
 from arq.constants import job_key_prefix
 
-from shared.er.batches import ENTITIES, Submission, accept_async
+from shared.er.batch_kinds import ENTITIES
+from shared.er.batches import Submission, accept_async
 from shared.errors import ServiceUnavailable
 from shared.jobs import store
 from shared.jobs.model import JobState
 from shared.jobs.reconciler import reconcile_once
 from shared.jobs.service import IdempotencyKey, JobService
-from shared.jobs.store import Outcome
+from shared.jobs.store import JobOutcome
 from shared.services import Services
 from shared.statuslog import store as statuslog
 from tests.conftest import TokenFactory, bearer
@@ -86,9 +87,9 @@ async def test_an_outcome_is_fenced_by_the_lease(services: Services) -> None:
     principal = await services.auth.authenticate(await services.auth.create_token("al", ["view"]))
     job = await services.jobs.submit("selftest", principal, NOOP)
     await store.claim(services.pool, [job.token], "worker-a", 60)
-    late = Outcome(job.token, JobState.COMPLETE, result={"from": "b"})
+    late = JobOutcome(job.token, JobState.COMPLETE, result={"from": "b"})
     assert await store.finish(services.pool, [late], "worker-b") == set()
-    mine = Outcome(job.token, JobState.COMPLETE, result={"from": "a"})
+    mine = JobOutcome(job.token, JobState.COMPLETE, result={"from": "a"})
     assert await store.finish(services.pool, [mine], "worker-a") == {job.token}
     assert (await store.get(services.pool, job.token)).result == {"from": "a"}  # type: ignore[union-attr]
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from shared.er.views import ENTITIES, RELATIONSHIPS
+from shared.er.tables import ENTITIES, RELATIONSHIPS
 from shared.errors import BadRequest
 from shared.graph.search import (
     MAX_CLAUSES,

@@ -25,7 +25,7 @@ from shared.jobs.runner import (
     retry_through_outages,
     run_claimed,
 )
-from shared.jobs.store import Outcome
+from shared.jobs.store import JobOutcome
 from shared.outages import DependencyDown
 from shared.settings import Settings
 
@@ -109,7 +109,7 @@ async def test_a_result_completes_the_job() -> None:
 
     with capture_logs() as logs:
         outcome = await run_claimed(context(), kind(handler))
-    assert outcome == Outcome("t" * 32, JobState.COMPLETE, result={"ok": True})
+    assert outcome == JobOutcome("t" * 32, JobState.COMPLETE, result={"ok": True})
     assert logs == [
         {"event": "job complete", "attempt": 1, "log_level": "info"},
     ]
@@ -125,7 +125,7 @@ async def test_an_error_fails_the_job_with_its_status_and_runs_the_hook() -> Non
     job = context()
     with capture_logs() as logs:
         outcome = await run_claimed(job, kind(failing(error), hook))
-    assert outcome == Outcome("t" * 32, JobState.FAILED, None, 400, "no good", {"field": "x"})
+    assert outcome == JobOutcome("t" * 32, JobState.FAILED, None, 400, "no good", {"field": "x"})
     assert seen == [(job, error)]
     assert [(e["event"], e["log_level"], e["status"], e["state"], e["reason"]) for e in logs] == [
         ("job ended", "info", 400, "FAILED", "no good")
@@ -138,7 +138,7 @@ async def test_a_crash_is_a_500_logged_as_an_error_with_its_cause() -> None:
         outcome = await run_claimed(context(FakePool(1)), kind(failing(crash)))
     # The traceback is kept with the job too (its dashboard page shows it to operators).
     assert outcome.crash_traceback is not None and "KeyError: 'bug'" in outcome.crash_traceback
-    assert dataclasses.replace(outcome, crash_traceback=None) == Outcome(
+    assert dataclasses.replace(outcome, crash_traceback=None) == JobOutcome(
         "t" * 32, JobState.FAILED, None, 500, "Internal error while running the job", None
     )
     (line,) = logs
@@ -166,7 +166,7 @@ async def test_attempts_up_to_the_maximum_run_the_handler(attempts: int) -> None
         return job.job.attempts
 
     outcome = await run_claimed(context(attempts=attempts), kind(handler))
-    assert outcome == Outcome("t" * 32, JobState.COMPLETE, result=attempts)
+    assert outcome == JobOutcome("t" * 32, JobState.COMPLETE, result=attempts)
 
 
 async def test_one_attempt_past_the_maximum_gives_up_without_running() -> None:
@@ -177,7 +177,7 @@ async def test_one_attempt_past_the_maximum_gives_up_without_running() -> None:
         seen.append(error)
 
     outcome = await run_claimed(context(attempts=4), kind(handler, hook))
-    assert outcome == Outcome(
+    assert outcome == JobOutcome(
         "t" * 32,
         JobState.FAILED,
         None,
@@ -197,7 +197,7 @@ async def test_a_job_past_its_timeout_is_a_504() -> None:
     started = asyncio.get_running_loop().time()
     outcome = await run_claimed(job, kind(slow))
     assert asyncio.get_running_loop().time() - started < 2
-    assert outcome == Outcome(
+    assert outcome == JobOutcome(
         "t" * 32, JobState.FAILED, None, 504, "The job did not finish within 0.05 s", None
     )
 

@@ -2,7 +2,7 @@
 helper jobs that process chunks of the same batch on any worker."""
 
 from shared.er.batch_jobs import HELPER_KIND, help_batch, settle_ended_batch, upsert_batch
-from shared.er.batches import ENTITIES, RELATIONSHIPS
+from shared.er.batch_kinds import ENTITIES, RELATIONSHIPS
 from shared.jobs.runner import JobKind
 
 KINDS = [

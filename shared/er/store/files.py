@@ -7,7 +7,7 @@ import asyncpg
 
 from shared.db import Executor
 from shared.er.store.reads import item_columns
-from shared.er.views import ENTITIES
+from shared.er.tables import ENTITIES
 
 SAVE_FILE = """
 INSERT INTO er_uploaded_files (principal_id, file_name, content) VALUES ($1, $2, $3)

@@ -2,20 +2,18 @@
 collection's statistics, what reads show beside an item (who wrote it, its type's place in
 its schema collection), and the pages of a Brick export.
 
-The list and item statements are made per item table (``ItemTable``, shared/er/views.py) from
+The list and item statements are made per item table (``ItemTable``, shared/er/tables.py) from
 the templates below."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import asyncpg
 
 from shared.db import Executor
 from shared.er.filters import ListQuery
-
-if TYPE_CHECKING:  # views.py runs the functions below: a run-time import would be circular
-    from shared.er.views import ItemTable
+from shared.er.tables import ItemTable
 
 # What an item read selects (a relationship adds its destination collection: item_columns).
 ITEM_COLUMNS = "id, body, version, transaction_id, updated_at, {type} AS type_id"
