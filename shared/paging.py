@@ -22,12 +22,14 @@ import hmac
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from shared.db import Executor
 from shared.errors import BadRequest
 from shared.store_secrets import paging_secret
 from shared.text import whole_number
+
+Shown = TypeVar("Shown")
 
 DEFAULT_SIZE = 100
 MAX_SIZE = 1000
@@ -93,8 +95,8 @@ class PageRequest:
         return self.size + 1
 
     def page(
-        self, total: int, rows: list[Any], last_of: Callable[[Any], Any]
-    ) -> tuple[list[Any], dict[str, Any]]:
+        self, total: int, rows: list[Shown], last_of: Callable[[Shown], Any]
+    ) -> tuple[list[Shown], dict[str, Any]]:
         """This page's rows and the envelope's paging (a token only when more rows follow)."""
         shown = rows[: self.size]
         token = self.token_for(last_of(shown[-1])) if len(rows) > self.size else None

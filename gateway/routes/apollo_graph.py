@@ -164,10 +164,10 @@ async def search_items(request: web.Request, table: ItemTable) -> web.Response:
         raise BadRequest("The continuation token is not a token this service issued")
     total = await store.count_search(pool, query, ids)
     rows = await store.page_search(pool, query, ids, after, page.fetch)
-    shown, paging = page.page(total, rows, lambda row: [row["item_collection"], row["id"]])
+    shown, paging = page.page(total, rows, lambda row: [row.item_collection, row.id])
     data = await graph.render(table, shown)
     for row, item in zip(shown, data, strict=True):
-        item.setdefault("ercollectionid", row["item_collection"])
+        item.setdefault("ercollectionid", row.item_collection)
     return apollo_response(request, data, paging=paging)
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol, TypeVar
 from urllib.parse import quote
 
 import asyncpg
@@ -20,8 +20,16 @@ from shared.er.store import reads as reads_store
 
 BRICK = "https://brickschema.org/schema/Brick#"
 PAGE = 1000
+
+
+class _ById(Protocol):
+    @property
+    def id(self) -> str: ...
+
+
+Line = TypeVar("Line", bound=_ById)
 # A page of items by id: (db, collection id, after id, limit).
-PageReader = Callable[[Executor, str, str, int], Awaitable[list[asyncpg.Record]]]
+PageReader = Callable[[Executor, str, str, int], Awaitable[list[Line]]]
 
 # An absolute IRI that Turtle can write between angle brackets as it is.
 _IRI = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:[^\s<>\"{}|\\^`]+")
@@ -59,9 +67,9 @@ async def brick_types(db: asyncpg.Pool, collection: ErCollection) -> BrickTypes:
     release = await reads_store.collection_release(db, schema_collection)
     entities, relationships = [], []
     for row in await reads_store.current_types(db, schema_collection):
-        meta, type_id = row["metadata"] or {}, row["type_id"]
+        meta, type_id = row.metadata or {}, row.type_id
         local = type_id.split("__", 1)[-1]
-        if row["schema_type"] == "entitytypes":
+        if row.schema_type == "entitytypes":
             entities.append(
                 {
                     "typeId": type_id,
@@ -102,15 +110,15 @@ def literal(text: str) -> str:
 
 
 async def _pages(
-    db: asyncpg.Pool, read_page: PageReader, collection_id: str
-) -> AsyncIterator[list[Any]]:
+    db: asyncpg.Pool, read_page: PageReader[Line], collection_id: str
+) -> AsyncIterator[list[Line]]:
     after = ""
     while True:
         rows = await read_page(db, collection_id, after, PAGE)
         if not rows:
             return
         yield rows
-        after = rows[-1]["id"]
+        after = rows[-1].id
 
 
 async def turtle(db: asyncpg.Pool, collection: ErCollection) -> AsyncIterator[str]:
@@ -124,20 +132,20 @@ async def turtle(db: asyncpg.Pool, collection: ErCollection) -> AsyncIterator[st
         "@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .\n\n"
     )
     name = collection.id
-    async for rows in _pages(db, reads_store.entity_page, name):
+    async for entities in _pages(db, reads_store.entity_page, name):
         lines = []
-        for row in rows:
-            kind = class_of.get(row["entity_type"]) or row["entity_type"].split("__", 1)[-1]
-            label = f" ;\n    rdfs:label {literal(row['name'])}" if row["name"] else ""
-            lines.append(f"{iri(name, row['id'])} a {brick_term(kind)}{label} .\n")
+        for entity in entities:
+            kind = class_of.get(entity.entity_type) or entity.entity_type.split("__", 1)[-1]
+            label = f" ;\n    rdfs:label {literal(entity.name)}" if entity.name else ""
+            lines.append(f"{iri(name, entity.id)} a {brick_term(kind)}{label} .\n")
         yield "".join(lines)
-    async for rows in _pages(db, reads_store.relationship_page, name):
+    async for relationships in _pages(db, reads_store.relationship_page, name):
         lines = []
-        for row in rows:
-            relation = relation_of.get(row["relationship_type"])
+        for relationship in relationships:
+            relation = relation_of.get(relationship.relationship_type)
             if relation is None:  # its type left the schema collection: nothing to call it
                 continue
-            source = iri(name, row["source_entity_id"])
-            target = iri(row["destination_collection_id"], row["destination_entity_id"])
+            source = iri(name, relationship.source_entity_id)
+            target = iri(relationship.destination_collection_id, relationship.destination_entity_id)
             lines.append(f"{source} {brick_term(relation)} {target} .\n")
         yield "".join(lines)

@@ -37,7 +37,7 @@ async def class_counts(
     """Entities per Brick class, most numerous first."""
     classes = types.class_of()
     rows = await reads_store.entity_type_counts(db, collection.id)
-    counted = [{"class": classes.get(r["type_id"], r["type_id"]), "n": r["n"]} for r in rows]
+    counted = [{"class": classes.get(c.type_id, c.type_id), "n": c.n} for c in rows]
     return sorted(counted, key=lambda row: (-row["n"], row["class"]))
 
 

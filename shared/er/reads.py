@@ -10,6 +10,7 @@ import asyncpg
 
 from shared.er.access import ErCollection
 from shared.er.filters import ListQuery
+from shared.er.rows import ItemRow
 from shared.er.store import reads as reads_store
 from shared.er.views import ItemView
 from shared.errors import BadRequest, NotFound
@@ -27,7 +28,7 @@ async def list_items(
     table, collection = view.table, view.collection
     if options.distance is None:
         after: Any = page.after_as(str, "")
-        last_of: Callable[[asyncpg.Record], Any] = _by_id  # or _by_distance, below
+        last_of: Callable[[ItemRow], Any] = _by_id  # or _by_distance, below
     else:
         after = page.after_as(list, None)
         if after is not None and not _distance_key(after):
@@ -41,12 +42,12 @@ async def list_items(
     return await view.render(pool, shown), paging
 
 
-def _by_id(row: asyncpg.Record) -> str:
-    return str(row["id"])
+def _by_id(row: ItemRow) -> str:
+    return row.id
 
 
-def _by_distance(row: asyncpg.Record) -> list[Any]:
-    return [row["distance"], row["id"]]
+def _by_distance(row: ItemRow) -> list[Any]:
+    return [row.distance, row.id]
 
 
 def _distance_key(after: list[Any]) -> bool:
@@ -82,7 +83,7 @@ async def item_versions(
     rows = await reads_store.versions(
         pool, table, collection.id, item_id, after, page.fetch, type_id
     )
-    shown, paging = page.page(total, rows, lambda row: row["version"])
+    shown, paging = page.page(total, rows, lambda row: row.version)
     return await view.render(pool, shown), paging
 
 
@@ -90,20 +91,20 @@ async def collection_stats(pool: asyncpg.Pool, collection: ErCollection) -> list
     """The docs' shape (Summary, Entities, Relationships), plus Brickyard's own counts."""
     entity_counts = await reads_store.entity_type_counts(pool, collection.id)
     relationship_counts = await reads_store.relationship_type_counts(pool, collection.id)
-    entities = sum(row["n"] for row in entity_counts)
-    relationships = sum(row["n"] for row in relationship_counts)
-    across = sum(row["across"] for row in relationship_counts)
+    entities = sum(count.n for count in entity_counts)
+    relationships = sum(count.n for count in relationship_counts)
+    across = sum(count.across for count in relationship_counts)
     return [
         {
             "Summary": {
                 "Entities": entities,
                 "Relationships": relationships,
-                "Assets": sum(row["assets"] for row in entity_counts),
-                "Spaces": sum(row["spaces"] for row in entity_counts),
+                "Assets": sum(count.assets for count in entity_counts),
+                "Spaces": sum(count.spaces for count in entity_counts),
                 "CrossCollectionRelationships": across,
             },
-            "Entities": {row["type_id"]: row["n"] for row in entity_counts},
-            "Relationships": {row["type_id"]: row["n"] for row in relationship_counts},
+            "Entities": {count.type_id: count.n for count in entity_counts},
+            "Relationships": {count.type_id: count.n for count in relationship_counts},
             "erCollectionId": collection.id,
             "schemaCollectionId": collection.schema_collection_id,
         }

@@ -77,9 +77,9 @@ async def reachable(
             break
     after = page.after_as(int, 0)
     shown = order[after : after + page.size]
-    rows = await store.items_by_keys(graph.pool, ENTITIES, [key for _, key in shown])
-    rendered = await graph.render(ENTITIES, rows)
-    entities = {(r["item_collection"], r["id"]): e for r, e in zip(rows, rendered, strict=True)}
+    reached = await store.items_by_keys(graph.pool, ENTITIES, [key for _, key in shown])
+    rendered = await graph.render(ENTITIES, reached)
+    entities = {(r.item_collection, r.id): e for r, e in zip(reached, rendered, strict=True)}
     data = [
         {
             "id": key[1],

@@ -10,6 +10,7 @@ from typing import Any
 import asyncpg
 
 from shared.er.access import ErCollection, ErCollections, Role
+from shared.er.rows import GraphItemRow
 from shared.er.tables import ENTITIES, RELATIONSHIPS, ItemTable
 from shared.er.views import ItemView
 from shared.errors import BadRequest, NotFound
@@ -41,11 +42,11 @@ class Graph:
         readable = {c.id: c for c in await collections.list_for(principal_id)}
         return cls(pool, target, readable, system, v12)
 
-    async def render(self, table: ItemTable, rows: list[asyncpg.Record]) -> list[dict[str, Any]]:
+    async def render(self, table: ItemTable, rows: list[GraphItemRow]) -> list[dict[str, Any]]:
         """Rows of any readable collections, rendered as ER reads render them, in row order."""
         groups: dict[str, list[int]] = defaultdict(list)
         for index, row in enumerate(rows):
-            groups[row["item_collection"]].append(index)
+            groups[row.item_collection].append(index)
         items: list[dict[str, Any]] = [{} for _ in rows]
         for collection_id, indexes in groups.items():
             view = ItemView(table, self.readable[collection_id], self.system, self.v12)
@@ -70,7 +71,7 @@ async def items(
     if selection.single and not rows:
         noun = table.noun
         raise NotFound(f"No {noun} '{selection.ids[0]}' in ercollection '{graph.collection.id}'")
-    shown, paging = page.page(total, rows, lambda row: str(row["id"]))
+    shown, paging = page.page(total, rows, lambda row: row.id)
     return await graph.render(table, shown), paging
 
 
@@ -123,6 +124,4 @@ async def _by_keys(
     ordered = sorted(keys)
     rows = await store.items_by_keys(graph.pool, table, ordered)
     rendered = await graph.render(table, rows)
-    return {
-        (row["item_collection"], row["id"]): item for row, item in zip(rows, rendered, strict=True)
-    }
+    return {(row.item_collection, row.id): item for row, item in zip(rows, rendered, strict=True)}

@@ -10,7 +10,8 @@ from typing import Any
 
 import asyncpg
 
-from shared.db import Executor
+from shared.db import Executor, fetch_as
+from shared.er.rows import GraphItemRow
 from shared.er.store.reads import item_columns
 from shared.er.tables import ENTITIES, RELATIONSHIPS, ItemTable
 from shared.graph.forms import Level
@@ -144,12 +145,9 @@ async def count_search(db: Executor, query: Search, collection_ids: list[str]) -
 
 async def page_search(
     db: Executor, query: Search, collection_ids: list[str], after: list[str], limit: int
-) -> list[asyncpg.Record]:
+) -> list[GraphItemRow]:
     """``limit`` matches after the keyset ``after`` (collection, id), in keyset order."""
-    rows: list[asyncpg.Record] = await db.fetch(
-        query.page, collection_ids, *query.args, *after, limit
-    )
-    return rows
+    return await fetch_as(db, GraphItemRow, query.page, collection_ids, *query.args, *after, limit)
 
 
 async def count_items(
@@ -169,19 +167,17 @@ async def page_items(
     type_id: str | None,
     after: str,
     limit: int,
-) -> list[asyncpg.Record]:
+) -> list[GraphItemRow]:
     """``limit`` of the items ``count_items`` counts, after the id ``after``, by id."""
     sql = PAGE_ENTITIES if table is ENTITIES else PAGE_RELATIONSHIPS
-    rows: list[asyncpg.Record] = await db.fetch(sql, collection_id, ids, type_id, after, limit)
-    return rows
+    return await fetch_as(db, GraphItemRow, sql, collection_id, ids, type_id, after, limit)
 
 
 async def items_by_keys(
     db: Executor, table: ItemTable, keys: Sequence[tuple[str, str]]
-) -> list[asyncpg.Record]:
+) -> list[GraphItemRow]:
     sql = ENTITIES_BY_KEYS if table is ENTITIES else RELATIONSHIPS_BY_KEYS
-    rows: list[asyncpg.Record] = await db.fetch(sql, [k[0] for k in keys], [k[1] for k in keys])
-    return rows
+    return await fetch_as(db, GraphItemRow, sql, [k[0] for k in keys], [k[1] for k in keys])
 
 
 async def expand(

@@ -3,9 +3,8 @@ entities of a collection."""
 
 from __future__ import annotations
 
-import asyncpg
-
-from shared.db import Executor
+from shared.db import Executor, fetch_as
+from shared.er.rows import ItemRow
 from shared.er.store.reads import item_columns
 from shared.er.tables import ENTITIES
 
@@ -73,9 +72,8 @@ ENTITY_VERSION = "SELECT version FROM er_entities WHERE collection_id = $1 AND i
 
 async def file_entities(
     db: Executor, collection_id: str, file_type: str, id_or_name: str
-) -> list[asyncpg.Record]:
-    rows: list[asyncpg.Record] = await db.fetch(FILE_ENTITIES, collection_id, file_type, id_or_name)
-    return rows
+) -> list[ItemRow]:
+    return await fetch_as(db, ItemRow, FILE_ENTITIES, collection_id, file_type, id_or_name)
 
 
 async def entity_version(db: Executor, collection_id: str, entity_id: str) -> int | None:

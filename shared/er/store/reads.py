@@ -9,10 +9,18 @@ from __future__ import annotations
 
 from typing import Any
 
-import asyncpg
-
-from shared.db import Executor
+from shared.db import Executor, fetch_as, fetchrow_as
 from shared.er.filters import ListQuery
+from shared.er.rows import (
+    BrickType,
+    EntityLine,
+    EntityTypeCount,
+    ItemRow,
+    RelationshipLine,
+    RelationshipTypeCount,
+    SchemaPlace,
+    Writer,
+)
 from shared.er.tables import ItemTable
 
 # What an item read selects (a relationship adds its destination collection: item_columns).
@@ -122,12 +130,9 @@ def _of(template: str, table: ItemTable, **more: object) -> str:
 
 async def get_item(
     db: Executor, table: ItemTable, collection_id: str, item_id: str, type_id: str | None
-) -> asyncpg.Record | None:
+) -> ItemRow | None:
     """The item, if it exists and is of ``type_id`` (None: any)."""
-    row: asyncpg.Record | None = await db.fetchrow(
-        _of(GET_ITEM, table), collection_id, item_id, type_id
-    )
-    return row
+    return await fetchrow_as(db, ItemRow, _of(GET_ITEM, table), collection_id, item_id, type_id)
 
 
 async def count_versions(
@@ -148,13 +153,12 @@ async def versions(
     after: int,
     limit: int,
     type_id: str | None,
-) -> list[asyncpg.Record]:
-    """Rows with a ``deleted`` column: True for a delete's tombstone."""
+) -> list[ItemRow]:
+    """Kept versions and the current one; ``deleted`` marks a delete's tombstone."""
     # A kept version's ends are in its body: a relationship's has no column of them.
     extra = ", NULL AS destination_collection_id" if table.item_kind == "relationship" else ""
     sql = _of(VERSIONS, table, history_extra=extra)
-    rows: list[asyncpg.Record] = await db.fetch(sql, collection_id, item_id, after, limit, type_id)
-    return rows
+    return await fetch_as(db, ItemRow, sql, collection_id, item_id, after, limit, type_id)
 
 
 def _list_where(table: ItemTable, options: ListQuery) -> str:
@@ -182,7 +186,7 @@ async def page_list(
     options: ListQuery,
     after: Any,
     limit: int,
-) -> list[asyncpg.Record]:
+) -> list[ItemRow]:
     """``limit`` items of a list after ``after``: an id, or with a distance order the last
     (distance, id) shown (None: from the start)."""
     where = _list_where(table, options)
@@ -193,38 +197,29 @@ async def page_list(
         direction, beyond = ("DESC", "<") if options.descending else ("ASC", ">")
         sql = _of(PAGE_BY_DISTANCE, table, where=where, distance=options.distance,
                   direction=direction, beyond=beyond, **numbers)  # fmt: skip
-    rows: list[asyncpg.Record] = await db.fetch(
-        sql, collection_id, type_id, *options.args, after, limit
-    )
-    return rows
+    return await fetch_as(db, ItemRow, sql, collection_id, type_id, *options.args, after, limit)
 
 
-async def entity_type_counts(db: Executor, collection_id: str) -> list[asyncpg.Record]:
+async def entity_type_counts(db: Executor, collection_id: str) -> list[EntityTypeCount]:
     """Per entity type: how many entities, and of them how many assets and spaces."""
-    rows: list[asyncpg.Record] = await db.fetch(ENTITY_TYPE_COUNTS, collection_id)
-    return rows
+    return await fetch_as(db, EntityTypeCount, ENTITY_TYPE_COUNTS, collection_id)
 
 
-async def relationship_type_counts(db: Executor, collection_id: str) -> list[asyncpg.Record]:
+async def relationship_type_counts(db: Executor, collection_id: str) -> list[RelationshipTypeCount]:
     """Per relationship type: how many relationships, and of them how many cross collections."""
-    rows: list[asyncpg.Record] = await db.fetch(RELATIONSHIP_TYPE_COUNTS, collection_id)
-    return rows
+    return await fetch_as(db, RelationshipTypeCount, RELATIONSHIP_TYPE_COUNTS, collection_id)
 
 
 async def system_data(
     db: Executor, item_kind: str, ids: list[str], transaction_ids: list[str], type_ids: list[str]
-) -> list[asyncpg.Record]:
+) -> list[Writer]:
     """Who wrote each (item, transaction) of the parallel lists, and more: ``SYSTEM_DATA``."""
-    rows: list[asyncpg.Record] = await db.fetch(
-        SYSTEM_DATA, item_kind, ids, transaction_ids, type_ids
-    )
-    return rows
+    return await fetch_as(db, Writer, SYSTEM_DATA, item_kind, ids, transaction_ids, type_ids)
 
 
-async def current_schemas(db: Executor, type_ids: list[str]) -> list[asyncpg.Record]:
+async def current_schemas(db: Executor, type_ids: list[str]) -> list[SchemaPlace]:
     """The current schema of each type: its collection, metadata and tags."""
-    rows: list[asyncpg.Record] = await db.fetch(SCHEMA_METADATA, type_ids)
-    return rows
+    return await fetch_as(db, SchemaPlace, SCHEMA_METADATA, type_ids)
 
 
 async def collection_release(db: Executor, schema_collection_id: str) -> str | None:
@@ -233,21 +228,16 @@ async def collection_release(db: Executor, schema_collection_id: str) -> str | N
     return release
 
 
-async def current_types(db: Executor, schema_collection_id: str) -> list[asyncpg.Record]:
+async def current_types(db: Executor, schema_collection_id: str) -> list[BrickType]:
     """The schema collection's current, active types, by id."""
-    rows: list[asyncpg.Record] = await db.fetch(TYPES, schema_collection_id)
-    return rows
+    return await fetch_as(db, BrickType, TYPES, schema_collection_id)
 
 
-async def entity_page(
-    db: Executor, collection_id: str, after: str, limit: int
-) -> list[asyncpg.Record]:
-    rows: list[asyncpg.Record] = await db.fetch(ENTITY_PAGE, collection_id, after, limit)
-    return rows
+async def entity_page(db: Executor, collection_id: str, after: str, limit: int) -> list[EntityLine]:
+    return await fetch_as(db, EntityLine, ENTITY_PAGE, collection_id, after, limit)
 
 
 async def relationship_page(
     db: Executor, collection_id: str, after: str, limit: int
-) -> list[asyncpg.Record]:
-    rows: list[asyncpg.Record] = await db.fetch(RELATIONSHIP_PAGE, collection_id, after, limit)
-    return rows
+) -> list[RelationshipLine]:
+    return await fetch_as(db, RelationshipLine, RELATIONSHIP_PAGE, collection_id, after, limit)

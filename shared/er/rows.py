@@ -1,0 +1,98 @@
+"""The ER reads' rows as types: what each read of shared/er/store/reads.py (and the item reads
+of files and graphs) returns, so mypy checks every column a caller reads (a misspelt column is
+a type error, not a KeyError at run time)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class ItemRow:
+    """An entity or a relationship as reads select it (``item_columns``), current or kept."""
+
+    id: str
+    body: dict[str, Any]
+    version: int
+    transaction_id: str
+    updated_at: datetime
+    type_id: str
+    # A relationship's other end (None: an entity, or a kept version: its ends are in its body).
+    destination_collection_id: str | None = None
+    deleted: bool = False  # a delete's tombstone among an item's versions (migration 029)
+    distance: float | None = None  # a list ordered by distance
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class GraphItemRow(ItemRow):
+    """An item as graph reads select it: their rows span collections, so each names its own."""
+
+    item_collection: str
+
+
+@dataclass(frozen=True, slots=True)
+class EntityTypeCount:
+    type_id: str
+    n: int
+    assets: int
+    spaces: int
+
+
+@dataclass(frozen=True, slots=True)
+class RelationshipTypeCount:
+    type_id: str
+    n: int
+    across: int  # relationships into another collection
+
+
+@dataclass(frozen=True, slots=True)
+class Writer:
+    """Who wrote one (item, transaction): ``SYSTEM_DATA``. Any column but the key may be
+    unknown (a status log or a job since pruned)."""
+
+    id: str
+    transaction_id: str
+    correlation_id: str | None
+    requestor: str | None
+    schema_version: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class SchemaPlace:
+    """A type's place in its schema collection, for version 1.2's ``schemaMetadata``."""
+
+    type_id: str
+    collection_id: str
+    metadata: dict[str, Any] | None
+    tags: list[str]
+
+
+@dataclass(frozen=True, slots=True)
+class BrickType:
+    """A current type of a schema collection, as a Brick model needs it."""
+
+    type_id: str
+    schema_type: str  # entitytypes | relationshiptypes
+    metadata: dict[str, Any] | None
+
+
+@dataclass(frozen=True, slots=True)
+class EntityLine:
+    """An entity as a Brick export writes it."""
+
+    id: str
+    entity_type: str
+    name: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class RelationshipLine:
+    """A relationship as a Brick export writes it."""
+
+    id: str
+    relationship_type: str
+    source_entity_id: str
+    destination_collection_id: str
+    destination_entity_id: str
