@@ -30,6 +30,7 @@ from shared.releases.catalog import ReleaseCatalog
 from shared.schemas import sync as sync_job
 from shared.schemas.collections import SchemaCollections
 from shared.schemas.lists import TypeLists
+from shared.schemas.rows import TypeSchemaRow
 from shared.schemas.rules import Rules
 from shared.schemas.sysdata import Caller, item_json
 from shared.schemas.typeschemas import TypeSchemas
@@ -111,10 +112,12 @@ async def page(request: web.Request, *query: object) -> PageRequest:
     return await page_asked(request, *query)
 
 
-def items_response(request: web.Request, rows: list[Any], paging: dict[str, Any]) -> web.Response:
+def items_response(
+    request: web.Request, rows: list[TypeSchemaRow], paging: dict[str, Any]
+) -> web.Response:
     system = query_flag(request, "includeSystemData")
     return apollo_response(request, [item_json(r, system) for r in rows], paging=paging)
 
 
-def item_response(request: web.Request, row: Any) -> web.Response:
+def item_response(request: web.Request, row: TypeSchemaRow) -> web.Response:
     return apollo_response(request, item_json(row, query_flag(request, "includeSystemData")))

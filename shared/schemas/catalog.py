@@ -101,18 +101,19 @@ async def current_type_schemas(
         cached = CURRENT.get(collection_id, generation, schema_type, wanted)
         if cached is not None:
             return {type_id: found for type_id, found in cached.items() if found is not None}
-    rows = await typeschemas_store.current_of_types(db, collection_id, schema_type, list(wanted))
+    read_at, rows = await typeschemas_store.current_of_types(
+        db, collection_id, schema_type, list(wanted)
+    )
     found = {
-        row["type_id"]: TypeSchema(
-            row["type_id"], row["version"], row["collection_id"], row["schema_type"],
-            row["schema"], row["content_sha256"], row["metadata"],
+        row.type_id: TypeSchema(
+            row.type_id, row.version, row.collection_id, row.schema_type, row.schema,
+            row.content_sha256, row.metadata,
         )
         for row in rows
-        if row["type_id"] is not None
     }  # fmt: skip
-    if rows:  # the generation these rows are of, read with them
+    if read_at is not None:  # the generation these rows are of, read with them
         CURRENT.put(
-            collection_id, rows[0]["generation"], schema_type,
+            collection_id, read_at, schema_type,
             {type_id: found.get(type_id) for type_id in wanted},
         )  # fmt: skip
     return found

@@ -91,13 +91,13 @@ async def hierarchy(db: Executor, collection_id: str) -> list[Any]:
     if stored:
         return forest(stored)
     rows = await typeschemas_store.current_entity_types(db, collection_id)
-    by_class = {r["metadata"].get("class") or r["type_id"]: r["type_id"] for r in rows}
+    by_class = {r.metadata.get("class") or r.type_id: r.type_id for r in rows}
     edges: list[Edge] = []
     for row in rows:
-        parents = [by_class[p] for p in row["metadata"].get("parents", []) if p in by_class]
-        edges += [(row["type_id"], p) for p in parents] or [(row["type_id"], None)]
+        parents = [by_class[p] for p in row.metadata.get("parents", []) if p in by_class]
+        edges += [(row.type_id, p) for p in parents] or [(row.type_id, None)]
     if find_cycle([(c, p) for c, p in edges]):
-        return forest([(r["type_id"], None) for r in rows])  # parents loop: list them flat
+        return forest([(r.type_id, None) for r in rows])  # parents loop: list them flat
     return forest(edges)
 
 

@@ -13,10 +13,11 @@ from shared.paging import PageRequest
 from shared.releases.catalog import ReleaseCatalog
 from shared.schemas.collections import SchemaCollections
 from shared.schemas.render import ENTITY_TYPES
+from shared.schemas.rows import TypeSchemaRow
 from shared.schemas.store import lists as lists_store
 
 STATES = ("new", "published")
-Page = tuple[list[Any], dict[str, Any]]
+Page = tuple[list[TypeSchemaRow], dict[str, Any]]
 
 
 def state_of(value: str | None) -> str | None:
@@ -52,12 +53,14 @@ class TypeLists:
         rows, total = await lists_store.all_of_type(
             self.pool, schema_type, state, after, page.fetch
         )
-        return page.page(total, rows, lambda row: row["type_id"])
+        return page.page(total, rows, lambda row: row.type_id)
 
-    async def ids_in_state(self, schema_type: str, state: str, page: PageRequest) -> Page:
+    async def ids_in_state(
+        self, schema_type: str, state: str, page: PageRequest
+    ) -> tuple[list[str], dict[str, Any]]:
         """getSchemaByState: the ids of active types whose current version is in ``state``."""
         rows, paging = await self.all_of_type(schema_type, state, page)
-        return [row["type_id"] for row in rows], paging
+        return [row.type_id for row in rows], paging
 
     async def in_collection(
         self, schema_type: str, collection_id: str, state: str | None, page: PageRequest
@@ -68,7 +71,7 @@ class TypeLists:
         rows, total = await lists_store.active_versions(
             self.pool, collection["id"], schema_type, state, after, page.fetch
         )
-        return page.page(total, rows, lambda row: [row["type_id"], row["version"]])
+        return page.page(total, rows, lambda row: [row.type_id, row.version])
 
     async def titles(self, schema_type: str, collection_id: str) -> list[str]:
         collection = await self.collections.get(collection_id)
@@ -80,7 +83,7 @@ class TypeLists:
             raise NotFound(f"No schema '{type_id}' among the {schema_type}")
         after = keyset(page.after, int) or 0
         rows = await lists_store.versions(self.pool, type_id, schema_type, after, page.fetch)
-        return page.page(total, rows, lambda row: row["version"])
+        return page.page(total, rows, lambda row: row.version)
 
     async def tagged(self, collection_id: str, tag: str, page: PageRequest) -> Page:
         collection = await self.collections.get(collection_id)
@@ -89,7 +92,7 @@ class TypeLists:
         rows, total = await lists_store.tagged(
             self.pool, collection["id"], canonical, after, page.fetch
         )
-        return page.page(total, rows, lambda row: [row["type_id"], row["version"]])
+        return page.page(total, rows, lambda row: [row.type_id, row.version])
 
     async def known_tag(self, collection: asyncpg.Record, tag: str) -> str:
         """The tag as the vocabulary spells it (case-insensitive match), or 400."""

@@ -18,6 +18,7 @@ from shared.errors import BadRequest, NotFound
 from shared.paging import PageRequest
 from shared.releases.catalog import ReleaseCatalog
 from shared.schemas.render import ENTITY_TYPES, RELATIONSHIP_TYPES
+from shared.schemas.rows import TypeMetadata, TypeSchemaRow
 from shared.schemas.store import collections as collections_store
 from shared.schemas.store import typeschemas as typeschemas_store
 from shared.schemas.typeschemas import TypeSchemas
@@ -25,12 +26,12 @@ from shared.schemas.typeschemas import TypeSchemas
 Page = tuple[list[Any], dict[str, Any]]
 
 
-async def class_ids(db: Executor, row: asyncpg.Record, classes: Iterable[str]) -> dict[str, str]:
+async def class_ids(db: Executor, row: TypeSchemaRow, classes: Iterable[str]) -> dict[str, str]:
     """Each class as a type id of the collection ``row`` (a type schema) belongs to."""
     wanted = sorted(set(classes))
-    found = await typeschemas_store.class_ids(db, row["collection_id"], wanted)
-    namespace = await collections_store.namespace(db, row["collection_id"])
-    namespaced = row["type_id"].startswith(f"{namespace}__")
+    found = await typeschemas_store.class_ids(db, row.collection_id, wanted)
+    namespace = await collections_store.namespace(db, row.collection_id)
+    namespaced = row.type_id.startswith(f"{namespace}__")
     return {c: found.get(c) or (f"{namespace}__{c}" if namespaced else c) for c in wanted}
 
 
@@ -41,9 +42,9 @@ def offset_page(items: list[Any], page: PageRequest) -> Page:
     return page.page(len(items), items[start : start + page.fetch], lambda _: start + page.size)
 
 
-def lineage(row: asyncpg.Record) -> set[str]:
-    metadata = row["metadata"]
-    return {metadata.get("class") or row["type_id"], *metadata.get("ancestors", [])}
+def lineage(row: TypeSchemaRow | TypeMetadata) -> set[str]:
+    metadata = row.metadata
+    return {metadata.get("class") or row.type_id, *metadata.get("ancestors", [])}
 
 
 @dataclass(slots=True)
@@ -58,7 +59,7 @@ class Rules:
     async def pairs(self, type_id: str, page: PageRequest) -> Page:
         """getRulesForRelationship: the (source, destination) entity types it allows."""
         row = await self.types.get(RELATIONSHIP_TYPES, type_id)
-        pairs = row["metadata"].get("pairs", [])
+        pairs = row.metadata.get("pairs", [])
         if not pairs:
             raise NotFound(f"No active rules for relationship type '{type_id}'")
         ids = await class_ids(self.pool, row, [c for p in pairs for c in p.values()])
@@ -75,11 +76,9 @@ class Rules:
         row = await self.types.get(ENTITY_TYPES, type_id)
         classes = lineage(row)
         matches = []
-        rel_types = await typeschemas_store.current_relationship_types(
-            self.pool, row["collection_id"]
-        )
+        rel_types = await typeschemas_store.current_relationship_types(self.pool, row.collection_id)
         for rel in rel_types:
-            pairs = rel["metadata"].get("pairs", [])
+            pairs = rel.metadata.get("pairs", [])
             as_source = [p for p in pairs if source and p["source"] in classes]
             as_destination = [p for p in pairs if destination and p["destination"] in classes]
             admitted = [p for p in pairs if p in as_source or p in as_destination]
@@ -87,7 +86,7 @@ class Rules:
                 roles = [
                     r for r, hit in (("source", as_source), ("destination", as_destination)) if hit
                 ]
-                matches.append((rel["type_id"], admitted, roles))
+                matches.append((rel.type_id, admitted, roles))
         if not matches:
             raise NotFound(f"No active rules for entity type '{type_id}'")
         ids = await class_ids(
@@ -108,15 +107,13 @@ class Rules:
     async def brick_metadata(self, type_id: str) -> dict[str, Any]:
         """getMetadata: the entity type's place in its ontology."""
         row = await self.types.get(ENTITY_TYPES, type_id)
-        metadata = row["metadata"]
+        metadata = row.metadata
         class_name = metadata.get("class") or type_id
         top, parents = metadata.get("topClass") or class_name, metadata.get("parents", [])
         ancestors = metadata.get("ancestors", [])
         ids = await class_ids(self.pool, row, [top, *parents, *ancestors])
-        descendants = await typeschemas_store.descendants(
-            self.pool, row["collection_id"], class_name
-        )
-        name = row["schema"].get("properties", {}).get("brickEntityName", {})
+        descendants = await typeschemas_store.descendants(self.pool, row.collection_id, class_name)
+        name = row.schema.get("properties", {}).get("brickEntityName", {})
         label = name.get("default") if isinstance(name, dict) else None
         return {
             "brickMetadata": {
@@ -124,7 +121,7 @@ class Rules:
                 "brickAncestorEntityTypes": [ids[a] for a in ancestors],
                 "brickEntityType": ids[top] if top != class_name else type_id,
                 "brickEntitySubType": type_id,
-                "brickTags": row["tags"],
+                "brickTags": row.tags,
                 "brickEntityName": label if isinstance(label, str) else class_name,
                 "brickParentEntityTypes": [ids[p] for p in parents],
                 "definition": metadata.get("definition"),

@@ -12,9 +12,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-import asyncpg
-
 from shared.schemas.render import SYS_KEYS
+from shared.schemas.rows import TypeSchemaRow
 from shared.text import iso
 
 
@@ -43,37 +42,37 @@ class Caller:
         }
 
 
-def type_sys_data(row: asyncpg.Record) -> dict[str, Any]:
+def type_sys_data(row: TypeSchemaRow) -> dict[str, Any]:
     """One version's system data: the doc's keys first, then Brickyard's."""
-    requestor = row["created_by_name"]
+    requestor = row.created_by_name
     return {
-        "sysCorrelationId": row["correlation_id"],
+        "sysCorrelationId": row.correlation_id,
         "sysClientId": requestor,
-        "sysSchemaCollectionId": row["collection_id"],
-        "sysTimestamp": sys_timestamp(row["state_changed_at"] or row["created_at"]),
-        "sysSchemaVersion": row["version"],
-        "sysState": row["state"],
-        "sysActive": row["active"],
+        "sysSchemaCollectionId": row.collection_id,
+        "sysTimestamp": sys_timestamp(row.state_changed_at or row.created_at),
+        "sysSchemaVersion": row.version,
+        "sysState": row.state,
+        "sysActive": row.active,
         "sysRequestorId": requestor,
-        "sysIsMaster": row["is_current"],
-        SYS_KEYS[row["schema_type"]]: row["type_id"],
-        "typeId": row["type_id"],
-        "version": row["version"],
-        "schemaCollectionId": row["collection_id"],
-        "schemaType": row["schema_type"],
-        "active": row["active"],
-        "isCurrent": row["is_current"],
-        "release": row["release_version"],
-        "tags": row["tags"],
-        "metadata": row["metadata"],
-        "contentSha256": row["content_sha256"],
+        "sysIsMaster": row.is_current,
+        SYS_KEYS[row.schema_type]: row.type_id,
+        "typeId": row.type_id,
+        "version": row.version,
+        "schemaCollectionId": row.collection_id,
+        "schemaType": row.schema_type,
+        "active": row.active,
+        "isCurrent": row.is_current,
+        "release": row.release_version,
+        "tags": row.tags,
+        "metadata": row.metadata,
+        "contentSha256": row.content_sha256,
         "createdBy": requestor,
-        "createdOn": iso(row["created_at"]),
+        "createdOn": iso(row.created_at),
     }
 
 
-def item_json(row: asyncpg.Record, include_system_data: bool) -> dict[str, Any]:
-    item: dict[str, Any] = {"schema": row["schema"]}
+def item_json(row: TypeSchemaRow, include_system_data: bool) -> dict[str, Any]:
+    item: dict[str, Any] = {"schema": row.schema}
     if include_system_data:
         item["sysData"] = type_sys_data(row)
     return item

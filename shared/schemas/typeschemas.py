@@ -12,6 +12,7 @@ from shared.releases.catalog import ReleaseCatalog
 from shared.schemas.acl import Role, require_role
 from shared.schemas.collections import SchemaCollections
 from shared.schemas.render import SYS_KEYS, check_posted, posted_type_id
+from shared.schemas.rows import TypeSchemaRow
 from shared.schemas.store import collections as collections_store
 from shared.schemas.store import typeschemas as typeschemas_store
 from shared.schemas.sysdata import Caller, sys_timestamp
@@ -90,11 +91,11 @@ class TypeSchemas:
 
     async def get(
         self, schema_type: str, type_id: str, version: str | None = None
-    ) -> asyncpg.Record:
+    ) -> TypeSchemaRow:
         """The current active version, or the named version (any state)."""
         number = None if version is None else version_number(version)
         row = await typeschemas_store.get(self.pool, type_id, schema_type, number)
-        if row is None or (number is None and not row["active"]):
+        if row is None or (number is None and not row.active):
             what = f"version {version} of " if version else "active "
             raise NotFound(f"No {what}{LABELS[schema_type]} '{type_id}'")
         return row
@@ -102,22 +103,22 @@ class TypeSchemas:
     async def delete(self, schema_type: str, type_id: str, caller: Caller) -> str:
         """Mark every version of an active type inactive (the history stays readable)."""
         row = await self.get(schema_type, type_id)
-        await require_role(self.pool, row["collection_id"], caller.principal_id, Role.editor)
+        await require_role(self.pool, row.collection_id, caller.principal_id, Role.editor)
         async with self.pool.acquire() as conn, conn.transaction():
-            await collections_store.lock(conn, row["collection_id"])
+            await collections_store.lock(conn, row.collection_id)
             await typeschemas_store.set_active(conn, [type_id], False)
-            await collections_store.touch(conn, row["collection_id"])
+            await collections_store.touch(conn, row.collection_id)
         return f"{schema_type[:-5]}Type [{type_id}] successfully deleted"  # the doc's message
 
     async def publish(self, schema_type: str, type_id: str, caller: Caller) -> dict[str, Any]:
         """Move the current version from new to published (already published: unchanged)."""
         row = await self.get(schema_type, type_id)
-        await require_role(self.pool, row["collection_id"], caller.principal_id, Role.editor)
+        await require_role(self.pool, row.collection_id, caller.principal_id, Role.editor)
         changed_at = await typeschemas_store.publish(self.pool, type_id)
-        moment = changed_at or row["state_changed_at"] or row["created_at"]
+        moment = changed_at or row.state_changed_at or row.created_at
         return {
             "sysTimestamp": sys_timestamp(moment),
-            "sysSchemaVersion": row["version"],
+            "sysSchemaVersion": row.version,
             "sysCorrelationId": caller.correlation_id,
             "sysClientId": caller.name,
             "sysRequestorId": caller.name,

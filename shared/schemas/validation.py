@@ -15,6 +15,7 @@ from shared.errors import BadRequest, NotFound, PreconditionFailed, Unprocessabl
 from shared.releases.catalog import ReleaseCatalog
 from shared.schemas.acl import Role, require_role
 from shared.schemas.render import ENTITY_TYPES, RELATIONSHIP_TYPES
+from shared.schemas.rows import TypeSchemaRow
 from shared.schemas.rules import lineage
 from shared.schemas.store import samples as samples_store
 from shared.schemas.store import typeschemas as typeschemas_store
@@ -62,20 +63,22 @@ class Validation:
     def types(self) -> TypeSchemas:
         return TypeSchemas(self.pool, self.catalog)
 
-    async def schema_for(self, schema_type: str, type_id: str, version: str | None) -> Any:
+    async def schema_for(
+        self, schema_type: str, type_id: str, version: str | None
+    ) -> TypeSchemaRow:
         """The version to validate against: 404 unknown, 412 when the type is not active."""
         number = None if not version else version_number(version)
         row = await typeschemas_store.get(self.pool, type_id, schema_type, number)
         if row is None:
             what = f"version {version} of " if version else ""
             raise NotFound(f"No {what}{LABELS[schema_type]} '{type_id}'")
-        if not row["active"]:
+        if not row.active:
             raise PreconditionFailed(f"The {LABELS[schema_type]} '{type_id}' is not active")
         return row
 
     async def validate(self, schema_type: str, body: Any, version: str | None) -> dict[str, Any]:
         row = await self.schema_for(schema_type, named_type(schema_type, body), version)
-        found = problems(row["schema"], body)
+        found = problems(row.schema, body)
         reason = "[" + (", ".join(found) or "Validation successful") + "]"
         return answer(row, reason, not found)
 
@@ -84,18 +87,18 @@ class Validation:
         relationship = body.get("relationshipObj") if isinstance(body, dict) else None
         rel_type = named_type(RELATIONSHIP_TYPES, relationship, "relationshipObj")
         row = await self.schema_for(RELATIONSHIP_TYPES, rel_type, version)
-        found = problems(row["schema"], relationship)
+        found = problems(row.schema, relationship)
         ends = {}
         for end in ("source", "destination"):
             obj = body.get(f"{end}EntityObj")
             if obj is not None:
                 entity_type = named_type(ENTITY_TYPES, obj, f"{end}EntityObj")
                 entity = await typeschemas_store.get(self.pool, entity_type, ENTITY_TYPES, None)
-                if entity is None or not entity["active"]:
+                if entity is None or not entity.active:
                     found.append(f"{end}EntityObj: no active entity type '{entity_type}'")
                 else:
                     ends[end] = (entity_type, lineage(entity))
-        pairs = row["metadata"].get("pairs", [])
+        pairs = row.metadata.get("pairs", [])
         if ends and not any(
             all(p[end] in classes for end, (_, classes) in ends.items()) for p in pairs
         ):
@@ -110,15 +113,13 @@ class Validation:
         if not isinstance(body, dict):
             raise BadRequest("The sample must be a JSON object")
         row = await self.types.get(schema_type, type_id, version)
-        await require_role(self.pool, row["collection_id"], principal_id, Role.editor)
-        found = problems(row["schema"], body)
+        await require_role(self.pool, row.collection_id, principal_id, Role.editor)
+        found = problems(row.schema, body)
         if found:
             raise Unprocessable(f"The sample does not match {type_id}: {'; '.join(found)}")
-        await samples_store.save(self.pool, type_id, row["version"], body, principal_id)
+        await samples_store.save(self.pool, type_id, row.version, body, principal_id)
         kind = schema_type[:-5]
-        return (
-            f"Sample {kind} successfully created for [{type_id}] against version [{row['version']}]"
-        )
+        return f"Sample {kind} successfully created for [{type_id}] against version [{row.version}]"
 
     async def sample(self, schema_type: str, type_id: str, version: str | None) -> Any:
         number = None if version is None else version_number(version)
@@ -129,11 +130,11 @@ class Validation:
         return found
 
 
-def answer(row: asyncpg.Record, reason: Any, valid: bool) -> dict[str, Any]:
+def answer(row: TypeSchemaRow, reason: Any, valid: bool) -> dict[str, Any]:
     return {
         "validationId": str(uuid.uuid4()),
         "reason": reason,
-        "version": str(row["version"]),
-        "schema": row["schema"],
+        "version": str(row.version),
+        "schema": row.schema,
         "valid": valid,
     }

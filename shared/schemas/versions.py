@@ -90,29 +90,29 @@ async def write_versions(
             error = "the same type id appears twice in this request"
         elif error is None and item.type_id in elsewhere:
             error = f"the type id belongs to schema collection '{elsewhere[item.type_id]}'"
-        elif error is None and row is not None and row["schema_type"] != schema_type:
-            error = f"the type id is taken by one of the collection's {row['schema_type']}"
+        elif error is None and row is not None and row.schema_type != schema_type:
+            error = f"the type id is taken by one of the collection's {row.schema_type}"
         seen.add(item.type_id)
         if error is not None:
             outcome.failed.append({"id": item.type_id, "reason": error})
             continue
         assert item.schema is not None and item.metadata is not None
         sha = item.sha256
-        if row is not None and row["active"] and row["content_sha256"] == sha:
+        if row is not None and row.active and row.content_sha256 == sha:
             outcome.unchanged.append(item.type_id)
             continue
         (outcome.updated if row else outcome.inserted).append(item.type_id)
-        if row is not None and not row["active"]:
+        if row is not None and not row.active:
             reactivated.append(item.type_id)
-        version = row["version"] + 1 if row else 1
+        version = row.version + 1 if row else 1
         new_rows.append((item.type_id, version, item.schema, sha, item.metadata, list(item.tags)))
     if retire_missing:
         outcome.inactivated = sorted(
             type_id
             for type_id, row in current.items()
-            if row["schema_type"] == schema_type
-            and row["active"]
-            and row["release_version"] is not None
+            if row.schema_type == schema_type
+            and row.active
+            and row.release_version is not None
             and type_id not in seen
         )
     await typeschemas_store.retire_current(conn, outcome.updated)

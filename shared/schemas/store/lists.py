@@ -6,9 +6,8 @@ its list has, counted by a second statement.
 
 from __future__ import annotations
 
-import asyncpg
-
-from shared.db import Executor
+from shared.db import Executor, fetch_as
+from shared.schemas.rows import TypeSchemaRow
 from shared.schemas.store.typeschemas import SCHEMA_COLUMNS
 
 FROM_TYPES = "FROM type_schemas t LEFT JOIN principals p ON p.id = t.created_by"
@@ -60,13 +59,13 @@ ORDER BY t.type_id, t.version LIMIT $5
 COLLECTION_TAGS = """
 SELECT DISTINCT unnest(tags) FROM type_schemas WHERE collection_id = $1 AND schema_type = 'entitytypes'
 """
-Page = tuple[list[asyncpg.Record], int]
+Page = tuple[list[TypeSchemaRow], int]
 
 
 async def all_of_type(
     db: Executor, schema_type: str, state: str | None, after: str, limit: int
 ) -> Page:
-    rows = await db.fetch(PAGE_ALL, schema_type, state, after, limit)
+    rows = await fetch_as(db, TypeSchemaRow, PAGE_ALL, schema_type, state, after, limit)
     return rows, await db.fetchval(COUNT_ALL, schema_type, state)
 
 
@@ -79,14 +78,14 @@ async def active_versions(
     limit: int,
 ) -> Page:
     args = (collection_id, schema_type, state)
-    rows = await db.fetch(PAGE_ACTIVE_VERSIONS, *args, *after, limit)
+    rows = await fetch_as(db, TypeSchemaRow, PAGE_ACTIVE_VERSIONS, *args, *after, limit)
     return rows, await db.fetchval(COUNT_ACTIVE_VERSIONS, *args)
 
 
 async def tagged(
     db: Executor, collection_id: str, tag: str, after: tuple[str, int], limit: int
 ) -> Page:
-    rows = await db.fetch(PAGE_TAGGED, collection_id, tag, *after, limit)
+    rows = await fetch_as(db, TypeSchemaRow, PAGE_TAGGED, collection_id, tag, *after, limit)
     return rows, await db.fetchval(COUNT_TAGGED, collection_id, tag)
 
 
@@ -101,9 +100,8 @@ async def count_versions(db: Executor, type_id: str, schema_type: str) -> int:
 
 async def versions(
     db: Executor, type_id: str, schema_type: str, after: int, limit: int
-) -> list[asyncpg.Record]:
-    rows: list[asyncpg.Record] = await db.fetch(PAGE_VERSIONS, type_id, schema_type, after, limit)
-    return rows
+) -> list[TypeSchemaRow]:
+    return await fetch_as(db, TypeSchemaRow, PAGE_VERSIONS, type_id, schema_type, after, limit)
 
 
 async def collection_tags(db: Executor, collection_id: str) -> set[str]:

@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 from datetime import datetime
 from typing import Any
+from uuid import UUID
 
 import asyncpg
 
-from shared.db import Executor
+from shared.db import Executor, fetch_as, fetchrow_as
+from shared.schemas.rows import CurrentSchema, CurrentVersion, TypeMetadata, TypeSchemaRow
 
 SCHEMA_COLUMNS = """
 t.type_id, t.version, t.collection_id, t.schema_type, t.schema, t.content_sha256, t.metadata,
@@ -93,9 +95,10 @@ WHERE collection_id = $1 AND schema_type = 'entitytypes' AND is_current AND acti
 VersionRow = tuple[str, int, dict[str, Any], str, dict[str, Any], list[str]]
 
 
-async def current_versions(db: Executor, collection_id: str) -> dict[str, asyncpg.Record]:
+async def current_versions(db: Executor, collection_id: str) -> dict[str, CurrentVersion]:
     """Each type's current row in the collection (active or not), by type id."""
-    return {r["type_id"]: r for r in await db.fetch(CURRENT_IN_COLLECTION, collection_id)}
+    rows = await fetch_as(db, CurrentVersion, CURRENT_IN_COLLECTION, collection_id)
+    return {row.type_id: row for row in rows}
 
 
 async def insert_versions(
@@ -141,9 +144,9 @@ async def set_active(db: Executor, type_ids: list[str], active: bool) -> None:
 
 async def get(
     db: Executor, type_id: str, schema_type: str, version: int | None
-) -> asyncpg.Record | None:
+) -> TypeSchemaRow | None:
     """The named version, or the current one (active or not) for None."""
-    return await db.fetchrow(GET_TYPE, type_id, schema_type, version)
+    return await fetchrow_as(db, TypeSchemaRow, GET_TYPE, type_id, schema_type, version)
 
 
 async def publish(db: Executor, type_id: str) -> datetime | None:
@@ -154,13 +157,19 @@ async def publish(db: Executor, type_id: str) -> datetime | None:
 
 async def current_of_types(
     db: Executor, collection_id: str, schema_type: str, type_ids: list[str]
-) -> list[asyncpg.Record]:
-    """The current, active version of each of these types in the collection that has one, each
-    with the collection's ``generation``; a row without a type when none has one."""
-    rows: list[asyncpg.Record] = await db.fetch(
-        CURRENT_TYPE_SCHEMAS, collection_id, schema_type, type_ids
-    )
-    return rows
+) -> tuple[UUID | None, list[CurrentSchema]]:
+    """The current, active version of each of these types in the collection that has one, and
+    the collection's types generation they were read at (None: there is no such collection)."""
+    rows = await db.fetch(CURRENT_TYPE_SCHEMAS, collection_id, schema_type, type_ids)
+    if not rows:
+        return None, []
+    found = [
+        CurrentSchema(**{column: value for column, value in row.items() if column != "generation"})
+        for row in rows
+        if row["type_id"] is not None  # the one row of a collection that has none of the types
+    ]
+    generation: UUID = rows[0]["generation"]
+    return generation, found
 
 
 async def class_ids(db: Executor, collection_id: str, classes: list[str]) -> dict[str, str]:
@@ -174,16 +183,14 @@ async def descendants(db: Executor, collection_id: str, class_name: str) -> list
     return [r["type_id"] for r in await db.fetch(DESCENDANTS, collection_id, class_name)]
 
 
-async def current_entity_types(db: Executor, collection_id: str) -> list[asyncpg.Record]:
-    """``type_id`` and ``metadata`` of the active entity types, by type id."""
-    rows: list[asyncpg.Record] = await db.fetch(CURRENT_ENTITY_TYPES, collection_id)
-    return rows
+async def current_entity_types(db: Executor, collection_id: str) -> list[TypeMetadata]:
+    """The active entity types, by type id."""
+    return await fetch_as(db, TypeMetadata, CURRENT_ENTITY_TYPES, collection_id)
 
 
-async def current_relationship_types(db: Executor, collection_id: str) -> list[asyncpg.Record]:
-    """``type_id`` and ``metadata`` of the active relationship types, by type id."""
-    rows: list[asyncpg.Record] = await db.fetch(CURRENT_RELATIONSHIP_TYPES, collection_id)
-    return rows
+async def current_relationship_types(db: Executor, collection_id: str) -> list[TypeMetadata]:
+    """The active relationship types, by type id."""
+    return await fetch_as(db, TypeMetadata, CURRENT_RELATIONSHIP_TYPES, collection_id)
 
 
 async def active_entity_type_ids(db: Executor, collection_id: str, type_ids: list[str]) -> set[str]:
