@@ -1,0 +1,127 @@
+"""Each typed row (shared/er/rows.py, shared/schemas/rows.py) fits the statements read into it:
+the columns each statement gives are fields of its row, and every field without a default is
+among them. A column added to a statement, or renamed, fails here rather than as a TypeError
+on the first read that finds a row. Statements are only prepared: no data is needed."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from shared.er.filters import ListQuery
+from shared.er.rows import (
+    BrickType,
+    EntityLine,
+    EntityTypeCount,
+    GraphItemRow,
+    ItemRow,
+    RelationshipLine,
+    RelationshipTypeCount,
+    SchemaPlace,
+    Writer,
+)
+from shared.er.store import files as files_store
+from shared.er.store import reads as reads_store
+from shared.er.tables import ENTITIES, RELATIONSHIPS
+from shared.graph import store as graph_store
+from shared.schemas.rows import CurrentSchema, CurrentVersion, TypeMetadata, TypeSchemaRow
+from shared.schemas.store import lists as lists_store
+from shared.schemas.store import typeschemas as typeschemas_store
+from shared.services import Services
+
+
+def _item_statements() -> list[tuple[str, type[Any]]]:
+    statements: list[tuple[str, type[Any]]] = []
+    for table in (ENTITIES, RELATIONSHIPS):
+        extra = ", NULL AS destination_collection_id" if table is RELATIONSHIPS else ""
+        where = reads_store._list_where(table, ListQuery())
+        numbers = {"after": 3, "limit": 4}
+        statements += [
+            (reads_store._of(reads_store.GET_ITEM, table), ItemRow),
+            (reads_store._of(reads_store.VERSIONS, table, history_extra=extra), ItemRow),
+            (reads_store._of(reads_store.PAGE_BY_ID, table, where=where, **numbers), ItemRow),
+            (
+                reads_store._of(
+                    reads_store.PAGE_BY_DISTANCE,
+                    table,
+                    where=where,
+                    distance="0::float8",
+                    direction="ASC",
+                    beyond=">",
+                    **numbers,
+                ),
+                ItemRow,
+            ),
+            (graph_store.search(table, "true", []).page, GraphItemRow),
+        ]
+    return statements
+
+
+STATEMENTS: list[tuple[str, type[Any]]] = [
+    *_item_statements(),
+    (reads_store.ENTITY_TYPE_COUNTS, EntityTypeCount),
+    (reads_store.RELATIONSHIP_TYPE_COUNTS, RelationshipTypeCount),
+    (reads_store.SYSTEM_DATA, Writer),
+    (reads_store.SCHEMA_METADATA, SchemaPlace),
+    (reads_store.TYPES, BrickType),
+    (reads_store.ENTITY_PAGE, EntityLine),
+    (reads_store.RELATIONSHIP_PAGE, RelationshipLine),
+    (files_store.FILE_ENTITIES, ItemRow),
+    (graph_store.PAGE_ENTITIES, GraphItemRow),
+    (graph_store.PAGE_RELATIONSHIPS, GraphItemRow),
+    (graph_store.ENTITIES_BY_KEYS, GraphItemRow),
+    (graph_store.RELATIONSHIPS_BY_KEYS, GraphItemRow),
+    (typeschemas_store.GET_TYPE, TypeSchemaRow),
+    (typeschemas_store.CURRENT_IN_COLLECTION, CurrentVersion),
+    (typeschemas_store.CURRENT_ENTITY_TYPES, TypeMetadata),
+    (typeschemas_store.CURRENT_RELATIONSHIP_TYPES, TypeMetadata),
+    (lists_store.PAGE_ALL, TypeSchemaRow),
+    (lists_store.PAGE_ACTIVE_VERSIONS, TypeSchemaRow),
+    (lists_store.PAGE_VERSIONS, TypeSchemaRow),
+    (lists_store.PAGE_TAGGED, TypeSchemaRow),
+]
+
+
+def misfits(columns: list[str], row_type: type[Any]) -> list[str]:
+    """What keeps ``row_type(**row)`` from taking every row of a statement of ``columns``."""
+    fields = dataclasses.fields(row_type)
+    names = {f.name for f in fields}
+    required = {
+        f.name
+        for f in fields
+        if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+    }
+    return [f"column {c} is no field" for c in columns if c not in names] + [
+        f"field {f} is no column" for f in sorted(required - set(columns))
+    ]
+
+
+def test_misfits_are_named() -> None:
+    assert misfits(["type_id", "n", "assets", "spaces"], EntityTypeCount) == []
+    assert misfits(["type_id", "n", "extra"], EntityTypeCount) == [
+        "column extra is no field",
+        "field assets is no column",
+        "field spaces is no column",
+    ]
+    assert (
+        misfits(["id", "body", "version", "transaction_id", "updated_at", "type_id"], ItemRow) == []
+    )
+
+
+async def test_each_row_type_fits_its_statements(services: Services) -> None:
+    found: dict[str, list[str]] = {}
+    async with services.pool.acquire() as conn:
+        for sql, row_type in STATEMENTS:
+            statement = await conn.prepare(sql)
+            columns = [attribute.name for attribute in statement.get_attributes()]
+            if wrong := misfits(columns, row_type):
+                found[f"{row_type.__name__}: {' '.join(sql.split())[:80]}"] = wrong
+    assert found == {}
+
+
+async def test_current_schemas_fit_beside_the_generation(services: Services) -> None:
+    async with services.pool.acquire() as conn:
+        statement = await conn.prepare(typeschemas_store.CURRENT_TYPE_SCHEMAS)
+        columns = [attribute.name for attribute in statement.get_attributes()]
+    assert columns[0] == "generation"
+    assert misfits(columns[1:], CurrentSchema) == []
