@@ -103,7 +103,7 @@ async def record_and_write(
 Generations = Mapping[str, UUID]
 
 
-class TypeSchemas:
+class BatchTypeSchemas:
     """The current schemas of the types a batch names, fetched as chunks first name them."""
 
     def __init__(
@@ -129,7 +129,7 @@ class TypeSchemas:
 
 
 def entity_writer(request: BatchRequest, kind: BatchKind, generations: Generations) -> ChunkWriter:
-    schemas = TypeSchemas(
+    schemas = BatchTypeSchemas(
         request.schemaCollectionId, "entitytypes", "entityType",
         generations.get(request.schemaCollectionId),
     )  # fmt: skip
@@ -160,7 +160,7 @@ def entity_writer(request: BatchRequest, kind: BatchKind, generations: Generatio
 def relationship_writer(
     request: BatchRequest, kind: BatchKind, generations: Generations
 ) -> ChunkWriter:
-    schemas = TypeSchemas(
+    schemas = BatchTypeSchemas(
         request.schemaCollectionId, "relationshiptypes", "relationshipType",
         generations.get(request.schemaCollectionId),
     )  # fmt: skip
