@@ -79,15 +79,15 @@ def no_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(runner, "backoff_delays", delays)
 
 
-def kind(handler: Any, on_failure: Any = None) -> JobKind:
-    return JobKind("selftest", handler, on_failure)
+def kind(handler: Any, on_failure: Any = None, parse: Any = dict) -> JobKind[Any]:
+    return JobKind("selftest", parse, handler, on_failure)
 
 
 def failing(error: BaseException, times: int = 1 << 30) -> Any:
     """A handler that raises ``error`` its first ``times`` calls, then returns "done"."""
     calls: list[int] = []
 
-    async def handler(job: JobContext) -> Any:
+    async def handler(job: JobContext, request: Any) -> Any:
         calls.append(1)
         if len(calls) <= times:
             raise error
@@ -98,8 +98,8 @@ def failing(error: BaseException, times: int = 1 << 30) -> Any:
 
 
 async def test_a_result_completes_the_job() -> None:
-    async def handler(job: JobContext) -> Any:
-        assert job.token == "t" * 32 and job.request == {"a": 1} and job.principal_id == 7
+    async def handler(job: JobContext, request: Any) -> Any:
+        assert job.token == "t" * 32 and request == {"a": 1} and job.principal_id == 7
         # Every log line of the job names it.
         assert structlog.contextvars.get_contextvars() == {
             "job_token": "t" * 32,
@@ -118,7 +118,7 @@ async def test_a_result_completes_the_job() -> None:
 async def test_an_error_fails_the_job_with_its_status_and_runs_the_hook() -> None:
     seen: list[tuple[JobContext, BrickyardError]] = []
 
-    async def hook(job: JobContext, error: BrickyardError) -> None:
+    async def hook(job: JobContext, request: Any, error: BrickyardError) -> None:
         seen.append((job, error))
 
     error = BadRequest("no good", details={"field": "x"})
@@ -162,7 +162,7 @@ async def test_a_cancel_requested_before_the_start_never_runs_the_handler() -> N
 
 @pytest.mark.parametrize("attempts", [1, 2, 3])
 async def test_attempts_up_to_the_maximum_run_the_handler(attempts: int) -> None:
-    async def handler(job: JobContext) -> Any:
+    async def handler(job: JobContext, request: Any) -> Any:
         return job.job.attempts
 
     outcome = await run_claimed(context(attempts=attempts), kind(handler))
@@ -173,7 +173,7 @@ async def test_one_attempt_past_the_maximum_gives_up_without_running() -> None:
     handler = failing(AssertionError("ran"))
     seen: list[BrickyardError] = []
 
-    async def hook(job: JobContext, error: BrickyardError) -> None:
+    async def hook(job: JobContext, request: Any, error: BrickyardError) -> None:
         seen.append(error)
 
     outcome = await run_claimed(context(attempts=4), kind(handler, hook))
@@ -189,7 +189,7 @@ async def test_one_attempt_past_the_maximum_gives_up_without_running() -> None:
 
 
 async def test_a_job_past_its_timeout_is_a_504() -> None:
-    async def slow(job: JobContext) -> Any:
+    async def slow(job: JobContext, request: Any) -> Any:
         await asyncio.sleep(10)
 
     job = context()
@@ -246,10 +246,10 @@ async def test_an_error_while_postgres_is_down_is_an_outage_not_a_crash() -> Non
     pool = FakePool(error=OUTAGE)
     handler = failing(RuntimeError("cannot switch to state"), times=1)
 
-    async def flaky(job: JobContext) -> Any:
+    async def flaky(job: JobContext, request: Any) -> Any:
         if handler.calls:
             pool.error = None  # the server is back for the second run
-        return await handler(job)
+        return await handler(job, request)
 
     outcome = await run_claimed(context(pool), kind(flaky))
     assert outcome.state is JobState.COMPLETE
@@ -265,7 +265,7 @@ async def test_a_timeout_error_that_is_an_outage_runs_again() -> None:
 async def test_a_graceful_stop_mid_job_propagates_and_leaves_the_job_running() -> None:
     started = asyncio.Event()
 
-    async def long(job: JobContext) -> Any:
+    async def long(job: JobContext, request: Any) -> Any:
         started.set()
         await asyncio.sleep(10)
 
@@ -281,7 +281,7 @@ async def test_a_graceful_stop_mid_job_propagates_and_leaves_the_job_running() -
 async def test_the_failure_hook_is_retried_through_outages() -> None:
     calls: list[int] = []
 
-    async def hook(job: JobContext, error: BrickyardError) -> None:
+    async def hook(job: JobContext, request: Any, error: BrickyardError) -> None:
         calls.append(1)
         if len(calls) == 1:
             raise OUTAGE
@@ -336,7 +336,7 @@ async def test_a_postgres_that_does_not_answer_is_down(monkeypatch: pytest.Monke
 async def test_a_crash_while_postgres_is_down_raises_dependency_down() -> None:
     job = context(FakePool(error=OUTAGE))
     with pytest.raises(DependencyDown) as caught:
-        await runner._attempt(job, failing(RuntimeError("lost")))
+        await runner._attempt(job, lambda: failing(RuntimeError("lost"))(job, None))
     assert caught.value.dependency == "PostgreSQL"
     assert isinstance(caught.value.__cause__, RuntimeError)
 
