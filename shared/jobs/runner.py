@@ -128,10 +128,14 @@ async def run_claimed(context: JobContext, kind: JobKind[Request]) -> Outcome:
             result = await _until_dependencies_answer(
                 context, lambda: kind.handler(context, request())
             )
+            # A failure is the lease holder's to settle: a run that lost the job may fail on
+            # what the run that took it over wrote (a version already there).
+            ended = await _ended_elsewhere(context) if isinstance(result, BrickyardError) else None
         except LeaseLost:
-            ended = await _ended_meanwhile(context)
+            ended = await _ended_elsewhere(context)
             if ended is None:
                 raise
+        if ended is not None:
             return ended
         if not isinstance(result, BrickyardError):
             log.info("job complete", attempt=context.job.attempts)
@@ -171,14 +175,16 @@ async def _settle(
     await retry_through_outages(lambda: hook(context, parsed, error), "failure hook")
 
 
-async def _ended_meanwhile(context: JobContext) -> Outcome | None:
-    """After the handler's own completion was refused: if the job has ended (an earlier run of
-    this handler committed but its answer was lost, or the worker that took the job over
-    finished it), this run's writes rolled back and only Redis is left to update; None while
-    another worker holds the job."""
+async def _ended_elsewhere(context: JobContext) -> Outcome | None:
+    """None while this run still holds the job. Once the job has ended (the worker that took it
+    over finished it, or an earlier run of this handler committed but its answer was lost),
+    its outcome as recorded: this run's own writes rolled back with its refused completion, and
+    only Redis is left to update. LeaseLost while another worker holds it."""
     job = await retry_through_outages(lambda: store.get(context.pool, context.token), "job state")
     if job is None or not job.done:
-        return None
+        if job is not None and job.lease_owner == context.job.lease_owner:
+            return None
+        raise LeaseLost(context.token)
     log.info("job had already ended; this run's writes are rolled back", state=job.state.value)
     context.recorded = True
     return Outcome(

@@ -40,6 +40,7 @@ class FakePool:
         self.value, self.error = value, error
         self.calls: list[tuple[Any, ...]] = []
         self.rows: list[dict[str, str]] = []
+        self.job: dict[str, Any] | None = None
 
     async def fetchval(self, *args: Any) -> Any:
         self.calls.append(args)
@@ -50,6 +51,10 @@ class FakePool:
     async def fetch(self, *args: Any) -> list[dict[str, str]]:
         self.calls.append(args)
         return self.rows
+
+    async def fetchrow(self, *args: Any) -> dict[str, Any] | None:
+        """The job's row, as the runner reads it after a failure (still this worker's)."""
+        return self.job
 
 
 def record(**changes: Any) -> JobRecord:
@@ -67,7 +72,10 @@ def record(**changes: Any) -> JobRecord:
 
 def context(pool: FakePool | None = None, **changes: Any) -> JobContext:
     settings = Settings(job_timeout_s=5.0, job_max_tries=3)
-    return JobContext(record(**changes), pool or FakePool(), None, settings)  # type: ignore[arg-type]
+    pool = pool or FakePool()
+    job = record(**changes)
+    pool.job = dataclasses.asdict(job)
+    return JobContext(job, pool, None, settings)  # type: ignore[arg-type]
 
 
 @pytest.fixture(autouse=True)
