@@ -422,3 +422,98 @@ async def test_other_errors_are_never_rerun() -> None:
     job = context(FakePool(1))
     await run_claimed(job, kind(handler))
     assert len(handler.calls) == 1 and job.reruns_after_broken_connections == 0
+
+
+class Parsed:
+    """A kind's typed request, and how often its parser ran."""
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    parses: list[Any] = []
+
+    @classmethod
+    def parse(cls, stored: Any) -> Parsed:
+        cls.parses.append(stored)
+        if stored.get("bad"):
+            raise BadRequest("not a request of this kind")
+        return cls(stored["a"])
+
+
+@pytest.fixture(autouse=True)
+def no_parses() -> None:
+    Parsed.parses = []
+
+
+async def test_the_request_is_parsed_once_and_the_handler_and_hook_get_the_value() -> None:
+    seen: list[Any] = []
+
+    async def handler(job: JobContext, request: Parsed) -> Any:
+        seen.append(request)
+        if len(seen) == 1:
+            raise OUTAGE  # runs again with the same value
+        raise BadRequest("fails after the outage")
+
+    async def hook(job: JobContext, request: Parsed, error: BrickyardError) -> None:
+        seen.append(request)
+
+    outcome = await run_claimed(context(), kind(handler, hook, Parsed.parse))
+    assert outcome.error_status == 400
+    assert Parsed.parses == [{"a": 1}] and len(seen) == 3
+    assert all(request is seen[0] for request in seen) and seen[0].value == 1
+
+
+async def test_a_request_that_does_not_parse_fails_the_job_and_skips_the_hook() -> None:
+    handler, hooked = failing(AssertionError("ran")), failing(AssertionError("hooked"))
+    outcome = await run_claimed(context(request={"bad": 1}), kind(handler, hooked, Parsed.parse))
+    assert (outcome.state, outcome.error_status) == (JobState.FAILED, 400)
+    assert outcome.error_message == "not a request of this kind"
+    assert handler.calls == [] and hooked.calls == []
+
+
+async def test_a_job_cancelled_before_it_ran_is_parsed_for_its_hook() -> None:
+    seen: list[Parsed] = []
+
+    async def hook(job: JobContext, request: Parsed, error: BrickyardError) -> None:
+        seen.append(request)
+
+    job = context(cancel_requested=True)
+    outcome = await run_claimed(job, kind(failing(AssertionError("ran")), hook, Parsed.parse))
+    assert outcome.state is JobState.CANCELLED and [r.value for r in seen] == [1]
+
+
+async def test_a_failure_of_a_run_that_lost_the_job_is_not_settled_here() -> None:
+    hooked = failing(AssertionError("hooked"))
+    job = context()
+    assert job.pool.job is not None  # type: ignore[attr-defined]
+    job.pool.job["lease_owner"] = "worker-2"  # type: ignore[attr-defined]
+    with pytest.raises(LeaseLost):
+        await run_claimed(job, kind(failing(BadRequest("already exists")), hooked))
+    assert hooked.calls == []
+
+
+async def test_a_run_whose_job_ended_elsewhere_answers_with_the_recorded_outcome() -> None:
+    job = context()
+    row = job.pool.job  # type: ignore[attr-defined]
+    row.update(state="COMPLETE", result_json='{"by": "worker-2"}', lease_owner=None)
+
+    async def refused(job: JobContext, request: Any) -> Any:
+        raise LeaseLost(job.token)  # as complete_in raises when the fence refuses it
+
+    for handler in (refused, failing(BadRequest("already exists"))):
+        job.recorded = False
+        outcome = await run_claimed(job, kind(handler))
+        assert outcome == Outcome("t" * 32, JobState.COMPLETE, result={"by": "worker-2"})
+        assert job.recorded  # only Redis is left to update
+
+
+async def test_a_refused_completion_while_another_worker_holds_the_job_stops_the_run() -> None:
+    job = context()
+    job.pool.job["lease_owner"] = "worker-2"  # type: ignore[attr-defined]
+
+    async def refused(job: JobContext, request: Any) -> Any:
+        raise LeaseLost(job.token)
+
+    with pytest.raises(LeaseLost):
+        await run_claimed(job, kind(refused))
+    assert not job.recorded
