@@ -72,7 +72,7 @@ class PromptWorker(Worker):
     def __init__(
         self,
         *args: Any,
-        job_kinds: Mapping[str, JobKind],
+        job_kinds: Mapping[str, JobKind[Any]],
         lease_s: float = 10.0,
         wake_on_enqueue: bool = True,
         reconcile_interval_s: float = 5.0,

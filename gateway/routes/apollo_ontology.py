@@ -20,7 +20,13 @@ from gateway.routes.apollo_er import header_collection
 from gateway.routes.schema_common import collections, header, params, read_body
 from shared.er.access import Role as ErRole
 from shared.errors import BadRequest
-from shared.ontology.service import ENTITY_KIND, RELATIONSHIP_KIND, Ontology, split_filter
+from shared.ontology.service import (
+    ENTITY_KIND,
+    RELATIONSHIP_KIND,
+    BuildRequest,
+    Ontology,
+    split_filter,
+)
 from shared.schemas.acl import Role
 from shared.statuslog.query import batch_tracker
 
@@ -46,8 +52,9 @@ async def post_graph(request: web.Request) -> web.Response:
         raise BadRequest("The body must be a list of objects")
     posted = [body] if isinstance(body, dict) else body
     transaction = transaction_id(request)
-    job_request = {"schemaCollection": row["id"], "kind": kind, "body": posted,
-                   "transactionId": transaction}  # fmt: skip
+    job_request = BuildRequest(
+        schemaCollection=row["id"], kind=kind, body=posted, transactionId=transaction
+    )
     job = await svc.jobs.submit(KINDS[kind], who, job_request)
     status_url = f"{svc.settings.public_url}/async/get/{job.token}"
     data = {"token": job.token, "statusUrl": status_url,

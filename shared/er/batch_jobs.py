@@ -17,13 +17,12 @@ import os
 import weakref
 from collections import Counter
 from collections.abc import Awaitable, Callable
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import asyncpg
 import structlog
 
-from shared.auth import Principal
 from shared.changefeed.announce import announce
 from shared.er.batch_kinds import KINDS, BatchKind, BatchRequest
 from shared.er.chunks import ChunkWriter, batch_result, writer_for
@@ -31,7 +30,6 @@ from shared.er.fair_share import FairShare
 from shared.er.store import writes as writes_store
 from shared.errors import BrickyardError, JobCancelled, ServiceUnavailable
 from shared.jobs.runner import JobContext
-from shared.jobs.service import JobService
 from shared.observability.metrics import count_finished_items
 from shared.statuslog import store as statuslog
 from shared.statuslog.store import ItemOutcome
@@ -61,9 +59,25 @@ def _share() -> FairShare:
     return _shares[loop]
 
 
-async def upsert_batch(job: JobContext) -> dict[str, Any]:
+@dataclass(frozen=True, slots=True)
+class HelperRequest:
+    """A helper job's request: the parent's token and batch, and how often it was passed on."""
+
+    parent: str
+    batch: BatchRequest
+    hops: int = 0
+
+    @classmethod
+    def from_json(cls, value: dict[str, Any]) -> HelperRequest:
+        batch = BatchRequest.from_json(value["batch"])
+        return cls(value["parent"], batch, value.get("hops", 0))
+
+    def as_json(self) -> dict[str, Any]:
+        return {"parent": self.parent, "batch": asdict(self.batch), "hops": self.hops}
+
+
+async def upsert_batch(job: JobContext, request: BatchRequest) -> dict[str, Any]:
     """The parent: the batch's own job, whose result is the batch's answer."""
-    request = BatchRequest.from_json(job.request)
     kind = KINDS[request.itemKind]
     transaction_id = request.transactionId
     async with job.pool.acquire() as conn:
@@ -95,14 +109,13 @@ async def upsert_batch(job: JobContext) -> dict[str, Any]:
     return result
 
 
-async def help_batch(job: JobContext) -> dict[str, Any]:
+async def help_batch(job: JobContext, helper: HelperRequest) -> dict[str, Any]:
     """A helper: claim chunks of the parent's batch until none is left to claim. One that
     lands in a process already busy with the batch queues a helper again instead (a few
     times), so that an idle worker process can take it."""
-    request = BatchRequest.from_json(job.request["batch"])
+    request, parent, hops = helper.batch, helper.parent, helper.hops
     kind = KINDS[request.itemKind]
     write = writer_for(request, kind)
-    parent, hops = job.request["parent"], job.request.get("hops", 0)
     if _working[request.transactionId] >= PER_PROCESS and hops < MAX_HOPS:
         await _ask_for_helpers(job, parent, request, 1, hops + 1)
         return {"parent": parent, "chunks": 0, "passedOn": True}
@@ -119,12 +132,9 @@ async def _ask_for_helpers(
     job: JobContext, parent: str, request: BatchRequest, count: int, hops: int = 0
 ) -> None:
     """Helper jobs, queued like any other: the reconciler keeps them, cancels end them."""
-    jobs = JobService(job.pool, job.redis, job.settings)  # type: ignore[arg-type]
-    principal = Principal(job.principal_id, "", frozenset())
-    helper = {"parent": parent, "batch": asdict(request), "hops": hops}
+    helper = HelperRequest(parent, request, hops)
     try:
-        for _ in range(count):
-            await jobs.submit(HELPER_KIND, principal, helper)
+        await job.queue(HELPER_KIND, helper.as_json(), count)
     except ServiceUnavailable:
         # The queue is down: helpers only speed a batch up, so it goes on without them.
         log.warning("no helper jobs for this batch; the queue refused them")
@@ -224,7 +234,7 @@ async def _together(loops: list[Awaitable[int]]) -> list[int]:
     return [task.result() for task in tasks]
 
 
-async def settle_ended_batch(job: JobContext, error: BrickyardError) -> None:
+async def settle_ended_batch(job: JobContext, request: BatchRequest, error: BrickyardError) -> None:
     """The batch job ended without a result (failed, given up, cancelled): no item may stay
     Requested for ever, and its staged items are no longer needed.
 
@@ -232,7 +242,6 @@ async def settle_ended_batch(job: JobContext, error: BrickyardError) -> None:
     items that chunk finished keep their outcome. (A worker shutting down is no end: the job
     runs again elsewhere.)
     """
-    request = BatchRequest.from_json(job.request)
     cancelled = isinstance(error, JobCancelled)
     reason = "cancelled" if cancelled else f"The batch job failed: {error.message}"
     async with job.pool.acquire() as conn, conn.transaction():

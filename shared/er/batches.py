@@ -20,7 +20,7 @@ from shared.er.store import writes as writes_store
 from shared.errors import BadRequest, PayloadTooLarge, error_for_status
 from shared.jobs import JobRecord
 from shared.jobs.model import JobState
-from shared.jobs.service import IdempotencyKey
+from shared.jobs.service import IdempotencyKey, SubmitOptions
 from shared.observability.metrics import count_finished_items
 from shared.services import Services
 from shared.statuslog import store as statuslog
@@ -123,7 +123,7 @@ def encode_storable(items: list[dict[str, Any]]) -> list[tuple[int, str]]:
     return chunks
 
 
-def _submit_options(services: Services, batch: Submission, request: BatchRequest) -> dict[str, Any]:
+def _submit_options(services: Services, batch: Submission, request: BatchRequest) -> SubmitOptions:
     """The items and their Requested logs are written with the job row, in one transaction: a
     gateway that dies in between leaves nothing, or a job the reconciler will queue."""
     chunks = encode_storable(batch.items)
@@ -145,7 +145,7 @@ def _submit_options(services: Services, batch: Submission, request: BatchRequest
             await writes_store.delete_batch(conn, request.transactionId)
             await statuslog.fail_unfinished(conn, request.transactionId, request.itemKind, reason)
 
-    return {"idempotency": batch.idempotency, "stage": stage, "on_refused": refused}
+    return SubmitOptions(idempotency=batch.idempotency, stage=stage, on_refused=refused)
 
 
 async def accept_async(services: Services, batch: Submission) -> JobRecord:

@@ -1,25 +1,32 @@
 """Runs one claimed job: call its handler and turn whatever happens into the job's outcome.
 
-Delivery is at least once: a job whose worker died runs again, so handlers must be safe to run
-twice. A dependency outage is no failure of the job: the handler runs again once PostgreSQL and
-Redis answer, and the job keeps its lease meanwhile.
+The contract of a job kind (docs/jobs.md, "Job handlers"): it parses its stored request into a
+typed value once, its handler gets that value beside the job's context, and it queues child
+jobs through that context. Delivery is at least once: a job whose worker died runs again, so
+handlers must be safe to run twice; the one guard against a second run's writes is the
+lease-fenced completion (``JobContext.complete_in``). A dependency outage is no failure of the
+job: the handler runs again once PostgreSQL and Redis answer, and the job keeps its lease
+meanwhile.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import traceback
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import asyncpg
 import structlog
 from redis.asyncio import Redis
 
-from shared.errors import BrickyardError, JobCancelled, error_for_status
+from shared.errors import BrickyardError, JobCancelled, ServiceUnavailable, error_for_status
 from shared.jobs import store
 from shared.jobs.model import JobRecord, JobState
+from shared.jobs.queue import enqueue
+from shared.jobs.service import new_job_token
 from shared.jobs.store import JobOutcome
 from shared.outages import DependencyDown, backoff_delays, is_outage
 from shared.settings import Settings
@@ -47,10 +54,6 @@ class JobContext:
         return self.job.token
 
     @property
-    def request(self) -> Any:
-        return self.job.request
-
-    @property
     def principal_id(self) -> int:
         return self.job.principal_id
 
@@ -73,34 +76,73 @@ class JobContext:
             raise LeaseLost(self.token)
         self.recorded = True
 
+    async def queue(self, kind: str, request: Any, count: int = 1) -> list[str]:
+        """Queue ``count`` child jobs of ``kind`` with this request (JSON), for this job's
+        principal: ordinary jobs, leased, reconciled and cancelled like any other. Their
+        tokens; ServiceUnavailable when the queue refuses them (their rows end FAILED, 503)."""
+        tokens = [new_job_token() for _ in range(count)]
+        for token in tokens:
+            await store.insert(self.pool, token, kind, self.principal_id, request)
+        try:
+            await enqueue(self.redis, self.settings.queue_name, [(kind, t) for t in tokens])
+        except Exception as exc:
+            if not is_outage(exc):
+                raise
+            for token in tokens:
+                await store.fail_unqueued(self.pool, token, 503, "The job queue is unavailable")
+            raise ServiceUnavailable("The job queue is unavailable") from exc
+        log.info("child jobs queued", child_kind=kind, child_tokens=tokens)
+        return tokens
+
 
 class LeaseLost(asyncio.CancelledError):
     """This worker no longer holds the job: stop, and leave the job to its new owner."""
 
 
-Handler = Callable[[JobContext], Awaitable[Any]]
+Request = TypeVar("Request")
+# Turns a job's stored request (JSON) into the kind's typed value; a BrickyardError fails the job.
+Parse = Callable[[Any], Request]
+Handler = Callable[[JobContext, Request], Awaitable[Any]]
 # Runs before a job is recorded FAILED or CANCELLED, whatever ended it (its handler, the
 # timeout, too many interrupted attempts, a cancel), so a kind can settle what it left unfinished.
-EndHook = Callable[[JobContext, BrickyardError], Awaitable[None]]
+EndHook = Callable[[JobContext, Request, BrickyardError], Awaitable[None]]
 
 
 @dataclass(frozen=True, slots=True)
-class JobKind:
+class JobKind(Generic[Request]):
+    """One kind of job: how its request parses, what runs it, what settles its failure."""
+
     name: str
-    handler: Handler
-    on_failure: EndHook | None = None
+    parse: Parse[Request]
+    handler: Handler[Request]
+    on_failure: EndHook[Request] | None = None
 
 
-async def run_claimed(context: JobContext, kind: JobKind) -> JobOutcome:
+async def run_claimed(context: JobContext, kind: JobKind[Request]) -> JobOutcome:
     """The outcome of one attempt at a claimed job; the failure hook has run when it failed."""
     with structlog.contextvars.bound_contextvars(job_token=context.token, job_kind=kind.name):
-        result = await _until_dependencies_answer(context, kind)
+        # Parsed when first needed (the handler, else the hook) and then kept: a handler run
+        # again through an outage gets the same value.
+        request = functools.cache(lambda: kind.parse(context.job.request))
+        try:
+            result = await _until_dependencies_answer(
+                context, lambda: kind.handler(context, request())
+            )
+            # A failure is the lease holder's to settle: a run that lost the job may fail on
+            # what the run that took it over wrote (a version already there).
+            ended = await _ended_elsewhere(context) if isinstance(result, BrickyardError) else None
+        except LeaseLost:
+            ended = await _ended_elsewhere(context)
+            if ended is None:
+                raise
+        if ended is not None:
+            return ended
         if not isinstance(result, BrickyardError):
             log.info("job complete", attempt=context.job.attempts)
             return JobOutcome(context.token, JobState.COMPLETE, result=result)
         hook = kind.on_failure
         if hook is not None:
-            await retry_through_outages(lambda: hook(context, result), "failure hook")
+            await _settle(context, request, hook, result)
         state = JobState.CANCELLED if isinstance(result, JobCancelled) else JobState.FAILED
         # The outcome's one line: a 5xx is an error, and a crash's traceback rides on it.
         end = log.error if result.status >= 500 and state is JobState.FAILED else log.info
@@ -116,6 +158,39 @@ async def run_claimed(context: JobContext, kind: JobKind) -> JobOutcome:
         return JobOutcome(
             context.token, state, None, result.status, result.message, result.details, trace
         )
+
+
+async def _settle(
+    context: JobContext,
+    request: Callable[[], Request],
+    hook: EndHook[Request],
+    error: BrickyardError,
+) -> None:
+    try:
+        parsed = request()
+    except Exception:
+        # Nothing the kind could settle was ever started from a request it cannot read.
+        log.warning("the failure hook is skipped: the request does not parse", exc_info=True)
+        return
+    await retry_through_outages(lambda: hook(context, parsed, error), "failure hook")
+
+
+async def _ended_elsewhere(context: JobContext) -> JobOutcome | None:
+    """None while this run still holds the job. Once the job has ended (the worker that took it
+    over finished it, or an earlier run of this handler committed but its answer was lost),
+    its outcome as recorded: this run's own writes rolled back with its refused completion, and
+    only Redis is left to update. LeaseLost while another worker holds it."""
+    job = await retry_through_outages(lambda: store.get(context.pool, context.token), "job state")
+    if job is None or not job.done:
+        if job is not None and job.lease_owner == context.job.lease_owner:
+            return None
+        raise LeaseLost(context.token)
+    log.info("job had already ended; this run's writes are rolled back", state=job.state.value)
+    context.recorded = True
+    return JobOutcome(
+        context.token, job.state, job.result, job.error_status, job.error_message,
+        job.error_details,
+    )  # fmt: skip
 
 
 async def _postgres_is_down(pool: asyncpg.Pool) -> bool:
@@ -154,11 +229,13 @@ def _crashed(exc: Exception) -> BrickyardError:
     return error
 
 
-async def _until_dependencies_answer(context: JobContext, kind: JobKind) -> Any:
+async def _until_dependencies_answer(
+    context: JobContext, handle: Callable[[], Awaitable[Any]]
+) -> Any:
     """The handler's result or the error the job ends with, retrying through outages."""
     for delay in backoff_delays():
         try:
-            return await _attempt(context, kind.handler)
+            return await _attempt(context, handle)
         except Exception as exc:
             if not is_outage(exc):
                 raise
@@ -180,7 +257,7 @@ async def retry_through_outages(action: Callable[[], Awaitable[Any]], what: str)
     raise AssertionError("backoff_delays never ends")  # pragma: no mutate
 
 
-async def _attempt(context: JobContext, handler: Handler) -> Any:
+async def _attempt(context: JobContext, handle: Callable[[], Awaitable[Any]]) -> Any:
     """The handler's result, or the error the job ends with. Outages propagate."""
     job, settings = context.job, context.settings
     if job.cancel_requested:
@@ -195,7 +272,7 @@ async def _attempt(context: JobContext, handler: Handler) -> Any:
     deadline = asyncio.timeout(settings.job_timeout_s)
     try:
         async with deadline:
-            return await handler(context)
+            return await handle()
     except BrickyardError as error:
         return error
     except TimeoutError as exc:
@@ -204,6 +281,8 @@ async def _attempt(context: JobContext, handler: Handler) -> Any:
                 raise
             return _crashed(exc)
         return error_for_status(504, f"The job did not finish within {settings.job_timeout_s:g} s")
+    except LeaseLost:
+        raise  # the handler's completion was refused: run_claimed looks at the job
     except asyncio.CancelledError:
         # A worker shutting down or a lost lease: the row stays PROCESSING and runs again.
         log.warning("job interrupted; it will run again")

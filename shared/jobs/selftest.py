@@ -40,8 +40,7 @@ def parse_request(body: Any) -> SelftestRequest:
     return {"sleepSeconds": sleep, "message": str(body.get("message", "")), "fail": fail}
 
 
-async def run_selftest(job: JobContext) -> dict[str, Any]:
-    request = job.request
+async def run_selftest(job: JobContext, request: SelftestRequest) -> dict[str, Any]:
     # Progress every 0.1 s of sleep; a job that does not sleep is a no-op and reports none.
     steps = int(request["sleepSeconds"] * 10)
     if request["sleepSeconds"] and not steps:

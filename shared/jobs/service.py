@@ -4,7 +4,7 @@ import secrets
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 import asyncpg
 import structlog
@@ -52,6 +52,15 @@ class IdempotencyKey:
 
     key: str
     request_sha256: str
+
+
+class SubmitOptions(TypedDict, total=False):
+    """What a job kind adds to a submit: its Idempotency-Key, what it stages with its row and
+    what settles a refused enqueue."""
+
+    idempotency: IdempotencyKey | None
+    stage: Stage | None
+    on_refused: OnRefused | None
 
 
 class JobService:
@@ -209,7 +218,7 @@ class JobService:
         return await self._waiter.wait(token, finished, timeout)
 
     async def run_and_wait(
-        self, kind: str, principal: Principal, request: Any, **submit_options: Any
+        self, kind: str, principal: Principal, request: Any, **submit_options: Unpack[SubmitOptions]
     ) -> Any:
         """Submit a job and wait for it: its result, or its failure raised as the domain error."""
         submitted = await self.submit(kind, principal, request, **submit_options)

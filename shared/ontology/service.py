@@ -11,18 +11,18 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypedDict
 
 import asyncpg
 
 from shared.errors import BadRequest, NotFound
-from shared.jobs import store as job_store
 from shared.jobs.runner import JobContext
 from shared.ontology import graph as graphs
 from shared.ontology import store
 from shared.schemas.store import collections as collections_store
 
 ENTITY_KIND, RELATIONSHIP_KIND = "apollo_ontology_entitytypes", "apollo_ontology_relationshiptypes"
+HALVES = ("entitytypes", "relationshiptypes")
 FILTERS = {"destEntityType": ("source",), "sourceEntityType": ("destination",)}
 BOTH = ("source", "destination")
 # The page puts the filter in the path: entityTypes/{entityType}($filter=destEntityType).
@@ -117,16 +117,35 @@ def posted_errors(body: Any, known: set[str]) -> list[dict[str, Any]]:
     return errors
 
 
-async def run_build(job: JobContext) -> dict[str, Any]:
+class BuildRequest(TypedDict):
+    """Either POST's job request, as the gateway stores it."""
+
+    schemaCollection: str  # the collection's id
+    kind: str  # the page's half: entitytypes | relationshiptypes
+    body: list[Any]  # the posted objects, checked against the types built
+    transactionId: str
+
+
+def parse_build_request(stored: Any) -> BuildRequest:
+    if not isinstance(stored, dict):
+        raise BadRequest("The build request must be a JSON object")
+    collection_id, half = stored.get("schemaCollection"), stored.get("kind")
+    body, transaction_id = stored.get("body") or [], stored.get("transactionId")
+    if not isinstance(collection_id, str) or half not in HALVES or not isinstance(body, list):
+        raise BadRequest("The build request names no schema collection, half or posted list")
+    return BuildRequest(
+        schemaCollection=collection_id,
+        kind=half,
+        body=body,
+        transactionId=transaction_id if isinstance(transaction_id, str) else "",
+    )
+
+
+async def run_build(job: JobContext, request: BuildRequest) -> dict[str, Any]:
     """Either POST: rebuild the whole graph, answer the page's count for its half."""
-    request = job.request
     collection_id = request["schemaCollection"]
     async with job.pool.acquire() as conn, conn.transaction():
         await collections_store.lock(conn, collection_id)
-        earlier = await job_store.get(conn, job.token)
-        if earlier is not None and earlier.done:
-            done: dict[str, Any] = earlier.result
-            return done
         if await collections_store.get(conn, collection_id) is None:
             raise NotFound(f"Schema collection '{collection_id}' was deleted")
         built = await rebuild(conn, collection_id)
@@ -141,7 +160,7 @@ async def run_build(job: JobContext) -> dict[str, Any]:
         result = {
             "result": 1,
             "message": f"Total number of Ontologies Posted:  {count}.",
-            "errorInfo": posted_errors(request.get("body"), known),
+            "errorInfo": posted_errors(request["body"], known),
         }
         await job.complete_in(conn, result)
     return result

@@ -5,8 +5,9 @@ version is inserted, so creates of one schema take turns; a semantic version is 
 schema, so of two creates of the same one, the second fails "already exists". Every schema
 read while resolving and bundling is share-locked, so a concurrent create cannot slip in a
 version that closes a cycle unseen: the two lock each other and Postgres aborts one, which
-runs again and sees the other. The job's row is locked and its result recorded in the same
-transaction, so a job delivered twice registers one version.
+runs again and sees the other. The job's result is recorded in the same transaction, fenced by
+its lease, so a job run twice (its lease taken over) registers one version: the run that lost
+the lease rolls back.
 """
 
 from __future__ import annotations
@@ -78,8 +79,7 @@ def locking_loader(conn: asyncpg.Connection, lock: store.Lock) -> Loader:
     return load
 
 
-async def run_create_schema(job: JobContext) -> Any:
-    request = parse_create_request(job.request)
+async def run_create_schema(job: JobContext, request: CreateRequest) -> Any:
     await job.progress(1, 2, "Schema is valid; registering it")
     for attempt in range(1, MAX_ATTEMPTS + 1):
         try:
@@ -101,9 +101,6 @@ async def _register(job: JobContext, request: CreateRequest) -> Any:
 
 
 async def _register_in(conn: asyncpg.Connection, job: JobContext, request: CreateRequest) -> Any:
-    state = await store.lock_job(conn, job.token)
-    if state.state != "PROCESSING":
-        return state.result  # another delivery of this job finished it meanwhile
     sid = request.schema_id
     organization = await store.organization_by_name(conn, sid.organization, "FOR SHARE")
     if organization is None:

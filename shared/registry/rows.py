@@ -86,9 +86,3 @@ class VersionInfo:
     def id(self) -> int:
         """The key lists page by."""
         return self.version_id
-
-
-@dataclass(frozen=True, slots=True)
-class JobState:
-    state: str
-    result: Any

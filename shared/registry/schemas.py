@@ -116,8 +116,7 @@ def parse_validation_request(body: Any) -> SchemaId:
     return parse_schema_id(request["$id"])
 
 
-async def run_get_validation_schema(job: JobContext) -> dict[str, Any]:
-    sid = parse_validation_request(job.request)
+async def run_get_validation_schema(job: JobContext, sid: SchemaId) -> dict[str, Any]:
     async with job.pool.acquire() as conn, conn.transaction(isolation="repeatable_read"):
         # One snapshot: every schema bundled is as of the same moment.
         root = await resolve(conn, sid, f"$id '{sid}'")

@@ -14,7 +14,6 @@ import asyncpg
 from shared.db import Executor, fetch_as, fetchrow_as
 from shared.registry.rows import (
     AclEntry,
-    JobState,
     Organization,
     RegisteredSchema,
     Schema,
@@ -138,10 +137,6 @@ WHERE v.id <> $1 AND v.id IN (
 ORDER BY v.id LIMIT 5
 """
 )
-
-# The create job's own row, locked so that a second delivery of the job waits for the first
-# and then sees it finished (the jobs store has no locking read; this is the one caller).
-LOCK_JOB = "SELECT state, result FROM jobs WHERE token = $1 FOR UPDATE"
 
 
 def _locked(sql: str, lock: Lock, table: str = "") -> str:
@@ -283,10 +278,3 @@ async def insert_dependencies(
 ) -> None:
     unique = sorted(set(targets), key=lambda t: (t[0], t[1] or 0))
     await conn.executemany(INSERT_DEPENDENCY, [(version_id, s, v) for s, v in unique])
-
-
-async def lock_job(conn: asyncpg.Connection, token: str) -> JobState:
-    """The job's state and result, its row locked until the transaction ends."""
-    row = await fetchrow_as(conn, JobState, LOCK_JOB, token)
-    assert row is not None  # the job runs, so its row exists
-    return row

@@ -4,7 +4,8 @@ New types are inserted, changed ones get a new version, unchanged ones are untou
 left the release are marked inactive, invalid entries are reported as failed. The whole write
 happens in one transaction that holds the collection's advisory lock and records the job's
 result, so parallel syncs of a collection are serialised and a sync interrupted by a crash
-leaves nothing behind: its re-run ends in the same state as an uninterrupted one.
+leaves nothing behind: its re-run ends in the same state as an uninterrupted one. A second
+run of the same job (a lease taken over) is rolled back by the job's fenced completion.
 
 Which release: the request's ``version`` (``"latest"``: the newest), else the collection's
 pinned release, else the newest of its line. A ``version`` in the request also moves the pin.
@@ -12,10 +13,9 @@ pinned release, else the newest of its line. A ``version`` in the request also m
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NotRequired, TypedDict
 
 from shared.errors import BadRequest, NotFound, PreconditionFailed
-from shared.jobs import store as job_store
 from shared.jobs.runner import JobContext
 from shared.releases.catalog import LATEST, ReleaseCatalog
 from shared.schemas.collections import SchemaCollections
@@ -27,11 +27,21 @@ from shared.settings import Settings
 KIND = "apollo_schema_sync"
 
 
+class SyncRequest(TypedDict):
+    """The sync job's request, as the gateway stores it."""
+
+    schemaType: str
+    schemaCollectionId: str  # the collection's id (the gateway resolved its name)
+    transactionId: str
+    # A release version or "latest"; given, it also moves the collection's pin.
+    version: NotRequired[str]
+
+
 def cache_dir(settings: Settings) -> Any:
     return settings.data_dir / "release-cache"
 
 
-def parse_request(body: Any) -> dict[str, Any]:
+def parse_request(body: Any, transaction_id: str) -> SyncRequest:
     if not isinstance(body, dict):
         raise BadRequest("The request body must be a JSON object")
     missing = [k for k in ("schemaType", "schemaCollectionId") if not body.get(k)]
@@ -47,21 +57,39 @@ def parse_request(body: Any) -> dict[str, Any]:
     version = body.get("version")
     if version is not None and (not isinstance(version, str) or not version):
         raise BadRequest("'version', when given, must be a release version or 'latest'")
-    request = {"schemaType": body["schemaType"], "schemaCollectionId": body["schemaCollectionId"]}
-    return request if version is None else {**request, "version": version}
+    schema_type, collection_id = body["schemaType"], body["schemaCollectionId"]
+    if version is None:
+        return SyncRequest(
+            schemaType=schema_type, schemaCollectionId=collection_id, transactionId=transaction_id
+        )
+    return SyncRequest(
+        schemaType=schema_type,
+        schemaCollectionId=collection_id,
+        version=version,
+        transactionId=transaction_id,
+    )
 
 
-async def prepare(collections: SchemaCollections, body: Any, transaction_id: str) -> dict[str, Any]:
+async def prepare(collections: SchemaCollections, body: Any, transaction_id: str) -> SyncRequest:
     """Check what can be checked before queueing (400, 404): the job's request."""
-    request = parse_request(body)
+    request = parse_request(body, transaction_id)
     collection = await collections.get(request["schemaCollectionId"])
     await collections.catalog.resolve(
         collection["release_line"], request.get("version") or collection["pinned_version"]
     )
-    return {**request, "schemaCollectionId": collection["id"], "transactionId": transaction_id}
+    request["schemaCollectionId"] = collection["id"]
+    return request
 
 
-def envelope(request: dict[str, Any], response: dict[str, Any]) -> dict[str, Any]:
+def parse_job_request(stored: Any) -> SyncRequest:
+    """The request ``prepare`` made, read back from the job's row."""
+    transaction_id = stored.get("transactionId") if isinstance(stored, dict) else None
+    if not isinstance(transaction_id, str):
+        raise BadRequest("'transactionId' must be a string")
+    return parse_request(stored, transaction_id)
+
+
+def envelope(request: SyncRequest, response: dict[str, Any]) -> dict[str, Any]:
     """The seed's answer; stored as the job's result, so /async/get gives the same body."""
     entry = {"collId": request["schemaCollectionId"], "response": response}
     return {
@@ -72,8 +100,7 @@ def envelope(request: dict[str, Any], response: dict[str, Any]) -> dict[str, Any
     }
 
 
-async def run_sync(job: JobContext) -> dict[str, Any]:
-    request = job.request
+async def run_sync(job: JobContext, request: SyncRequest) -> dict[str, Any]:
     schema_type, collection_id = request["schemaType"], request["schemaCollectionId"]
     catalog = ReleaseCatalog(job.pool, cache_dir(job.settings))
     collections = SchemaCollections(job.pool, catalog)
@@ -88,11 +115,6 @@ async def run_sync(job: JobContext) -> dict[str, Any]:
     await job.progress(1, 2, f"Writing {len(rendered)} {schema_type}")
     async with job.pool.acquire() as conn, conn.transaction():
         await collections_store.lock(conn, collection["id"])
-        earlier = await job_store.get(conn, job.token)
-        if earlier is not None and earlier.done:
-            # An earlier delivery of this job already committed.
-            result: dict[str, Any] = earlier.result
-            return result
         locked = await collections_store.get(conn, collection["id"])
         if locked is None:
             raise NotFound(f"Schema collection '{collection_id}' was deleted")

@@ -94,11 +94,11 @@ async def test_finished_job_is_not_run_again(
     # A duplicate delivery of a finished job changes nothing, and its handler never runs.
     ran: list[str] = []
 
-    async def spy(job: JobContext) -> Any:
+    async def spy(job: JobContext, request: Any) -> Any:
         ran.append(job.token)
         return {"ran": "again"}
 
-    kinds = {**ALL_KINDS, "selftest": JobKind("selftest", spy)}
+    kinds = {**ALL_KINDS, "selftest": JobKind("selftest", dict, spy)}
     await services.redis.enqueue_job("selftest", job_token, _job_id=f"{job_token}-again")
     worker = make_worker(services.settings, burst=True, poll_delay=0.01, job_kinds=kinds)
     try:

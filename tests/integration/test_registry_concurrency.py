@@ -9,14 +9,20 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
+from typing import Any
 
 import asyncpg
 import pytest
 from aiohttp.test_utils import TestClient
 
+from shared.jobs.model import JobState
+from shared.jobs.runner import JobContext, JobKind, LeaseLost, run_claimed
+from shared.jobs.store import JobOutcome
 from shared.services import Services
 from tests.conftest import TokenFactory
+from tests.integration.test_job_runs_twice import taken_over
 from tests.registry_helpers import RunJobs, create_org, failure_reason, outcome, start_create
+from worker.tasks import ALL_KINDS
 
 ORG = "race.organization"
 LOCK_ORG = "SELECT 1 FROM registry_organizations WHERE name = $1 FOR UPDATE"
@@ -99,16 +105,38 @@ async def test_unversioned_creates_at_once_all_get_distinct_versions(
     assert await services.pool.fetchval("SELECT count(*) FROM registry_schema_versions") == 6
 
 
-async def test_racing_deliveries_of_one_job_register_one_version(
-    client: TestClient, make_token: TokenFactory, services: Services, run_jobs: RunJobs
+async def run(context: JobContext, kind: JobKind[Any]) -> JobOutcome | LeaseLost:
+    """The run's outcome, or the LeaseLost that stopped it (a task loses the subclass)."""
+    try:
+        return await run_claimed(context, kind)
+    except LeaseLost as lost:
+        return lost
+
+
+async def test_racing_runs_of_one_job_register_one_version(
+    client: TestClient, make_token: TokenFactory, services: Services
 ) -> None:
     token = await make_token("alice", "view", "modify")
     await create_org(client, token, ORG)
     job_token = await start_create(client, token, {"$id": f"{ORG}-Twice"})
-    # A second delivery of the same job, as after a lost lease.
-    await services.redis.enqueue_job("create_json_schema", job_token, _job_id=f"{job_token}-2")
-    await race(services, run_jobs, workers=2, waiting=2)
+    # Two runs of the same job, as after a lease taken over, waiting at the same point.
+    a, b = await taken_over(services, job_token)
+    kind = ALL_KINDS[a.job.kind]
+    async with organization_held(services) as holder:
+        runs = [asyncio.create_task(run(context, kind)) for context in (a, b)]
+        for _ in range(200):
+            if await blocked_behind(services.pool, holder) >= 2:
+                break
+            await asyncio.sleep(0.05)
+        else:
+            raise AssertionError("the two runs never waited at the same point")
+    lost, won = await asyncio.gather(*runs)
 
+    assert isinstance(won, JobOutcome) and won.state is JobState.COMPLETE and b.recorded
+    # A's completion was refused, or it found B's version there: either way it wrote nothing.
+    assert isinstance(lost, LeaseLost) or (
+        isinstance(lost, JobOutcome) and lost.result == won.result
+    )
     rows = await services.pool.fetch("SELECT id, job_token FROM registry_schema_versions")
     assert [(r["job_token"]) for r in rows] == [job_token]
     status, body = await outcome(client, token, job_token)

@@ -40,6 +40,7 @@ class FakePool:
         self.value, self.error = value, error
         self.calls: list[tuple[Any, ...]] = []
         self.rows: list[dict[str, str]] = []
+        self.job: dict[str, Any] | None = None
 
     async def fetchval(self, *args: Any) -> Any:
         self.calls.append(args)
@@ -50,6 +51,10 @@ class FakePool:
     async def fetch(self, *args: Any) -> list[dict[str, str]]:
         self.calls.append(args)
         return self.rows
+
+    async def fetchrow(self, *args: Any) -> dict[str, Any] | None:
+        """The job's row, as the runner reads it after a failure (still this worker's)."""
+        return self.job
 
 
 def record(**changes: Any) -> JobRecord:
@@ -67,7 +72,10 @@ def record(**changes: Any) -> JobRecord:
 
 def context(pool: FakePool | None = None, **changes: Any) -> JobContext:
     settings = Settings(job_timeout_s=5.0, job_max_tries=3)
-    return JobContext(record(**changes), pool or FakePool(), None, settings)  # type: ignore[arg-type]
+    pool = pool or FakePool()
+    job = record(**changes)
+    pool.job = dataclasses.asdict(job)
+    return JobContext(job, pool, None, settings)  # type: ignore[arg-type]
 
 
 @pytest.fixture(autouse=True)
@@ -79,15 +87,15 @@ def no_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(runner, "backoff_delays", delays)
 
 
-def kind(handler: Any, on_failure: Any = None) -> JobKind:
-    return JobKind("selftest", handler, on_failure)
+def kind(handler: Any, on_failure: Any = None, parse: Any = dict) -> JobKind[Any]:
+    return JobKind("selftest", parse, handler, on_failure)
 
 
 def failing(error: BaseException, times: int = 1 << 30) -> Any:
     """A handler that raises ``error`` its first ``times`` calls, then returns "done"."""
     calls: list[int] = []
 
-    async def handler(job: JobContext) -> Any:
+    async def handler(job: JobContext, request: Any) -> Any:
         calls.append(1)
         if len(calls) <= times:
             raise error
@@ -98,8 +106,8 @@ def failing(error: BaseException, times: int = 1 << 30) -> Any:
 
 
 async def test_a_result_completes_the_job() -> None:
-    async def handler(job: JobContext) -> Any:
-        assert job.token == "t" * 32 and job.request == {"a": 1} and job.principal_id == 7
+    async def handler(job: JobContext, request: Any) -> Any:
+        assert job.token == "t" * 32 and request == {"a": 1} and job.principal_id == 7
         # Every log line of the job names it.
         assert structlog.contextvars.get_contextvars() == {
             "job_token": "t" * 32,
@@ -118,7 +126,7 @@ async def test_a_result_completes_the_job() -> None:
 async def test_an_error_fails_the_job_with_its_status_and_runs_the_hook() -> None:
     seen: list[tuple[JobContext, BrickyardError]] = []
 
-    async def hook(job: JobContext, error: BrickyardError) -> None:
+    async def hook(job: JobContext, request: Any, error: BrickyardError) -> None:
         seen.append((job, error))
 
     error = BadRequest("no good", details={"field": "x"})
@@ -162,7 +170,7 @@ async def test_a_cancel_requested_before_the_start_never_runs_the_handler() -> N
 
 @pytest.mark.parametrize("attempts", [1, 2, 3])
 async def test_attempts_up_to_the_maximum_run_the_handler(attempts: int) -> None:
-    async def handler(job: JobContext) -> Any:
+    async def handler(job: JobContext, request: Any) -> Any:
         return job.job.attempts
 
     outcome = await run_claimed(context(attempts=attempts), kind(handler))
@@ -173,7 +181,7 @@ async def test_one_attempt_past_the_maximum_gives_up_without_running() -> None:
     handler = failing(AssertionError("ran"))
     seen: list[BrickyardError] = []
 
-    async def hook(job: JobContext, error: BrickyardError) -> None:
+    async def hook(job: JobContext, request: Any, error: BrickyardError) -> None:
         seen.append(error)
 
     outcome = await run_claimed(context(attempts=4), kind(handler, hook))
@@ -189,7 +197,7 @@ async def test_one_attempt_past_the_maximum_gives_up_without_running() -> None:
 
 
 async def test_a_job_past_its_timeout_is_a_504() -> None:
-    async def slow(job: JobContext) -> Any:
+    async def slow(job: JobContext, request: Any) -> Any:
         await asyncio.sleep(10)
 
     job = context()
@@ -246,10 +254,10 @@ async def test_an_error_while_postgres_is_down_is_an_outage_not_a_crash() -> Non
     pool = FakePool(error=OUTAGE)
     handler = failing(RuntimeError("cannot switch to state"), times=1)
 
-    async def flaky(job: JobContext) -> Any:
+    async def flaky(job: JobContext, request: Any) -> Any:
         if handler.calls:
             pool.error = None  # the server is back for the second run
-        return await handler(job)
+        return await handler(job, request)
 
     outcome = await run_claimed(context(pool), kind(flaky))
     assert outcome.state is JobState.COMPLETE
@@ -265,7 +273,7 @@ async def test_a_timeout_error_that_is_an_outage_runs_again() -> None:
 async def test_a_graceful_stop_mid_job_propagates_and_leaves_the_job_running() -> None:
     started = asyncio.Event()
 
-    async def long(job: JobContext) -> Any:
+    async def long(job: JobContext, request: Any) -> Any:
         started.set()
         await asyncio.sleep(10)
 
@@ -281,7 +289,7 @@ async def test_a_graceful_stop_mid_job_propagates_and_leaves_the_job_running() -
 async def test_the_failure_hook_is_retried_through_outages() -> None:
     calls: list[int] = []
 
-    async def hook(job: JobContext, error: BrickyardError) -> None:
+    async def hook(job: JobContext, request: Any, error: BrickyardError) -> None:
         calls.append(1)
         if len(calls) == 1:
             raise OUTAGE
@@ -336,7 +344,7 @@ async def test_a_postgres_that_does_not_answer_is_down(monkeypatch: pytest.Monke
 async def test_a_crash_while_postgres_is_down_raises_dependency_down() -> None:
     job = context(FakePool(error=OUTAGE))
     with pytest.raises(DependencyDown) as caught:
-        await runner._attempt(job, failing(RuntimeError("lost")))
+        await runner._attempt(job, lambda: failing(RuntimeError("lost"))(job, None))
     assert caught.value.dependency == "PostgreSQL"
     assert isinstance(caught.value.__cause__, RuntimeError)
 
@@ -414,3 +422,98 @@ async def test_other_errors_are_never_rerun() -> None:
     job = context(FakePool(1))
     await run_claimed(job, kind(handler))
     assert len(handler.calls) == 1 and job.reruns_after_broken_connections == 0
+
+
+class Parsed:
+    """A kind's typed request, and how often its parser ran."""
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    parses: list[Any] = []
+
+    @classmethod
+    def parse(cls, stored: Any) -> Parsed:
+        cls.parses.append(stored)
+        if stored.get("bad"):
+            raise BadRequest("not a request of this kind")
+        return cls(stored["a"])
+
+
+@pytest.fixture(autouse=True)
+def no_parses() -> None:
+    Parsed.parses = []
+
+
+async def test_the_request_is_parsed_once_and_the_handler_and_hook_get_the_value() -> None:
+    seen: list[Any] = []
+
+    async def handler(job: JobContext, request: Parsed) -> Any:
+        seen.append(request)
+        if len(seen) == 1:
+            raise OUTAGE  # runs again with the same value
+        raise BadRequest("fails after the outage")
+
+    async def hook(job: JobContext, request: Parsed, error: BrickyardError) -> None:
+        seen.append(request)
+
+    outcome = await run_claimed(context(), kind(handler, hook, Parsed.parse))
+    assert outcome.error_status == 400
+    assert Parsed.parses == [{"a": 1}] and len(seen) == 3
+    assert all(request is seen[0] for request in seen) and seen[0].value == 1
+
+
+async def test_a_request_that_does_not_parse_fails_the_job_and_skips_the_hook() -> None:
+    handler, hooked = failing(AssertionError("ran")), failing(AssertionError("hooked"))
+    outcome = await run_claimed(context(request={"bad": 1}), kind(handler, hooked, Parsed.parse))
+    assert (outcome.state, outcome.error_status) == (JobState.FAILED, 400)
+    assert outcome.error_message == "not a request of this kind"
+    assert handler.calls == [] and hooked.calls == []
+
+
+async def test_a_job_cancelled_before_it_ran_is_parsed_for_its_hook() -> None:
+    seen: list[Parsed] = []
+
+    async def hook(job: JobContext, request: Parsed, error: BrickyardError) -> None:
+        seen.append(request)
+
+    job = context(cancel_requested=True)
+    outcome = await run_claimed(job, kind(failing(AssertionError("ran")), hook, Parsed.parse))
+    assert outcome.state is JobState.CANCELLED and [r.value for r in seen] == [1]
+
+
+async def test_a_failure_of_a_run_that_lost_the_job_is_not_settled_here() -> None:
+    hooked = failing(AssertionError("hooked"))
+    job = context()
+    assert job.pool.job is not None  # type: ignore[attr-defined]
+    job.pool.job["lease_owner"] = "worker-2"  # type: ignore[attr-defined]
+    with pytest.raises(LeaseLost):
+        await run_claimed(job, kind(failing(BadRequest("already exists")), hooked))
+    assert hooked.calls == []
+
+
+async def test_a_run_whose_job_ended_elsewhere_answers_with_the_recorded_outcome() -> None:
+    job = context()
+    row = job.pool.job  # type: ignore[attr-defined]
+    row.update(state="COMPLETE", result_json='{"by": "worker-2"}', lease_owner=None)
+
+    async def refused(job: JobContext, request: Any) -> Any:
+        raise LeaseLost(job.token)  # as complete_in raises when the fence refuses it
+
+    for handler in (refused, failing(BadRequest("already exists"))):
+        job.recorded = False
+        outcome = await run_claimed(job, kind(handler))
+        assert outcome == JobOutcome("t" * 32, JobState.COMPLETE, result={"by": "worker-2"})
+        assert job.recorded  # only Redis is left to update
+
+
+async def test_a_refused_completion_while_another_worker_holds_the_job_stops_the_run() -> None:
+    job = context()
+    job.pool.job["lease_owner"] = "worker-2"  # type: ignore[attr-defined]
+
+    async def refused(job: JobContext, request: Any) -> Any:
+        raise LeaseLost(job.token)
+
+    with pytest.raises(LeaseLost):
+        await run_claimed(job, kind(refused))
+    assert not job.recorded

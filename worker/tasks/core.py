@@ -1,4 +1,4 @@
 from shared.jobs import selftest
 from shared.jobs.runner import JobKind
 
-KINDS = [JobKind(selftest.KIND, selftest.run_selftest)]
+KINDS = (JobKind(selftest.KIND, selftest.parse_request, selftest.run_selftest),)
