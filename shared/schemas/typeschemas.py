@@ -15,7 +15,8 @@ from shared.schemas.render import SYS_KEYS, check_posted, posted_type_id
 from shared.schemas.store import collections as collections_store
 from shared.schemas.store import typeschemas as typeschemas_store
 from shared.schemas.sysdata import Caller, sys_timestamp
-from shared.schemas.versions import Outcome, write_versions
+from shared.schemas.version_plan import Outcome
+from shared.schemas.versions import write_versions
 
 MAX_BULK = 1000
 LABELS = {
