@@ -123,7 +123,7 @@ def plan_versions(
     current: Mapping[str, Current],
     elsewhere: Mapping[str, str],
     *,
-    retire_missing: bool = False,
+    retire_missing: bool,
 ) -> VersionPlan:
     """Bring the collection's ``schema_type`` schemas to ``rendered``, given each type's
     ``current`` row in the collection and the type ids another collection owns (``elsewhere``).
@@ -142,7 +142,7 @@ def plan_versions(
         if error is not None:
             outcome.failed.append({"id": item.type_id, "reason": error})
             continue
-        assert item.schema is not None and item.metadata is not None
+        assert item.schema is not None and item.metadata is not None  # pragma: no mutate
         sha = item.sha256
         if row is not None and row.active and row.content_sha256 == sha:
             outcome.unchanged.append(item.type_id)

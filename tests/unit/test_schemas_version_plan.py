@@ -179,6 +179,6 @@ def test_the_outcome_reports_counts_and_status_as_the_doc_has_them() -> None:
 def test_the_current_row_is_read_by_column_name() -> None:
     row = {
         "type_id": "NS__AHU", "version": 2, "schema_type": ENTITY_TYPES,
-        "content_sha256": "abc", "active": False, "release_version": None,
+        "content_sha256": "abc", "active": False, "release_version": "1.4",
     }  # fmt: skip
-    assert Current.from_row(row) == Current(2, ENTITY_TYPES, "abc", False, None)
+    assert Current.from_row(row) == Current(2, ENTITY_TYPES, "abc", False, "1.4")
