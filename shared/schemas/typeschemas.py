@@ -15,7 +15,7 @@ from shared.schemas.render import SYS_KEYS, check_posted, posted_type_id
 from shared.schemas.store import collections as collections_store
 from shared.schemas.store import typeschemas as typeschemas_store
 from shared.schemas.sysdata import Caller, sys_timestamp
-from shared.schemas.version_plan import Outcome
+from shared.schemas.version_plan import TypeSchemaWrites
 from shared.schemas.versions import write_versions
 
 MAX_BULK = 1000
@@ -64,7 +64,7 @@ class TypeSchemas:
 
     async def bulk_upsert(
         self, collection_id: str | None, schema_type: str, body: Any, caller: Caller
-    ) -> Outcome:
+    ) -> TypeSchemaWrites:
         if not collection_id:
             raise BadRequest("The 'schemaCollectionId' header is required")
         named = posted_schemas(schema_type, body)

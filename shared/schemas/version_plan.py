@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from shared.schemas.render import Rendered
 from shared.schemas.store.typeschemas import VersionRow
@@ -18,9 +18,28 @@ from shared.schemas.store.typeschemas import VersionRow
 DUPLICATE = "the same type id appears twice in this request"
 
 
-@dataclass(frozen=True, slots=True)
-class Current:
+class Current(Protocol):
     """A type's current version in the collection (active or not), as the plan reads it."""
+
+    @property
+    def version(self) -> int: ...
+
+    @property
+    def schema_type(self) -> str: ...
+
+    @property
+    def content_sha256(self) -> str: ...
+
+    @property
+    def active(self) -> bool: ...
+
+    @property
+    def release_version(self) -> str | None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class CurrentRow:
+    """A :class:`Current` read from the store's record of it."""
 
     version: int
     schema_type: str
@@ -29,7 +48,7 @@ class Current:
     release_version: str | None
 
     @classmethod
-    def from_row(cls, row: Mapping[str, Any]) -> Current:
+    def from_row(cls, row: Mapping[str, Any]) -> CurrentRow:
         return cls(
             version=row["version"],
             schema_type=row["schema_type"],
@@ -40,7 +59,7 @@ class Current:
 
 
 @dataclass(slots=True)
-class Outcome:
+class TypeSchemaWrites:
     attempted: int = 0
     inserted: list[str] = field(default_factory=list)
     updated: list[str] = field(default_factory=list)
@@ -87,7 +106,7 @@ class VersionPlan:
     ``outcome.updated`` stop being current, ``new_rows`` are inserted, ``reactivated`` become
     active again and ``outcome.inactivated`` inactive."""
 
-    outcome: Outcome
+    outcome: TypeSchemaWrites
     new_rows: list[VersionRow] = field(default_factory=list)
     reactivated: list[str] = field(default_factory=list)
 
@@ -132,7 +151,7 @@ def plan_versions(
     is not in ``rendered``; hand-made types (posted, no release) are left alone, and so is a
     type that is in ``rendered`` but failed.
     """
-    plan = VersionPlan(Outcome(attempted=len(rendered)))
+    plan = VersionPlan(TypeSchemaWrites(attempted=len(rendered)))
     outcome = plan.outcome
     seen: set[str] = set()
     for item in rendered:

@@ -12,7 +12,7 @@ import asyncpg
 from shared.schemas.render import Rendered
 from shared.schemas.store import collections as collections_store
 from shared.schemas.store import typeschemas as typeschemas_store
-from shared.schemas.version_plan import Current, Outcome, plan_versions
+from shared.schemas.version_plan import CurrentRow, TypeSchemaWrites, plan_versions
 
 
 async def write_versions(
@@ -25,11 +25,11 @@ async def write_versions(
     release_version: str | None = None,
     retire_missing: bool = False,
     correlation_id: str | None = None,
-) -> Outcome:
+) -> TypeSchemaWrites:
     """Bring the collection's ``schema_type`` schemas to ``rendered`` (caller holds the lock);
     see :func:`plan_versions` for what changes."""
     rows = await typeschemas_store.current_versions(conn, collection_id)
-    current = {type_id: Current.from_row(row) for type_id, row in rows.items()}
+    current = {type_id: CurrentRow.from_row(row) for type_id, row in rows.items()}
     elsewhere = await typeschemas_store.owners_elsewhere(
         conn, collection_id, [r.type_id for r in rendered]
     )

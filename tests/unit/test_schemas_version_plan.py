@@ -8,7 +8,13 @@ from typing import Any
 
 from shared.releases.bundle import content_sha256
 from shared.schemas.render import ENTITY_TYPES, RELATIONSHIP_TYPES, Rendered
-from shared.schemas.version_plan import DUPLICATE, Current, Outcome, VersionPlan, plan_versions
+from shared.schemas.version_plan import (
+    DUPLICATE,
+    CurrentRow,
+    TypeSchemaWrites,
+    VersionPlan,
+    plan_versions,
+)
 
 SCHEMA = {"title": "AHU", "type": "object"}
 CHANGED = {"title": "AHU", "type": "object", "description": "changed"}
@@ -26,13 +32,13 @@ def current(
     schema_type: str = ENTITY_TYPES,
     active: bool = True,
     release_version: str | None = "1.4",
-) -> Current:
-    return Current(version, schema_type, content_sha256(schema), active, release_version)
+) -> CurrentRow:
+    return CurrentRow(version, schema_type, content_sha256(schema), active, release_version)
 
 
 def plan(
     items: list[Rendered],
-    now: dict[str, Current] | None = None,
+    now: dict[str, CurrentRow] | None = None,
     elsewhere: dict[str, str] | None = None,
     *,
     retire_missing: bool = False,
@@ -150,7 +156,7 @@ def test_an_empty_request_is_a_success_that_changes_nothing() -> None:
 
 
 def test_the_outcome_reports_counts_and_status_as_the_doc_has_them() -> None:
-    outcome = Outcome(
+    outcome = TypeSchemaWrites(
         attempted=4, inserted=["A"], updated=["B"], unchanged=["C"],
         failed=[{"id": "D", "reason": "why"}],
     )  # fmt: skip
@@ -172,8 +178,8 @@ def test_the_outcome_reports_counts_and_status_as_the_doc_has_them() -> None:
         "failures": [{"id": "D", "reason": "why"}],
     }
     assert outcome.as_json("given")["reason"] == "given"
-    assert Outcome(attempted=1, failed=[{"id": "D", "reason": "why"}]).status == "failed"
-    assert Outcome(attempted=1, inserted=["A"]).status == "success"
+    assert TypeSchemaWrites(attempted=1, failed=[{"id": "D", "reason": "why"}]).status == "failed"
+    assert TypeSchemaWrites(attempted=1, inserted=["A"]).status == "success"
 
 
 def test_the_current_row_is_read_by_column_name() -> None:
@@ -181,4 +187,4 @@ def test_the_current_row_is_read_by_column_name() -> None:
         "type_id": "NS__AHU", "version": 2, "schema_type": ENTITY_TYPES,
         "content_sha256": "abc", "active": False, "release_version": "1.4",
     }  # fmt: skip
-    assert Current.from_row(row) == Current(2, ENTITY_TYPES, "abc", False, "1.4")
+    assert CurrentRow.from_row(row) == CurrentRow(2, ENTITY_TYPES, "abc", False, "1.4")
