@@ -97,6 +97,15 @@ def test_an_entity_is_named_by_its_first_label_as_text_else_by_its_local_name() 
     assert plan.entity_triples == 4  # three classes and the one name
 
 
+def test_of_labels_with_the_same_text_a_plain_one_names_the_entity() -> None:
+    """Ties on the text go to no language before a language, then no datatype first."""
+    plan = plan_of('ex:a a brick:AHU ; rdfs:label "AHU"@fr, "AHU"^^xsd:string, "AHU", "AHU"@en .')
+    assert sorted(triple[2] for _, triple in skipped(plan)) == [
+        '"AHU"@en', '"AHU"@fr', f'"AHU"^^<{XSD}string>',
+    ]  # fmt: skip
+    assert plan.entity_triples == 2
+
+
 def test_an_entity_keeps_one_class_and_each_other_class_is_skipped_saying_why() -> None:
     plan = plan_of("ex:a a brick:VAV, brick:AHU, old:AHU, brick:Equipment, rec:Space .")
     assert [item.body["entityType"] for item in plan.entities] == ["B__AHU"]
@@ -133,6 +142,7 @@ def test_a_node_is_refused_when_it_has_no_iri_too_long_an_iri_or_no_known_class(
     reasons = {r.id: r.reason for r in plan.refused_entities}
     blank = next(r for r in reasons if not r.startswith("http"))
     not_known = f"class brick:AHU_Old, brick:Gone, old:Thing {NOT_A_CLASS}"
+    assert list(reasons) == sorted(reasons)  # by text: rdflib's own order puts blank nodes first
     assert reasons == {
         blank: "a blank node has no IRI to keep as its id",
         too_long: f"its IRI is longer than {MAX_ID_LENGTH} characters",
