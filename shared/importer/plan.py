@@ -94,9 +94,6 @@ class Plan:
     def skipped_by_reason(self) -> dict[str, int]:
         return dict(Counter(s.reason for s in self.skipped).most_common())
 
-    def renamed_by_class(self) -> dict[str, int]:
-        return dict(Counter(f"{r.old} -> {r.new}" for r in self.renamed).most_common())
-
 
 class _Mapper:
     def __init__(self, graph: rdflib.Graph, catalog: Catalog) -> None:
@@ -232,10 +229,9 @@ class _Mapper:
         return f"{self._short(node)} has no Brick class in the model ({what})"
 
     def _relationship(self, source: Any, predicate: Any, target: Any) -> None:
-        catalog, plan = self.catalog, self.plan
+        catalog = self.catalog
         triple = [str(source), str(predicate), str(target)]
         rel_id, relation = triple_id(triple), local_name(predicate)
-        reason = None
         if not str(predicate).startswith(catalog.namespace):
             reason = f"{self._short(predicate)} is not a relation of Brick {catalog.release}"
         elif untyped := [end for end in (source, target) if end not in self.classes]:
@@ -255,9 +251,9 @@ class _Mapper:
                     "relationshipName": relation,
                     "relationshipType": type_id,
                 }
-                plan.relationships.append(Item(None, body))
+                self.plan.relationships.append(Item(None, body))
                 return
-        plan.refused_relationships.append(Refused(rel_id, reason or "refused", triple))
+        self.plan.refused_relationships.append(Refused(rel_id, reason, triple))
 
 
 def to_items(graph: rdflib.Graph, catalog_data: dict[str, Any]) -> Plan:

@@ -16,7 +16,8 @@ from shared.schemas.rows import TypeSchemaRow
 from shared.schemas.store import collections as collections_store
 from shared.schemas.store import typeschemas as typeschemas_store
 from shared.schemas.sysdata import Caller, sys_timestamp
-from shared.schemas.versions import TypeSchemaWrites, write_versions
+from shared.schemas.version_plan import TypeSchemaWrites
+from shared.schemas.versions import write_versions
 
 MAX_BULK = 1000
 LABELS = {
