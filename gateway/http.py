@@ -28,7 +28,7 @@ from shared.paging import (
 )
 from shared.services import Services
 from shared.tenancy.admission import admitting
-from shared.text import holds_unstorable_text, json_text
+from shared.text import holds_long_digit_run, holds_unstorable_text, json_text
 
 HandlerT = TypeVar("HandlerT", bound=Callable[[web.Request], Awaitable[web.StreamResponse]])
 
@@ -78,9 +78,6 @@ def _refuse_constant(name: str) -> Any:
     raise BadRequest(f"{name} is not a JSON number; the request body must be standard JSON")
 
 
-_LONG_DIGITS = re.compile(rb"\d{19}")
-
-
 def _finite_float(text: str) -> float:
     value = float(text)
     if math.isinf(value):
@@ -105,7 +102,7 @@ async def read_json(
         raise PayloadTooLarge(f"The request body is over the {limit} byte limit") from exc
     if not raw.strip():
         raise BadRequest("The request body is empty; expected JSON")
-    if not _LONG_DIGITS.search(raw):
+    if not holds_long_digit_run(raw):
         # orjson refuses what the checks below refuse (NaN, Infinity, overflowing numbers,
         # invalid UTF-8, deep nesting), ten times faster; whatever it refuses is read again
         # below, for the precise reason. A run of 19+ digits may be an integer beyond 64 bits,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import gc
 import sys
 from collections.abc import Iterator
 from importlib import metadata
@@ -73,6 +74,27 @@ def use_uvloop() -> None:
     asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
 
 
+# Allocations between young collections (Python's default is 700). A request's objects are
+# mostly freed by reference counting before this many pile up, so the collector then finds
+# little to walk; the cycles it does collect wait a little longer.
+YOUNG_COLLECTION_THRESHOLD = 10_000
+
+
+def tune_collector() -> None:
+    """Move what start-up built (modules, routes, pools) out of the garbage collector's reach,
+    where every full collection walked it again, and collect the young generation less often.
+    The collector took 4-5% of a process serving synchronous batches at concurrency 16, about
+    0.02% after (gc.callbacks, 80000 items run in one process; issue 21)."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(YOUNG_COLLECTION_THRESHOLD, *gc.get_threshold()[1:])
+
+
+def _gateway_up(url: str) -> None:
+    tune_collector()
+    log.info("gateway is up", url=url)
+
+
 def cmd_gateway(settings: Settings, args: argparse.Namespace) -> int:
     from aiohttp import web
 
@@ -88,7 +110,7 @@ def cmd_gateway(settings: Settings, args: argparse.Namespace) -> int:
         host=settings.host,
         port=settings.port,
         # Called once the app's start-up (pool, migrations, Redis) is done and the port is bound.
-        print=lambda _: log.info("gateway is up", url=url),
+        print=lambda _: _gateway_up(url),
         access_log=None,
         shutdown_timeout=5,
         # Several gateway processes of one `brickyard run` share the port; the kernel spreads
@@ -105,7 +127,9 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
     configure_logging(settings, process="worker")
     require_service_urls(settings, "worker")
     use_uvloop()
-    make_worker(settings, handle_signals=True).run()
+    worker = make_worker(settings, handle_signals=True)
+    tune_collector()  # what is built by now (its pool comes up in run())
+    worker.run()
     return 0
 
 

@@ -6,7 +6,6 @@ Text from clients that PostgreSQL cannot store (NUL, unpaired surrogates) is a 4
 from __future__ import annotations
 
 import json
-import re
 from datetime import datetime
 from typing import Any
 
@@ -41,11 +40,21 @@ def json_text(value: Any) -> str:
 
 # orjson reads an integer beyond 64 bits as a float, silently: text that may hold one (a run of
 # 19 or more digits, inside a string or not) is read by the json module instead.
-_LONG_DIGITS = re.compile(r"\d{19}")
+_DIGIT_RUN = b"0" * 19
+# Every ASCII digit to "0", every other byte to a space (a JSON number's digits are ASCII).
+_DIGITS_ONLY = bytes(0x30 if 0x30 <= b <= 0x39 else 0x20 for b in range(256))
+
+
+def holds_long_digit_run(text: str | bytes) -> bool:
+    """Whether ``text`` has 19 ASCII digits in a row. A translated copy searched for one run:
+    17 times faster than ``re.search(r"\\d{19}")``, which cost five times orjson's parse of the
+    same text (4.3 ms against 0.84 for a 1000-relationship chunk; issue 21)."""
+    data = text.encode("utf-8", "surrogatepass") if isinstance(text, str) else text
+    return _DIGIT_RUN in data.translate(_DIGITS_ONLY)
 
 
 def json_value(text: str) -> Any:
-    return json.loads(text) if _LONG_DIGITS.search(text) else orjson.loads(text)
+    return json.loads(text) if holds_long_digit_run(text) else orjson.loads(text)
 
 
 def is_storable(value: str) -> bool:

@@ -28,13 +28,12 @@ RETURNING {JOB_COLUMNS}
 # A job run where it was asked for (JobService.run_here): its row is written once, finished, in
 # the transaction that did its work, instead of inserted and then updated with its result. The
 # result is not sent back: the caller holds it (a 100-item batch's is about 25 KB of JSON).
+# Its item counts ($8, $9) come from item_counts, as for FINISH_JOBS.
 _ALL_BUT_RESULT = ", ".join(f.name for f in fields(JobRecord) if f.name != "result_json")
 INSERT_COMPLETED_JOB = f"""
 INSERT INTO jobs (token, kind, principal_id, request, idempotency_key, request_sha256, state,
                   result, progress_message, finished_at, items_stored, items_failed)
-VALUES ($1, $2, $3, $4, $5, $6, 'COMPLETE', $7::text::json, 'Complete', now(),
-        json_array_length_or_null($7::text::json #> '{{responses,success}}'),
-        json_array_length_or_null($7::text::json #> '{{responses,failure}}'))
+VALUES ($1, $2, $3, $4, $5, $6, 'COMPLETE', $7::text::json, 'Complete', now(), $8, $9)
 RETURNING {_ALL_BUT_RESULT}
 """
 GET_JOB = f"SELECT {JOB_COLUMNS} FROM jobs WHERE token = $1"
@@ -115,8 +114,8 @@ UPDATE jobs SET cancel_requested = true, changed_at = now(), etag = gen_random_u
 WHERE token = $1 AND state = 'PROCESSING'
 RETURNING {JOB_COLUMNS}
 """
-# The one completion path (a batch's result, the Apollo shape, also gives its item counts):
-# every outcome of a batch in one statement, fenced by the lease so a
+# The one completion path (a batch's result, the Apollo shape, also gives its item counts, from
+# item_counts): every outcome of a batch in one statement, fenced by the lease so a
 # worker that lost its lease cannot overwrite what the job's new owner records.
 FINISH_JOBS = """
 UPDATE jobs AS j
@@ -127,11 +126,12 @@ SET state = o.state, result = o.result::json, error_status = o.error_status,
                             THEN greatest(j.progress_current, j.progress_total)
                             ELSE j.progress_current END,
     progress_message = initcap(o.state), etag = gen_random_uuid(),
-    items_stored = json_array_length_or_null(o.result::json #> '{responses,success}'),
-    items_failed = json_array_length_or_null(o.result::json #> '{responses,failure}'),
+    items_stored = o.items_stored, items_failed = o.items_failed,
     crash_traceback = o.crash_traceback
-FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::text[], $6::text[], $8::text[])
-     AS o(token, state, result, error_status, error_message, error_details, crash_traceback)
+FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::text[], $6::text[], $8::text[],
+            $9::int[], $10::int[])
+     AS o(token, state, result, error_status, error_message, error_details, crash_traceback,
+          items_stored, items_failed)
 WHERE j.token = o.token AND j.state = 'PROCESSING' AND j.lease_owner IS NOT DISTINCT FROM $7
 RETURNING j.token
 """
@@ -182,6 +182,22 @@ def _json_text(value: Any) -> str | None:
     return None if value is None else json_text(value)
 
 
+def _length(value: Any) -> int | None:
+    return len(value) if isinstance(value, list) else None
+
+
+def item_counts(result: Any) -> tuple[int | None, int | None]:
+    """A batch result's stored and failed item counts (the lengths of its ``responses``'
+    ``success`` and ``failure`` arrays; None for a result that has none, as for any job that is
+    no batch). Counted here, not in SQL: ``#>`` and ``json_array_length`` on the stored text
+    parse the whole result again each time, about 0.2 CPU-seconds of PostgreSQL for a
+    10000-item batch's 2 MB (issue 21)."""
+    responses = result.get("responses") if isinstance(result, dict) else None
+    if not isinstance(responses, dict):
+        return None, None
+    return _length(responses.get("success")), _length(responses.get("failure"))
+
+
 async def insert(
     db: Executor,
     token: str,
@@ -210,7 +226,7 @@ async def insert_completed(
     result_json = json_text(result)
     row = await db.fetchrow(
         INSERT_COMPLETED_JOB, token, kind, principal_id, request, idempotency_key,
-        request_sha256, result_json,
+        request_sha256, result_json, *item_counts(result),
     )  # fmt: skip
     return JobRecord.from_row({**row, "result_json": result_json})
 
@@ -291,6 +307,7 @@ async def request_cancel(db: Executor, token: str) -> JobRecord | None:
 
 async def finish(db: Executor, outcomes: list[JobOutcome], owner: str | None) -> set[str]:
     """Record every outcome at once; the tokens actually finished by this call."""
+    counts = [item_counts(o.result) for o in outcomes]
     rows = await db.fetch(
         FINISH_JOBS,
         [o.token for o in outcomes],
@@ -301,6 +318,8 @@ async def finish(db: Executor, outcomes: list[JobOutcome], owner: str | None) ->
         [_json_text(o.error_details) for o in outcomes],
         owner,
         [o.crash_traceback for o in outcomes],
+        [stored for stored, _ in counts],
+        [failed for _, failed in counts],
     )
     return {row["token"] for row in rows}
 

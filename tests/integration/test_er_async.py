@@ -122,9 +122,11 @@ async def test_10000_relationships_complete_asynchronously_with_every_log_comple
         "total": 10_000,
     }
     job = await services.pool.fetchrow(
-        "SELECT progress_total, request FROM jobs WHERE token = $1", job_token
+        "SELECT progress_total, request, items_stored, items_failed FROM jobs WHERE token = $1",
+        job_token,
     )
     assert job["progress_total"] == 10_000 and "items" not in job["request"]
+    assert (job["items_stored"], job["items_failed"]) == (10_000, 0)
 
     tracked = await client.get(
         query_string(body["data"]["tracker"]) + "&limit=1000", headers=bearer(token)

@@ -37,8 +37,11 @@ async def test_a_synchronous_batch_is_written_logged_and_recorded_as_a_complete_
             "Processing",
             log["state"],
         ]
-    job = await services.pool.fetchrow("SELECT kind, state, request, result FROM jobs")
+    job = await services.pool.fetchrow(
+        "SELECT kind, state, request, result, items_stored, items_failed FROM jobs"
+    )
     assert (job["kind"], job["state"]) == ("er_upsert_entities", "COMPLETE")
+    assert (job["items_stored"], job["items_failed"]) == (2, 1)
     assert job["request"]["transactionId"] == body["transactionId"]
     assert job["result"]["responses"] == responses
     assert await services.pool.fetchval("SELECT count(*) FROM er_batches") == 0

@@ -371,9 +371,10 @@ async def test_complete_in_is_fenced_by_the_lease() -> None:
         await job.complete_in(conn, {"r": 1})  # type: ignore[arg-type]
     assert str(lost.value) == "t" * 32
     assert job.recorded is False
-    _, tokens, states, results, *_, owner, tracebacks = conn.calls[-1]
+    _, tokens, states, results, *_, owner, tracebacks, stored, failed = conn.calls[-1]
     assert (tokens, states, results) == (["t" * 32], ["COMPLETE"], ['{"r":1}'])
     assert owner == "worker-1" and tracebacks == [None]  # fenced by this worker's lease
+    assert stored == failed == [None]  # no batch result: no item counts
     conn.rows = [{"token": "t" * 32}]
     await job.complete_in(conn, {"r": 1})  # type: ignore[arg-type]
     assert job.recorded is True
