@@ -186,7 +186,7 @@ async def accept_async(services: Services, batch: Submission) -> JobRecord:
     request, _ = await _prepare(services, batch)
     options = _submit_options(services, batch, request)
     return await services.jobs.submit(
-        batch.kind.job_kind, batch.principal, asdict(request), **options
+        batch.kind.job_kind, batch.principal, asdict(request), cost=len(batch.items), **options
     )
 
 
