@@ -124,7 +124,7 @@ async def _ask_for_helpers(
     helper = {"parent": parent, "batch": asdict(request), "hops": hops}
     try:
         for _ in range(count):
-            await jobs.submit(HELPER_KIND, principal, helper)
+            await jobs.submit(HELPER_KIND, principal, helper, fair_group=request.erCollectionId)
     except ServiceUnavailable:
         # The queue is down: helpers only speed a batch up, so it goes on without them.
         log.warning("no helper jobs for this batch; the queue refused them")

@@ -42,6 +42,8 @@ class QueuedJob:
     token: str
     principal_id: int
     cost: int = 1
+    # Jobs of one principal are fair between their groups too (an ER batch's: its collection).
+    group: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,14 +92,24 @@ class Keys:
 
 
 # KEYS: Keys.all(). ARGV: job key prefix, its TTL, the wake channel, then per job its token,
-# arq payload, principal and cost.
+# arq payload, principal, group (its ER collection, or '') and cost. A principal's clock is one
+# per group, in a sorted set of that principal's groups; a group whose clock the queue's virtual
+# now has passed has nothing queued ahead and is dropped. Each job's cost counts once per group
+# of its principal that has work queued, so two busy collections of one principal each move at
+# half its pace, and the principal as a whole at the pace of any other principal.
 ENQUEUE = """
 local now = tonumber(redis.call('GET', KEYS[5]) or '0')
 local last = ''
-for i = 4, #ARGV, 4 do
-  local token, principal, cost = ARGV[i], ARGV[i + 2], tonumber(ARGV[i + 3])
-  local score = math.max(now, tonumber(redis.call('HGET', KEYS[4], principal) or '0')) + cost
-  redis.call('HSET', KEYS[4], principal, score)
+for i = 4, #ARGV, 5 do
+  local token, principal, group = ARGV[i], ARGV[i + 2], ARGV[i + 3]
+  local clocks = KEYS[4] .. ':' .. principal
+  redis.call('ZREMRANGEBYSCORE', clocks, '-inf', now)
+  local mine = tonumber(redis.call('ZSCORE', clocks, group) or '0')
+  local busy = redis.call('ZCARD', clocks)
+  if mine <= now then busy = busy + 1 end
+  local score = math.max(now, mine) + tonumber(ARGV[i + 4]) * busy
+  redis.call('ZADD', clocks, score, group)
+  redis.call('PEXPIRE', clocks, ARGV[2])
   redis.call('SET', ARGV[1] .. token, ARGV[i + 1], 'PX', ARGV[2])
   redis.call('ZADD', KEYS[1], score, token)
   redis.call('ZREM', KEYS[2], token)
@@ -231,7 +243,7 @@ async def enqueue(redis: Redis, queue_name: str, jobs: list[QueuedJob]) -> None:
     args: list[str | bytes | int] = [job_key_prefix, JOB_KEY_TTL_MS, wake_channel(queue_name)]
     for job in jobs:
         payload = serialize_job(job.kind, (job.token,), {}, None, now, serializer=None)
-        args += [job.token, payload, job.principal_id, max(1, job.cost)]
+        args += [job.token, payload, job.principal_id, job.group, max(1, job.cost)]
     await redis.register_script(ENQUEUE)(keys=Keys(queue_name).all(), args=args)
 
 

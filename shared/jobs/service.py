@@ -79,10 +79,12 @@ class JobService:
         stage: Stage | None = None,
         on_refused: OnRefused | None = None,
         cost: int = 1,
+        fair_group: str = "",
     ) -> JobRecord:
         """Record the job and queue it; with a key seen before, the first job and nothing new.
         ``cost`` (its items, for a batch) sets how far the job moves its principal's clock in
-        the queue's fair order."""
+        the queue's fair order, ``fair_group`` (an ER batch's collection) which of the
+        principal's clocks."""
         key, digest = (idempotency.key, idempotency.request_sha256) if idempotency else (None, None)
 
         async def write(conn: asyncpg.Connection, token: str) -> JobRecord:
@@ -101,7 +103,7 @@ class JobService:
             log.info("idempotent replay", job_token=job.token, job_kind=kind)
             return job
         try:
-            queued = QueuedJob(kind, job.token, principal.id, cost)
+            queued = QueuedJob(kind, job.token, principal.id, cost, fair_group)
             await enqueue(self._redis, self._settings.queue_name, [queued])
         except Exception as exc:
             if not is_outage(exc):
