@@ -33,7 +33,7 @@ from arq.utils import timestamp_ms
 
 from shared.jobs import store
 from shared.jobs.channels import listen_forever, wake_channel
-from shared.jobs.fair_queue import FairQueue
+from shared.jobs.fair_queue import FairQueue, waiting_counts
 from shared.jobs.model import JobRecord, JobState
 from shared.jobs.reconciler import Sweeper, reconcile_forever
 from shared.jobs.recorder import OutcomeRecorder, forget_in_redis
@@ -254,8 +254,9 @@ class PromptWorker(Worker):
         # running job means every job the burst could see has ended.
         if self.tasks:
             return False
-        return 0 <= self.max_burst_jobs <= self._started or not await self.pool.zcard(
-            self.queue_name
+        # Deferred jobs, and those parked at their principal's limit, are still to run.
+        return 0 <= self.max_burst_jobs <= self._started or not sum(
+            await waiting_counts(self.pool, self.queue_name)
         )
 
     async def _renew_leases_forever(self) -> None:
