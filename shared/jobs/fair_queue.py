@@ -153,7 +153,7 @@ if limit > 0 then
     if redis.call('EXISTS', parked) == 0 then redis.call('SREM', KEYS[6], principal) end
   end
 end
-local claimed, held, top = {}, {}, vnow
+local claimed, held, started, top = {}, {}, {}, vnow
 local entries = redis.call('ZRANGE', KEYS[1], 0, scan - 1, 'WITHSCORES')
 for i = 1, #entries, 2 do
   if #claimed >= wanted then break end
@@ -172,11 +172,12 @@ for i = 1, #entries, 2 do
       if principal and limit > 0 then
         running[principal] = count_running(principal) + 1
         redis.call('SADD', ARGV[7] .. principal, token)
-        redis.call('PEXPIRE', ARGV[7] .. principal, JOB_KEY_TTL_MS)
+        started[principal] = true
       end
     end
   end
 end
+for principal in pairs(started) do redis.call('PEXPIRE', ARGV[7] .. principal, JOB_KEY_TTL_MS) end
 if top > vnow then redis.call('SET', KEYS[5], top) end
 local answer = {claimed}
 for principal, n in pairs(held) do
@@ -275,8 +276,8 @@ class FairQueue:
         if tokens:
             channel = wake_channel(self.keys.queue)
             args: list[str | int] = [due_ms, channel, self.keys.parked_prefix]
-            args.append(in_progress_key_prefix)
-            await self._defer(keys=self.keys.all(), args=[*args, *tokens])
+            args += [in_progress_key_prefix, *tokens]
+            await self._defer(keys=self.keys.all(), args=args)
 
 
 async def defer(redis: Redis, queue_name: str, tokens: list[str], due_ms: int) -> None:
