@@ -345,7 +345,7 @@ class Settings:
     )
     running_jobs_per_principal: int = setting(
         "RUNNING_JOBS_PER_PRINCIPAL",
-        100,
+        1000,
         "jobs (a batch's chunk helpers included) of one principal that may run at once across all workers; more wait queued, in their order",
         whole(1),
         WORK,
