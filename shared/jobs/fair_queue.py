@@ -91,16 +91,15 @@ class Keys:
         return [self.queue, self.deferred, self.owners, self.clocks, self.now, self.parked]
 
 
-# KEYS: Keys.all(). ARGV: job key prefix, its TTL, the wake channel, then per job its token,
-# arq payload, principal, group (its ER collection, or '') and cost. A principal's clock is one
-# per group, in a sorted set of that principal's groups; a group whose clock the queue's virtual
-# now has passed has nothing queued ahead and is dropped. Each job's cost counts once per group
-# of its principal that has work queued, so two busy collections of one principal each move at
-# half its pace, and the principal as a whole at the pace of any other principal.
+# KEYS: Keys.all(). ARGV: job key prefix, its TTL, the wake channel and message, then per job
+# its token, arq payload, principal, group (its ER collection, or '') and cost. A principal's
+# clock is one per group, in a sorted set of that principal's groups; a group whose clock the
+# queue's virtual now has passed has nothing queued ahead and is dropped. Each job's cost counts
+# once per group of its principal that has work queued, so two busy collections of one
+# principal each move at half its pace, and the principal as a whole at the pace of any other.
 ENQUEUE = """
 local now = tonumber(redis.call('GET', KEYS[5]) or '0')
-local last = ''
-for i = 4, #ARGV, 5 do
+for i = 5, #ARGV, 5 do
   local token, principal, group = ARGV[i], ARGV[i + 2], ARGV[i + 3]
   local clocks = KEYS[4] .. ':' .. principal
   redis.call('ZREMRANGEBYSCORE', clocks, '-inf', now)
@@ -114,9 +113,8 @@ for i = 4, #ARGV, 5 do
   redis.call('ZADD', KEYS[1], score, token)
   redis.call('ZREM', KEYS[2], token)
   redis.call('HSET', KEYS[3], token, principal)
-  last = token
 end
-redis.call('PUBLISH', ARGV[3], last)
+redis.call('PUBLISH', ARGV[3], ARGV[4])
 return #ARGV
 """
 
@@ -242,6 +240,7 @@ async def enqueue(redis: Redis, queue_name: str, jobs: list[QueuedJob]) -> None:
         return
     now = timestamp_ms()
     args: list[str | bytes | int] = [job_key_prefix, JOB_KEY_TTL_MS, wake_channel(queue_name)]
+    args.append(jobs[-1].token)  # the wake's text: any will do
     for job in jobs:
         payload = serialize_job(job.kind, (job.token,), {}, None, now, serializer=None)
         args += [job.token, payload, job.principal_id, job.group, max(1, job.cost)]
