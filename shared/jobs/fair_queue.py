@@ -15,7 +15,8 @@ A principal at its running-jobs limit is skipped by the claim: its jobs move to 
 that principal, in their order, and move back when the principal has room again, so a flood at
 its limit never fills the front of the queue that every claim scans. Running jobs are counted
 from their in-progress keys (the claims workers renew while they hold a job), so a worker that
-dies leaves no count behind. Every step is in the claim's one round trip.
+dies leaves no count behind; a principal's set of claimed tokens is only looked through when its
+size reaches the limit. Every step is in the claim's one round trip.
 """
 
 from __future__ import annotations
@@ -126,12 +127,18 @@ local now_ms, wanted, lease = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3]
 local claiming, scan, limit = ARGV[4], tonumber(ARGV[5]), tonumber(ARGV[6])
 local vnow = tonumber(redis.call('GET', KEYS[5]) or '0')
 local running = {}
+-- The set's size bounds the count from above (members whose claim is gone stay until looked
+-- at): only a principal that may be at its limit has its members looked at, and cleared.
 local function count_running(principal)
   if running[principal] == nil then
-    local key, n = ARGV[7] .. principal, 0
-    for _, token in ipairs(redis.call('SMEMBERS', key)) do
-      if redis.call('EXISTS', claiming .. token) == 1 then n = n + 1
-      else redis.call('SREM', key, token) end
+    local key = ARGV[7] .. principal
+    local n = redis.call('SCARD', key)
+    if n >= limit then
+      n = 0
+      for _, token in ipairs(redis.call('SMEMBERS', key)) do
+        if redis.call('EXISTS', claiming .. token) == 1 then n = n + 1
+        else redis.call('SREM', key, token) end
+      end
     end
     running[principal] = n
   end
