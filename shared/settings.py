@@ -343,6 +343,13 @@ class Settings:
         whole(1),
         SERVE,
     )
+    running_jobs_per_principal: int = setting(
+        "RUNNING_JOBS_PER_PRINCIPAL",
+        1000,
+        "jobs (a batch's chunk helpers included) of one principal that may run at once across all workers; more wait queued, in their order",
+        whole(1),
+        WORK,
+    )
     sparql_processes: int = setting(
         "SPARQL_PROCESSES",
         3,

@@ -12,14 +12,17 @@ import orjson
 
 from shared.auth import SCOPES, Principal
 from shared.services import Services
+from shared.settings import Settings
 from tests.bench_er import NS, Client, gateway, prepare
-from tests.bench_support import brickyard_workers, percentile, scenario
+from tests.bench_support import brickyard_workers, isolated, percentile, scenario
 
 FLOOD_BATCHES = 20
 FLOOD_ITEMS = 10_000
 SMALL = 100
 ASYNC_RUNS = 5
 SYNC_CALLS = 40
+# Slots per worker in the few-slots case, and A's running-jobs limit there (half of two workers').
+FEW_SLOTS = 5
 
 
 def entities(prefix: str, count: int) -> bytes:
@@ -67,11 +70,10 @@ async def b_latencies(client: Client, site: str, tag: str) -> dict[str, float]:
     }
 
 
-@scenario("fairness: principal B beside principal A's flood")
-async def fairness(services: Services, principal: Principal) -> dict[str, Any]:
+async def b_beside_flood(services: Services, workers: Settings) -> dict[str, Any]:
     alice = await services.auth.create_token("bench-a", sorted(SCOPES))
     bob_token = await services.auth.create_token("bench-b", sorted(SCOPES))
-    async with brickyard_workers(services.settings, 2), gateway(services.settings, alice) as a:
+    async with brickyard_workers(workers, 2), gateway(services.settings, alice) as a:
         await prepare(a)
         bob = Client(a.http, a.base, bob_token, a.pids)
         await bob.call(
@@ -89,6 +91,8 @@ async def fairness(services: Services, principal: Principal) -> dict[str, Any]:
         flood_s = time.perf_counter() - began
     return {
         "flood": f"{FLOOD_BATCHES} x {FLOOD_ITEMS} items by A",
+        "slots_per_worker": workers.worker_max_jobs,
+        "running_jobs_per_principal": workers.running_jobs_per_principal,
         "b_alone": alone,
         "b_under_flood": loaded,
         "flood_accepted_s": round(accepted_s, 2),
@@ -96,3 +100,19 @@ async def fairness(services: Services, principal: Principal) -> dict[str, Any]:
         "flood_done_s": round(flood_s, 2),
         "flood_items_per_s": round(FLOOD_BATCHES * FLOOD_ITEMS / flood_s),
     }
+
+
+@scenario("fairness: principal B beside principal A's flood")
+async def fairness(services: Services, principal: Principal) -> dict[str, Any]:
+    return await b_beside_flood(services, services.settings)
+
+
+@scenario("fairness: few slots, principal B beside principal A's flood")
+async def fairness_few_slots(services: Services, principal: Principal) -> dict[str, Any]:
+    """Fewer slots than A has batches (tests/integration/test_fairness.py's case): the queue's
+    fair order and A's running-jobs limit (half the slots) are what keep B from waiting."""
+    async with isolated(services.settings) as (own, _):  # the other scenario's collections
+        workers = own.settings.replace(
+            worker_max_jobs=FEW_SLOTS, running_jobs_per_principal=FEW_SLOTS
+        )
+        return await b_beside_flood(own, workers)

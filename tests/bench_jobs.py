@@ -24,6 +24,7 @@ from arq.jobs import Job
 from arq.utils import timestamp_ms
 
 from shared.auth import Principal
+from shared.jobs.fair_queue import defer
 from shared.redis_url import redis_settings
 from shared.services import Services
 from shared.settings import Settings
@@ -116,19 +117,29 @@ async def forget(redis: ArqRedis, job_ids: list[str]) -> None:
         await redis.delete(*(f"arq:result:{job_id}" for job_id in job_ids[start : start + 1000]))
 
 
-async def hold_back(redis: ArqRedis, queue_name: str, count: int) -> list[bytes]:
-    """Make every queued job due in an hour, so that no worker takes one while others start."""
+async def hold_back(redis: ArqRedis, queue_name: str, count: int, fair: bool) -> list[bytes]:
+    """Make every queued job due in an hour, so that no worker takes one while others start.
+    Brickyard's queue is in fair order, not by due time: its jobs wait in its deferred set."""
     held = await redis.zrange(queue_name, 0, -1)
     if len(held) != count:
         raise RuntimeError(f"{queue_name} holds {len(held)} of the {count} jobs queued")
-    await redis.zadd(queue_name, dict.fromkeys(held, timestamp_ms() + 3_600_000), xx=True)
+    await _due_at(redis, queue_name, held, timestamp_ms() + 3_600_000, fair)
     return held
 
 
-async def release(redis: ArqRedis, queue_name: str, held: list[bytes]) -> None:
+async def release(redis: ArqRedis, queue_name: str, held: list[bytes], fair: bool) -> None:
     """All the held jobs due at once (one command), for workers that are all up and polling."""
     await asyncio.sleep(START_UP_S)
-    await redis.zadd(queue_name, dict.fromkeys(held, timestamp_ms()), xx=True)
+    await _due_at(redis, queue_name, held, timestamp_ms(), fair)
+
+
+async def _due_at(
+    redis: ArqRedis, queue_name: str, jobs: list[bytes], due_ms: int, fair: bool
+) -> None:
+    if fair:
+        await defer(redis, queue_name, [job.decode() for job in jobs], due_ms)
+    else:
+        await redis.zadd(queue_name, dict.fromkeys(jobs, due_ms), xx=True)
 
 
 def drain_figures(count: int, complete: int, span_s: float | None) -> dict[str, Any]:
@@ -146,10 +157,10 @@ async def brickyard_drain(settings: Settings, workers: int) -> dict[str, Any]:
         await in_chunks(count, lambda: services.jobs.submit("selftest", principal, NOOP))
         submit_s = time.perf_counter() - began
         queue_name = services.settings.queue_name
-        held = await hold_back(services.redis, queue_name, count)
+        held = await hold_back(services.redis, queue_name, count, fair=True)
         breakdown = Breakdown(services.pool, services.redis, count)
         async with brickyard_workers(services.settings, workers) as children:
-            await release(services.redis, queue_name, held)
+            await release(services.redis, queue_name, held, fair=True)
             await breakdown.before(child.pid for child in children)
 
             async def drained() -> Any:
@@ -178,12 +189,12 @@ async def stock_drain(
     try:
         jobs = await in_chunks(count, lambda: redis.enqueue_job("noop"))
         job_ids = [job.job_id for job in jobs]
-        held = await hold_back(redis, queue_name, count)
+        held = await hold_back(redis, queue_name, count, fair=False)
         async with stock_workers(
             settings, queue_name, workers, burst=True, tuning=tuning
         ) as children:
             # Held-back jobs still count as queued, so burst workers wait for them.
-            await release(redis, queue_name, held)
+            await release(redis, queue_name, held, fair=False)
             # A burst worker exits once the queue is empty; on a timeout, count what finished.
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(

@@ -4,7 +4,8 @@ What it changes in arq's ``Worker`` (pinned to arq 0.28, whose internals this su
 
 - **Claiming**: one Lua script claims as many queued jobs as the worker has free slots, setting
   each job's in-progress key atomically, so workers never race for the same ids and one round
-  trip starts many jobs. PostgreSQL then leases them in one statement.
+  trip starts many jobs, in the queue's fair order and within each principal's running-jobs
+  limit (``shared.jobs.fair_queue``). PostgreSQL then leases them in one statement.
 - **Pick-up**: the gateway publishes on a wake channel after each enqueue, and a finished job
   frees its slot at once, so a worker polls again as soon as it can take more work.
 - **Leases**: a running job's claim (in Redis and in PostgreSQL) is a short lease the worker
@@ -32,6 +33,7 @@ from arq.utils import timestamp_ms
 
 from shared.jobs import store
 from shared.jobs.channels import listen_forever, wake_channel
+from shared.jobs.fair_queue import FairQueue, waiting_counts
 from shared.jobs.model import JobRecord, JobState
 from shared.jobs.reconciler import Sweeper, reconcile_forever
 from shared.jobs.recorder import OutcomeRecorder, forget_in_redis
@@ -44,20 +46,7 @@ from shared.services import Services
 
 log = structlog.get_logger(__name__)
 
-# Claims up to ARGV[2] due jobs whose in-progress key it can set; in-progress jobs sit at the
-# front of the queue, so it looks past this worker's own and a little past other workers'.
-CLAIM_SCRIPT = """
-local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[5]))
-local claimed = {}
-local wanted = tonumber(ARGV[2])
-for _, id in ipairs(ids) do
-  if #claimed >= wanted then break end
-  if redis.call('SET', ARGV[4] .. id, '1', 'NX', 'PX', ARGV[3]) then
-    claimed[#claimed + 1] = id
-  end
-end
-return claimed
-"""
+# How far past the jobs held (this worker's and others') a claim looks at the queue's front.
 SCAN_PAST_RUNNING = 512
 UNKNOWN_KIND = "unknown"
 # Jobs per slot that may wait for their outcome's write while the slot runs the next one.
@@ -104,7 +93,7 @@ class PromptWorker(Worker):
         on_startup = self.on_startup
         if on_startup:
             await retry_through_outages(lambda: on_startup(self.ctx), "worker start-up")
-        self._claim = self.pool.register_script(CLAIM_SCRIPT)
+        self.fair_queue = FairQueue(self.pool, self.queue_name)
         self.recorder = OutcomeRecorder(
             self.services.pool, self.pool, self.queue_name, self.worker_id
         )
@@ -170,18 +159,14 @@ class PromptWorker(Worker):
         wanted = self._free_slots()
         if not wanted:
             return False
-        lease_ms = int(self.lease_s * 1000)
-        raw = await self._claim(
-            keys=[self.queue_name],
-            args=[
-                timestamp_ms(),
-                wanted,
-                lease_ms,
-                in_progress_key_prefix,
-                wanted + len(self.tasks) + SCAN_PAST_RUNNING,
-            ],
+        claim = await self.fair_queue.claim(
+            wanted,
+            int(self.lease_s * 1000),
+            wanted + len(self.tasks) + SCAN_PAST_RUNNING,
+            self.services.settings.running_jobs_per_principal,
         )
-        claimed_ids = [token.decode() if isinstance(token, bytes) else token for token in raw]
+        self.metrics.held_back(claim.held_back)
+        claimed_ids = claim.tokens
         # A claim that lapsed while this worker was too busy to renew it is still this
         # worker's job: never start a second run of it here.
         tokens = [token for token in claimed_ids if token not in self.tasks]
@@ -210,10 +195,7 @@ class PromptWorker(Worker):
         )
         if elsewhere:
             later = timestamp_ms() + int(self.lease_s * 1000)
-            async with self.pool.pipeline(transaction=False) as pipe:
-                pipe.zadd(self.queue_name, {token: later for token in elsewhere}, xx=True)
-                pipe.delete(*(in_progress_key_prefix + token for token in elsewhere))
-                await pipe.execute()
+            await self.fair_queue.defer(sorted(elsewhere), later)
 
     def _start(self, record: JobRecord) -> None:
         services = self.services
@@ -272,8 +254,9 @@ class PromptWorker(Worker):
         # running job means every job the burst could see has ended.
         if self.tasks:
             return False
-        return 0 <= self.max_burst_jobs <= self._started or not await self.pool.zcard(
-            self.queue_name
+        # Deferred jobs, and those parked at their principal's limit, are still to run.
+        return 0 <= self.max_burst_jobs <= self._started or not sum(
+            await waiting_counts(self.pool, self.queue_name)
         )
 
     async def _renew_leases_forever(self) -> None:

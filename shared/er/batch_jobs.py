@@ -134,7 +134,7 @@ async def _ask_for_helpers(
     """Helper jobs, queued like any other: the reconciler keeps them, cancels end them."""
     helper = HelperRequest(parent, request, hops)
     try:
-        await job.queue(HELPER_KIND, helper.as_json(), count)
+        await job.queue(HELPER_KIND, helper.as_json(), count, fair_group=request.erCollectionId)
     except ServiceUnavailable:
         # The queue is down: helpers only speed a batch up, so it goes on without them.
         log.warning("no helper jobs for this batch; the queue refused them")

@@ -154,8 +154,9 @@ async def accept_async(services: Services, batch: Submission) -> JobRecord:
     request, _ = await _prepare(services, batch)
     options = _submit_options(services, batch, request)
     return await services.jobs.submit(
-        batch.kind.job_kind, batch.principal, asdict(request), **options
-    )
+        batch.kind.job_kind, batch.principal, asdict(request), cost=len(batch.items),
+        fair_group=request.erCollectionId, **options,
+    )  # fmt: skip
 
 
 def accepted_json(public_url: str, job_token: str, transaction_id: str) -> dict[str, str]:

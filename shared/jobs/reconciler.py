@@ -15,10 +15,10 @@ from dataclasses import dataclass
 import asyncpg
 import structlog
 from arq.connections import ArqRedis
-from arq.constants import in_progress_key_prefix
 
 from shared.jobs import store
-from shared.jobs.queue import enqueue
+from shared.jobs.fair_queue import missing
+from shared.jobs.queue import QueuedJob, enqueue
 from shared.outages import backoff_delays, is_outage
 
 log = structlog.get_logger(__name__)
@@ -49,12 +49,18 @@ async def reconcile_once(
         if not await store.try_reconciler_lock(conn):
             return Pass(ran=False, requeued=[])
         candidates = await store.unfinished_unleased(conn, grace_s, BATCH_LIMIT)
-        lost = await _not_in_redis(redis, queue_name, [token for token, _ in candidates])
+        # Queued, deferred, parked at its principal's limit or claimed: Redis holds it.
+        lost = await missing(redis, queue_name, [token for token, _, _ in candidates])
         if lost:
             # A worker may have claimed, even finished, a job between the two reads: under
             # read committed this second look sees what it did.
             lost &= await store.still_unleased(conn, sorted(lost))
-        requeued = [(kind, token) for token, kind in candidates if token in lost]
+        # What the queue charged a job is gone with it: each comes back at the cost of one.
+        requeued = [
+            QueuedJob(kind, token, principal_id)
+            for token, kind, principal_id in candidates
+            if token in lost
+        ]
         if requeued:
             await enqueue(redis, queue_name, requeued)
         swept = 0
@@ -62,22 +68,7 @@ async def reconcile_once(
             swept += await sweep(conn, grace_s)
     if requeued:
         log.warning("re-enqueued jobs missing from the queue", count=len(requeued))
-    return Pass(ran=True, requeued=[token for _, token in requeued], swept=swept)
-
-
-async def _not_in_redis(redis: ArqRedis, queue_name: str, tokens: list[str]) -> set[str]:
-    if not tokens:
-        return set()
-    async with redis.pipeline(transaction=False) as pipe:
-        for token in tokens:
-            pipe.zscore(queue_name, token)
-            pipe.exists(in_progress_key_prefix + token)
-        answers = await pipe.execute()
-    return {
-        token
-        for index, token in enumerate(tokens)
-        if answers[2 * index] is None and not answers[2 * index + 1]
-    }
+    return Pass(ran=True, requeued=[job.token for job in requeued], swept=swept)
 
 
 async def reconcile_forever(

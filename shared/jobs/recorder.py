@@ -18,6 +18,7 @@ from redis.asyncio import Redis
 
 from shared.jobs import store
 from shared.jobs.channels import done_channel, done_message
+from shared.jobs.fair_queue import forget_in
 from shared.jobs.runner import retry_through_outages
 from shared.jobs.store import JobOutcome
 from shared.outages import is_outage
@@ -39,6 +40,7 @@ async def forget_in_redis(redis: Redis, queue_name: str, tokens: list[str], anno
             pipe.delete(
                 *(prefix + token for token in tokens for prefix in _KEY_PREFIXES),
             )
+            forget_in(pipe, queue_name, tokens)
             if announce:
                 pipe.publish(done_channel(queue_name), done_message(tokens))
             await pipe.execute()

@@ -25,7 +25,7 @@ from redis.asyncio import Redis
 from shared.errors import BrickyardError, JobCancelled, ServiceUnavailable, error_for_status
 from shared.jobs import store
 from shared.jobs.model import JobRecord, JobState
-from shared.jobs.queue import enqueue
+from shared.jobs.queue import QueuedJob, enqueue
 from shared.jobs.service import new_job_token
 from shared.jobs.store import JobOutcome
 from shared.outages import DependencyDown, backoff_delays, is_outage
@@ -76,15 +76,20 @@ class JobContext:
             raise LeaseLost(self.token)
         self.recorded = True
 
-    async def queue(self, kind: str, request: Any, count: int = 1) -> list[str]:
+    async def queue(
+        self, kind: str, request: Any, count: int = 1, *, fair_group: str = ""
+    ) -> list[str]:
         """Queue ``count`` child jobs of ``kind`` with this request (JSON), for this job's
-        principal: ordinary jobs, leased, reconciled and cancelled like any other. Their
-        tokens; ServiceUnavailable when the queue refuses them (their rows end FAILED, 503)."""
+        principal: ordinary jobs, leased, reconciled and cancelled like any other, each of
+        cost 1 in ``fair_group`` of the principal's fair order (a batch's helpers: its
+        collection; the batch already paid for its items). Their tokens; ServiceUnavailable
+        when the queue refuses them (their rows end FAILED, 503)."""
         tokens = [new_job_token() for _ in range(count)]
         for token in tokens:
             await store.insert(self.pool, token, kind, self.principal_id, request)
         try:
-            await enqueue(self.redis, self.settings.queue_name, [(kind, t) for t in tokens])
+            queued = [QueuedJob(kind, t, self.principal_id, group=fair_group) for t in tokens]
+            await enqueue(self.redis, self.settings.queue_name, queued)
         except Exception as exc:
             if not is_outage(exc):
                 raise

@@ -22,7 +22,7 @@ from shared.errors import (
 )
 from shared.jobs import store
 from shared.jobs.model import JobRecord, JobState
-from shared.jobs.queue import enqueue
+from shared.jobs.queue import QueuedJob, enqueue
 from shared.jobs.waiter import JobWaiter
 from shared.observability.metrics import count_job
 from shared.outages import is_outage
@@ -87,8 +87,13 @@ class JobService:
         idempotency: IdempotencyKey | None = None,
         stage: Stage | None = None,
         on_refused: OnRefused | None = None,
+        cost: int = 1,
+        fair_group: str = "",
     ) -> JobRecord:
-        """Record the job and queue it; with a key seen before, the first job and nothing new."""
+        """Record the job and queue it; with a key seen before, the first job and nothing new.
+        ``cost`` (its items, for a batch) sets how far the job moves its principal's clock in
+        the queue's fair order, ``fair_group`` (an ER batch's collection) which of the
+        principal's clocks."""
         key, digest = (idempotency.key, idempotency.request_sha256) if idempotency else (None, None)
 
         async def write(conn: asyncpg.Connection, token: str) -> JobRecord:
@@ -107,7 +112,8 @@ class JobService:
             log.info("idempotent replay", job_token=job.token, job_kind=kind)
             return job
         try:
-            await enqueue(self._redis, self._settings.queue_name, [(kind, job.token)])
+            queued = QueuedJob(kind, job.token, principal.id, cost, fair_group)
+            await enqueue(self._redis, self._settings.queue_name, [queued])
         except Exception as exc:
             if not is_outage(exc):
                 raise

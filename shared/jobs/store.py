@@ -145,7 +145,7 @@ SET state = 'FAILED', error_status = $2, error_message = $3, finished_at = now()
 WHERE token = $1 AND state = 'PROCESSING'
 """
 UNFINISHED_UNLEASED = """
-SELECT token, kind FROM jobs
+SELECT token, kind, principal_id FROM jobs
 WHERE state = 'PROCESSING' AND created_at < now() - make_interval(secs => $1)
   AND (lease_expires_at IS NULL OR lease_expires_at < now())
 ORDER BY created_at
@@ -332,9 +332,12 @@ async def still_unleased(db: Executor, tokens: list[str]) -> set[str]:
     return {row["token"] for row in await db.fetch(STILL_UNLEASED, tokens)}
 
 
-async def unfinished_unleased(db: Executor, grace_s: float, limit: int) -> list[tuple[str, str]]:
+async def unfinished_unleased(
+    db: Executor, grace_s: float, limit: int
+) -> list[tuple[str, str, int]]:
+    """Token, kind and principal of each unfinished job no live lease covers, oldest first."""
     rows = await db.fetch(UNFINISHED_UNLEASED, grace_s, limit)
-    return [(row["token"], row["kind"]) for row in rows]
+    return [(row["token"], row["kind"], row["principal_id"]) for row in rows]
 
 
 async def try_reconciler_lock(conn: asyncpg.Connection) -> bool:

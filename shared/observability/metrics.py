@@ -30,6 +30,7 @@ ITEMS_FAILED = "brickyard_items_failed"
 JOB_OUTCOMES = "brickyard_job_outcomes"
 JOB_RETRIES = "brickyard_job_retries"
 THROTTLED = "brickyard_principal_throttled"
+HELD_BACK = "brickyard_principal_held_back"
 # Throttling is labelled by a hash of the principal, not the principal: bounded cardinality, and
 # no principal named on the public /metrics (the log line of each refusal names it).
 PRINCIPAL_BUCKETS = 16
@@ -67,6 +68,11 @@ FAMILIES: dict[str, Family] = {
         "Requests refused (429) for a principal's limit, by limit and principal bucket "
         f"(a hash of the principal, one of {PRINCIPAL_BUCKETS})",
         ("limit", "principal_bucket"),
+    ),
+    HELD_BACK: Family(
+        "Queued jobs a worker's claim left waiting because their principal had its running-jobs "
+        "limit of jobs running, by principal bucket",
+        ("principal_bucket",),
     ),
 }
 
@@ -120,6 +126,10 @@ class MetricsBuffer:
         method = method if method in HTTP_METHODS else "other"
         labels = {"method": method, "route": route, "status": str(status)}
         self.observe(HTTP_DURATION, labels, seconds)
+
+    def held_back(self, jobs_by_principal: Mapping[int, int]) -> None:
+        for principal_id, jobs in jobs_by_principal.items():
+            self.count(HELD_BACK, {"principal_bucket": principal_bucket(principal_id)}, jobs)
 
     def items_finished(self, item: str, processed: int, failed: int) -> None:
         self.count(ITEMS_PROCESSED, {"item": item}, processed)

@@ -15,6 +15,7 @@ import asyncpg
 from redis.asyncio import Redis
 
 from shared.jobs import JobState
+from shared.jobs.fair_queue import waiting_counts
 from shared.observability import store
 from shared.observability.heartbeats import WorkerBeat, live_workers
 from shared.outages import outage_of
@@ -108,7 +109,8 @@ async def cluster_status(pool: asyncpg.Pool, redis: Redis, queue_name: str) -> C
     ``unavailable``, instead of failing the whole answer."""
     status = ClusterStatus(queue_name)
     try:
-        status.queued = await redis.zcard(queue_name)
+        # Deferred jobs and those parked at their principal's running limit wait too.
+        status.queued = sum(await waiting_counts(redis, queue_name))
         status.workers = await live_workers(redis, queue_name)
     except Exception as exc:
         _note_outage(status, exc)

@@ -18,10 +18,13 @@ def queued_families(queued: Mapping[int, Queued]) -> Iterator[Metric]:
     that an alert sees 0 rather than nothing."""
     items: Counter[str] = Counter()
     jobs: Counter[str] = Counter()
+    running: Counter[str] = Counter()
     for principal_id, work in queued.items():
         bucket = principal_bucket(principal_id)
         items[bucket] += work.items
         jobs[bucket] += work.jobs
+        running[bucket] += work.running
+    waiting = jobs - running
     buckets = [f"{n:02d}" for n in range(PRINCIPAL_BUCKETS)]
     for name, help_text, counts in (
         (
@@ -31,6 +34,16 @@ def queued_families(queued: Mapping[int, Queued]) -> Iterator[Metric]:
             items,
         ),
         ("brickyard_principal_unfinished_jobs", "Unfinished jobs, by principal bucket", jobs),
+        (
+            "brickyard_principal_running_jobs",
+            "Unfinished jobs a worker holds a live lease on, by principal bucket",
+            running,
+        ),
+        (
+            "brickyard_principal_queue_depth",
+            "Unfinished jobs waiting for a worker (running ones excluded), by principal bucket",
+            waiting,
+        ),
     ):
         family = GaugeMetricFamily(name, help_text, labels=["principal_bucket"])
         for bucket in buckets:

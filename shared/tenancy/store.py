@@ -28,9 +28,10 @@ QUEUED = (
     + "WHERE jobs.principal_id = $1 AND jobs.state = 'PROCESSING' AND jobs.token <> $2"
 )
 
-# Every principal's queued work, for the metrics.
+# Every principal's queued work, for the metrics; a job is running while a live lease holds it.
 QUEUED_BY_PRINCIPAL = (
     "SELECT jobs.principal_id, count(*) AS jobs,"
+    " count(*) FILTER (WHERE jobs.lease_expires_at > now()) AS running,"
     " coalesce(sum(coalesce(staged.items, 1)), 0) AS items FROM jobs"
     + _STAGED_ITEMS
     + "WHERE jobs.state = 'PROCESSING' GROUP BY jobs.principal_id"
@@ -41,6 +42,8 @@ QUEUED_BY_PRINCIPAL = (
 class Queued:
     jobs: int
     items: int
+    # Of ``jobs``, those a worker runs now (the rest wait in the queue).
+    running: int = 0
 
 
 async def lock_principal(db: Executor, principal_id: int) -> None:
@@ -55,4 +58,7 @@ async def queued(db: Executor, principal_id: int, recording_token: str) -> Queue
 
 async def queued_by_principal(db: Executor) -> dict[int, Queued]:
     rows = await db.fetch(QUEUED_BY_PRINCIPAL)
-    return {row["principal_id"]: Queued(jobs=row["jobs"], items=row["items"]) for row in rows}
+    return {
+        row["principal_id"]: Queued(jobs=row["jobs"], items=row["items"], running=row["running"])
+        for row in rows
+    }

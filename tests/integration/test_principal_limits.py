@@ -119,7 +119,12 @@ async def test_unfinished_jobs_past_the_limit_are_429_with_no_job_recorded(
     series = (
         f'brickyard_principal_unfinished_jobs{{principal_bucket="{principal_bucket(alice_id)}"}}'
     )
-    assert f"{series} 2.0" in await metrics(jobs_limited)
+    scraped = await metrics(jobs_limited)
+    assert f"{series} 2.0" in scraped
+    bucket = f'{{principal_bucket="{principal_bucket(alice_id)}"}}'
+    # No worker runs: both wait in the queue.
+    assert f"brickyard_principal_queue_depth{bucket} 2.0" in scraped
+    assert f"brickyard_principal_running_jobs{bucket} 0.0" in scraped
     assert (await start(bob)).status == 201
     await run_jobs()  # every job finishes: alice has room again
     assert (await start(alice)).status == 201

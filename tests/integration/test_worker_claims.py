@@ -7,13 +7,12 @@ import asyncio
 import inspect
 
 import arq
-from arq.constants import in_progress_key_prefix
-from arq.utils import timestamp_ms
 from arq.worker import Worker
 
+from shared.jobs.fair_queue import FairQueue
 from shared.services import Services
 from shared.settings import Settings
-from worker.prompt import CLAIM_SCRIPT, PromptWorker
+from worker.prompt import PromptWorker
 from worker.settings import make_worker
 
 NOOP = {"sleepSeconds": 0, "message": "", "fail": None}
@@ -32,12 +31,10 @@ def test_arq_is_the_minor_version_the_worker_was_written_for() -> None:
 async def test_concurrent_claims_never_share_a_job(services: Services) -> None:
     principal = await services.auth.authenticate(await services.auth.create_token("al", ["view"]))
     tokens = {(await services.jobs.submit("selftest", principal, NOOP)).token for _ in range(30)}
-    claim = services.redis.register_script(CLAIM_SCRIPT)
-    queue = services.settings.queue_name
+    queue = FairQueue(services.redis, services.settings.queue_name)
 
     async def take(count: int) -> list[str]:
-        args = [timestamp_ms(), count, 10_000, in_progress_key_prefix, count + 100]
-        return [t.decode() for t in await claim(keys=[queue], args=args)]
+        return (await queue.claim(count, 10_000, count + 100, running_limit=100)).tokens
 
     batches = await asyncio.gather(*(take(8) for _ in range(5)))
     claimed = [token for batch in batches for token in batch]
