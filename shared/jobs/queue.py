@@ -13,19 +13,20 @@ from arq.jobs import serialize_job
 from arq.utils import timestamp_ms
 from redis.asyncio import Redis
 
-from shared.jobs.channels import wake_channel
+from shared.jobs.channels import wake_channel, wake_message
 
 # arq's default: a queued job's key outlives a day of waiting (the queue entry is what counts).
 JOB_KEY_TTL_MS = 86_400_000
 
 
 async def enqueue(redis: Redis, queue_name: str, jobs: list[tuple[str, str]]) -> None:
-    """Queue each ``(kind, token)`` under its token and wake idle workers."""
+    """Queue each ``(kind, token)`` under its token and wake idle workers, naming the jobs
+    (a few) so that a worker can lease them without claiming them from the queue first."""
     now = timestamp_ms()
     async with redis.pipeline(transaction=True) as pipe:
         for kind, token in jobs:
             payload = serialize_job(kind, (token,), {}, None, now, serializer=None)
             pipe.psetex(job_key_prefix + token, JOB_KEY_TTL_MS, payload)
             pipe.zadd(queue_name, {token: now})
-        pipe.publish(wake_channel(queue_name), jobs[-1][1] if jobs else "")
+        pipe.publish(wake_channel(queue_name), wake_message([token for _, token in jobs]))
         await pipe.execute()

@@ -6,13 +6,15 @@ the jobs of a batch, so the per-job cost in PostgreSQL stays a fraction of a rou
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import fields
 from typing import Any
 
 import asyncpg
 
 from shared.db import Executor
-from shared.jobs.model import JobRecord, JobState
+from shared.jobs.model import JobRecord
+from shared.jobs.outcome_store import Outcome as Outcome
+from shared.jobs.outcome_store import finish as finish
 from shared.text import json_text
 
 # Every column of a JobRecord: the result as its stored text, not parsed on the way.
@@ -115,26 +117,6 @@ UPDATE jobs SET cancel_requested = true, changed_at = now(), etag = gen_random_u
 WHERE token = $1 AND state = 'PROCESSING'
 RETURNING {JOB_COLUMNS}
 """
-# The one completion path (a batch's result, the Apollo shape, also gives its item counts):
-# every outcome of a batch in one statement, fenced by the lease so a
-# worker that lost its lease cannot overwrite what the job's new owner records.
-FINISH_JOBS = """
-UPDATE jobs AS j
-SET state = o.state, result = o.result::json, error_status = o.error_status,
-    error_message = o.error_message, error_details = o.error_details::jsonb,
-    finished_at = now(), changed_at = now(), lease_owner = NULL, lease_expires_at = NULL,
-    progress_current = CASE WHEN o.state = 'COMPLETE'
-                            THEN greatest(j.progress_current, j.progress_total)
-                            ELSE j.progress_current END,
-    progress_message = initcap(o.state), etag = gen_random_uuid(),
-    items_stored = json_array_length_or_null(o.result::json #> '{responses,success}'),
-    items_failed = json_array_length_or_null(o.result::json #> '{responses,failure}'),
-    crash_traceback = o.crash_traceback
-FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::text[], $6::text[], $8::text[])
-     AS o(token, state, result, error_status, error_message, error_details, crash_traceback)
-WHERE j.token = o.token AND j.state = 'PROCESSING' AND j.lease_owner IS NOT DISTINCT FROM $7
-RETURNING j.token
-"""
 # Jobs the gateway refused to leave queued (the queue was down): no lease to fence with, and
 # the key is given up so that the client's retry with it starts the job.
 FAIL_UNQUEUED = """
@@ -163,23 +145,6 @@ TRY_RECONCILER_LOCK = (
 )
 # The runner's liveness probe: the cheapest statement that needs the server to answer.
 PING = "SELECT 1"
-
-
-@dataclass(frozen=True, slots=True)
-class Outcome:
-    """How a job ended: its state and either its result or its error."""
-
-    token: str
-    state: JobState
-    result: Any = None
-    error_status: int | None = None
-    error_message: str | None = None
-    error_details: Any = None
-    crash_traceback: str | None = None
-
-
-def _json_text(value: Any) -> str | None:
-    return None if value is None else json_text(value)
 
 
 async def insert(
@@ -287,22 +252,6 @@ async def report_progress(db: Executor, token: str, current: int, total: int, me
 async def request_cancel(db: Executor, token: str) -> JobRecord | None:
     row = await db.fetchrow(REQUEST_CANCEL, token)
     return JobRecord.from_row(row) if row else None
-
-
-async def finish(db: Executor, outcomes: list[Outcome], owner: str | None) -> set[str]:
-    """Record every outcome at once; the tokens actually finished by this call."""
-    rows = await db.fetch(
-        FINISH_JOBS,
-        [o.token for o in outcomes],
-        [o.state.value for o in outcomes],
-        [_json_text(o.result) for o in outcomes],
-        [o.error_status for o in outcomes],
-        [o.error_message for o in outcomes],
-        [_json_text(o.error_details) for o in outcomes],
-        owner,
-        [o.crash_traceback for o in outcomes],
-    )
-    return {row["token"] for row in rows}
 
 
 async def fail_unqueued(db: Executor, token: str, status: int, message: str) -> bool:
