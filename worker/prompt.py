@@ -96,6 +96,9 @@ class PromptWorker(Worker):
         # from the queue (at start, after each poll delay, when a slot frees, after a big enqueue).
         self._offered: list[str] = []
         self._claim_due = True
+        # Whether the queue may hold jobs this worker could take that no wake offered it (so a
+        # freed slot should claim from the queue): false after a claim found fewer than asked.
+        self._queue_may_hold = True
         self._marking: set[asyncio.Task[None]] = set()
         self._started = 0
         self.metrics = MetricsBuffer()
@@ -142,21 +145,30 @@ class PromptWorker(Worker):
 
     async def _loop(self) -> None:
         delays = backoff_delays()
+        loop = asyncio.get_running_loop()
+        next_poll = loop.time()
         while True:
             self._wake.clear()
             offered, self._offered = self._offered, []
-            from_queue, self._claim_due = self._claim_due, False
+            from_queue, self._claim_due = self._claim_due or loop.time() >= next_poll, False
             try:
                 claimed_all = False
                 if offered:
                     await self._lease_offered(offered)
                 if from_queue:
+                    # Every poll delay at the latest, however many wakes come between: jobs
+                    # whose leases ran out (a dead worker's) are in the queue, unannounced.
+                    next_poll = loop.time() + self.poll_delay_s
+                    asked = self._free_slots() > 0
                     claimed_all = await self._claim_and_start()
+                    # Fewer than asked for: nothing more at the queue's front for now.
+                    self._queue_may_hold = claimed_all or not asked
                 delays = backoff_delays()
             except Exception as exc:
                 if not is_outage(exc):
                     raise
-                self._claim_due = True  # offered jobs are still queued: claim them later
+                # Offered jobs are still queued: claim them once the dependency answers.
+                self._claim_due = self._queue_may_hold = True
                 log.warning("cannot take jobs while a dependency is down", error=repr(exc))
                 await asyncio.sleep(next(delays))
                 continue
@@ -165,10 +177,8 @@ class PromptWorker(Worker):
             if claimed_all and self._free_slots():
                 self._claim_due = True
                 continue  # the queue may hold more than we asked for
-            try:
-                await asyncio.wait_for(self._wake.wait(), self.poll_delay_s)
-            except TimeoutError:
-                self._claim_due = True
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), max(0.0, next_poll - loop.time()))
 
     def _free_slots(self) -> int:
         # A slot is a running handler: a job whose outcome waits for the recorder no longer
@@ -229,7 +239,10 @@ class PromptWorker(Worker):
         would have done; until then a worker that claims one anyway is refused by PostgreSQL
         and puts it back, so it never runs twice."""
         tokens = [token for token in dict.fromkeys(offered) if token not in self.tasks]
-        tokens = tokens[: self._free_slots()]
+        if len(tokens) > self._free_slots():
+            # The rest wait in the queue for a slot: the next freed slot claims from it.
+            self._queue_may_hold = True
+            tokens = tokens[: self._free_slots()]
         if not tokens:
             return
         records = await store.claim(self.services.pool, tokens, self.worker_id, self.lease_s)
@@ -282,8 +295,9 @@ class PromptWorker(Worker):
     def _job_done(self, token: str) -> None:
         self.tasks.pop(token, None)
         self.contexts.pop(token, None)
-        self._claim_due = True
-        self._wake.set()
+        if self._queue_may_hold or self.burst:  # a burst checks whether it has finished
+            self._claim_due = True
+            self._wake.set()
 
     async def _run(self, context: JobContext) -> None:
         bind_metrics(self.metrics)  # this job's task only
@@ -378,12 +392,12 @@ class PromptWorker(Worker):
         if tokens:
             self._offered.extend(tokens)
         else:
-            self._claim_due = True
+            self._claim_due = self._queue_may_hold = True
         self._wake.set()
 
     def _resubscribed(self) -> None:
         # Wake messages sent while the subscription was down are lost: look at the queue.
-        self._claim_due = True
+        self._claim_due = self._queue_may_hold = True
         self._wake.set()
 
     async def _reconcile(self) -> None:

@@ -1,4 +1,5 @@
-"""SQL for the jobs table (and the job runner's probe of PostgreSQL), in one place.
+"""SQL for the jobs table (and the job runner's probe of PostgreSQL), in one place but for the
+completion path's, which is in ``outcome_store.py`` (``Outcome`` and ``finish`` are re-exported).
 
 Every state change a worker makes is set-based: one statement claims, renews or finishes all
 the jobs of a batch, so the per-job cost in PostgreSQL stays a fraction of a round trip.

@@ -100,3 +100,33 @@ async def test_a_job_a_wake_names_is_leased_without_the_claim_script(
         with contextlib.suppress(asyncio.CancelledError):
             await running
         await worker.close()
+
+
+async def test_the_queue_is_claimed_every_poll_delay_however_many_wakes_come(
+    services: Services, settings: Settings
+) -> None:
+    # A job in the queue that no wake names (a dead worker's, its lease run out) is claimed at
+    # the next poll even while wakes for other jobs keep the worker from ever waiting that long.
+    principal = await services.auth.authenticate(await services.auth.create_token("al", ["view"]))
+    queued = await store.insert(services.pool, "c" * 32, "selftest", principal.id, NOOP)
+    worker = make_worker(settings, poll_delay=0.3)
+    running = asyncio.create_task(worker.main())
+    channel = wake_channel(settings.queue_name)
+    try:
+        for _ in range(500):  # until the worker listens, having looked at the empty queue
+            if (await services.redis.pubsub_numsub(channel))[0][1]:
+                break
+            await asyncio.sleep(0.02)
+        await services.redis.zadd(settings.queue_name, {queued.token: timestamp_ms()})
+        for _ in range(100):  # 5 s of wakes, 20 a second, naming a job that does not exist
+            await services.redis.publish(channel, wake_message(["d" * 32]))
+            job = await store.get(services.pool, queued.token)
+            if job is not None and job.done:
+                break
+            await asyncio.sleep(0.05)
+        assert job is not None and job.state is JobState.COMPLETE
+    finally:
+        running.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await running
+        await worker.close()
