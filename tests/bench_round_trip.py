@@ -2,10 +2,10 @@
 split at the moments the gateway side can see.
 
 - submit: the job's row inserted and the job enqueued (with its wake message);
-- worker: from then until the done announcement reaches this process (the wake, the claim,
-  the lease, the handler, the outcome write and the Redis clean-up);
-- result: from the announcement until the waiter returns the job (its wake and the final read
-  of the job's row from PostgreSQL).
+- worker: from then until the done announcement reaches this process (the wake, the lease,
+  straight from the wake, the handler, the outcome write and the Redis clean-up);
+- result: from the announcement until the waiter returns the job (its wake and the decoding of
+  the row the announcement carries; a row not carried is read from PostgreSQL).
 
 The announcement is timed by a subscription of this bench's own to the done channel, beside
 the waiter's, so the product runs unchanged.

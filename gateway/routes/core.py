@@ -56,9 +56,11 @@ async def get_job(request: web.Request) -> web.Response:
 @routes.post("/selftest/async/start")
 async def start_selftest(request: web.Request) -> web.Response:
     job_request = selftest_job.parse_request(await read_json(request))
+    mark = services(request).jobs.mark()
     job = await submit_job(request, selftest_job.KIND, job_request)
     if query_flag(request, "wait"):
-        return job_response(await services(request).jobs.wait(job.token))
+        seen = None if job.done else mark
+        return job_response(await services(request).jobs.wait(job.token, unfinished_at=seen))
     return json_response({"token": job.token}, status=201)
 
 

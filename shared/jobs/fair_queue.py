@@ -29,7 +29,7 @@ from arq.utils import timestamp_ms
 from redis.asyncio import Redis
 from redis.asyncio.client import Pipeline
 
-from shared.jobs.channels import wake_channel
+from shared.jobs.channels import WAKE_TOKENS_MAX, wake_channel
 
 # arq's default: a queued job's key outlives a day of waiting (the queue entry is what counts).
 JOB_KEY_TTL_MS = 86_400_000
@@ -92,15 +92,35 @@ class Keys:
         return [self.queue, self.deferred, self.owners, self.clocks, self.now, self.parked]
 
 
-# KEYS: Keys.all(). ARGV: job key prefix, its TTL, the wake channel and message, then per job
-# its token, arq payload, principal, group (its ER collection, or '') and cost. A principal's
+# KEYS: Keys.all(). ARGV: job key prefix, its TTL, the wake channel, how many jobs a wake may
+# name (0: none), the in-progress prefix, the running limit (0: none), the running-set prefix,
+# then per job its token, arq payload, principal, group (its ER collection, or '') and cost.
+# The wake names the jobs (a worker then leases them straight in PostgreSQL, skipping the claim
+# script) only when fair order cannot tell: every job already in the queue is claimed, and each
+# principal stays within its limit counting these; those jobs count as running at once. A principal's
 # clock is one per group, in a sorted set of that principal's groups; a group whose clock the
 # queue's virtual now has passed has nothing queued ahead and is dropped. Each job's cost counts
 # once per group of its principal that has work queued, so two busy collections of one
 # principal each move at half its pace, and the principal as a whole at the pace of any other.
 ENQUEUE = """
 local now = tonumber(redis.call('GET', KEYS[5]) or '0')
-for i = 5, #ARGV, 5 do
+local name_max, limit = tonumber(ARGV[4]), tonumber(ARGV[6])
+local jobs = (#ARGV - 7) / 5
+local named = jobs <= name_max and redis.call('ZCARD', KEYS[1]) <= name_max
+if named then
+  for _, token in ipairs(redis.call('ZRANGE', KEYS[1], 0, name_max)) do
+    if redis.call('EXISTS', ARGV[5] .. token) == 0 then named = false break end
+  end
+end
+if named and limit > 0 then
+  local adding = {}
+  for i = 8, #ARGV, 5 do adding[ARGV[i + 2]] = (adding[ARGV[i + 2]] or 0) + 1 end
+  for principal, n in pairs(adding) do
+    if redis.call('SCARD', ARGV[7] .. principal) + n > limit then named = false end
+  end
+end
+local top, tokens = now, {}
+for i = 8, #ARGV, 5 do
   local token, principal, group = ARGV[i], ARGV[i + 2], ARGV[i + 3]
   local clocks = KEYS[4] .. ':' .. principal
   redis.call('ZREMRANGEBYSCORE', clocks, '-inf', now)
@@ -114,8 +134,20 @@ for i = 5, #ARGV, 5 do
   redis.call('ZADD', KEYS[1], score, token)
   redis.call('ZREM', KEYS[2], token)
   redis.call('HSET', KEYS[3], token, principal)
+  if score > top then top = score end
+  tokens[#tokens + 1] = token
+  if named and limit > 0 then
+    redis.call('SADD', ARGV[7] .. principal, token)
+    redis.call('PEXPIRE', ARGV[7] .. principal, ARGV[2])
+  end
 end
-redis.call('PUBLISH', ARGV[3], ARGV[4])
+if named then
+  -- They are the queue's front: the claim script would have moved its virtual now to them.
+  if top > now then redis.call('SET', KEYS[5], top) end
+  redis.call('PUBLISH', ARGV[3], table.concat(tokens, ' '))
+else
+  redis.call('PUBLISH', ARGV[3], '')
+end
 return #ARGV
 """
 
@@ -241,17 +273,24 @@ def _text(value: bytes | str) -> str:
     return value.decode() if isinstance(value, bytes) else value
 
 
-async def enqueue(redis: Redis, queue_name: str, jobs: list[QueuedJob]) -> None:
-    """Queue each job under its token, in its principal's fair order, and wake idle workers."""
+async def enqueue(
+    redis: Redis, queue_name: str, jobs: list[QueuedJob], *, running_limit: int | None
+) -> None:
+    """Queue each job under its token, in its principal's fair order, and wake idle workers,
+    naming the jobs when a worker may lease them at once (see ENQUEUE); ``running_limit``:
+    each principal's limit on running jobs (0: none), or None never to name them (jobs
+    re-queued after Redis lost them: their claims are the reconciler's business)."""
     if not jobs:
         return
     now = timestamp_ms()
+    keys = Keys(queue_name)
+    name_max = 0 if running_limit is None else WAKE_TOKENS_MAX
     args: list[str | bytes | int] = [job_key_prefix, JOB_KEY_TTL_MS, wake_channel(queue_name)]
-    args.append(jobs[-1].token)  # the wake's text: any will do
+    args += [name_max, in_progress_key_prefix, running_limit or 0, keys.running_prefix]
     for job in jobs:
         payload = serialize_job(job.kind, (job.token,), {}, None, now, serializer=None)
         args += [job.token, payload, job.principal_id, job.group, max(1, job.cost)]
-    await redis.register_script(ENQUEUE)(keys=Keys(queue_name).all(), args=args)
+    await redis.register_script(ENQUEUE)(keys=keys.all(), args=args)
 
 
 class FairQueue:

@@ -62,7 +62,7 @@ async def reconcile_once(
             if token in lost
         ]
         if requeued:
-            await enqueue(redis, queue_name, requeued)
+            await enqueue(redis, queue_name, requeued, running_limit=None)
         swept = 0
         for sweep in sweepers:
             swept += await sweep(conn, grace_s)

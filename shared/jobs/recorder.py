@@ -10,15 +10,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Mapping
 
 import asyncpg
 import structlog
 from arq.constants import in_progress_key_prefix, job_key_prefix, retry_key_prefix
 from redis.asyncio import Redis
 
-from shared.jobs import store
 from shared.jobs.channels import done_channel, done_message
 from shared.jobs.fair_queue import forget_in
+from shared.jobs.model import JobRecord
+from shared.jobs.outcome_store import finish_returning_rows
 from shared.jobs.runner import retry_through_outages
 from shared.jobs.store import JobOutcome
 from shared.outages import is_outage
@@ -26,8 +28,15 @@ from shared.outages import is_outage
 log = structlog.get_logger(__name__)
 
 
-async def forget_in_redis(redis: Redis, queue_name: str, tokens: list[str], announce: bool) -> None:
-    """Remove finished jobs from the queue and their keys, and wake whoever waits for them.
+async def forget_in_redis(
+    redis: Redis,
+    queue_name: str,
+    tokens: list[str],
+    announce: bool,
+    rows: Mapping[str, JobRecord] | None = None,
+) -> None:
+    """Remove finished jobs from the queue and their keys, and wake whoever waits for them;
+    ``rows``: final rows (committed) that the announcement carries to their waiters.
 
     Best effort: a job left behind is dropped by the next worker that claims it (PostgreSQL
     says it is finished), and waiters re-check after a lost subscription.
@@ -42,7 +51,7 @@ async def forget_in_redis(redis: Redis, queue_name: str, tokens: list[str], anno
             )
             forget_in(pipe, queue_name, tokens)
             if announce:
-                pipe.publish(done_channel(queue_name), done_message(tokens))
+                pipe.publish(done_channel(queue_name), done_message(tokens, rows))
             await pipe.execute()
     except Exception as exc:
         if not is_outage(exc):
@@ -97,11 +106,14 @@ class OutcomeRecorder:
 
     async def _write(self, batch: list[tuple[JobOutcome, asyncio.Future[bool], bool]]) -> None:
         outcomes = [outcome for outcome, _, written in batch if not written]
-        finished = {outcome.token for outcome, _, written in batch if written}
+        # Each finished job, with its final row when the statement returned it.
+        finished: dict[str, JobRecord | None] = {
+            outcome.token: None for outcome, _, written in batch if written
+        }
         try:
             if outcomes:
                 finished |= await retry_through_outages(
-                    lambda: store.finish(self._pool, outcomes, self._owner),
+                    lambda: finish_returning_rows(self._pool, outcomes, self._owner),
                     "recording job outcomes",
                 )
         except asyncio.CancelledError:
@@ -117,7 +129,8 @@ class OutcomeRecorder:
             return
         # A job no longer ours (its lease lapsed and another worker took it over) is left to
         # its new owner, in PostgreSQL and in Redis alike.
-        await forget_in_redis(self._redis, self._queue_name, sorted(finished), announce=True)
+        rows = {token: row for token, row in finished.items() if row is not None}
+        await forget_in_redis(self._redis, self._queue_name, sorted(finished), True, rows)
         for outcome, future, _ in batch:
             if not future.done():
                 future.set_result(outcome.token in finished)

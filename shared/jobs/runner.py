@@ -89,7 +89,8 @@ class JobContext:
             await store.insert(self.pool, token, kind, self.principal_id, request)
         try:
             queued = [QueuedJob(kind, t, self.principal_id, group=fair_group) for t in tokens]
-            await enqueue(self.redis, self.settings.queue_name, queued)
+            limit = self.settings.running_jobs_per_principal
+            await enqueue(self.redis, self.settings.queue_name, queued, running_limit=limit)
         except Exception as exc:
             if not is_outage(exc):
                 raise

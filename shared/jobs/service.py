@@ -23,7 +23,7 @@ from shared.errors import (
 from shared.jobs import store
 from shared.jobs.model import JobRecord, JobState
 from shared.jobs.queue import QueuedJob, enqueue
-from shared.jobs.waiter import JobWaiter
+from shared.jobs.waiter import JobWaiter, Mark
 from shared.observability.metrics import count_job
 from shared.outages import is_outage
 from shared.settings import Settings
@@ -113,7 +113,12 @@ class JobService:
             return job
         try:
             queued = QueuedJob(kind, job.token, principal.id, cost, fair_group)
-            await enqueue(self._redis, self._settings.queue_name, [queued])
+            await enqueue(
+                self._redis,
+                self._settings.queue_name,
+                [queued],
+                running_limit=self._settings.running_jobs_per_principal,
+            )
         except Exception as exc:
             if not is_outage(exc):
                 raise
@@ -138,7 +143,7 @@ class JobService:
         """A job short enough to run in its caller: ``run`` does its work and returns its
         result inside the transaction that records the job, which commits COMPLETE or not at
         all, and is never queued. A key seen before answers with the first job."""
-        began = time.monotonic()
+        began, mark = time.monotonic(), self.mark()
         key, digest = (idempotency.key, idempotency.request_sha256) if idempotency else (None, None)
 
         async def write(conn: asyncpg.Connection, token: str) -> JobRecord:
@@ -153,7 +158,7 @@ class JobService:
             log.info("job complete", job_token=job.token, job_kind=kind, ran_in="gateway")
             return job
         log.info("idempotent replay", job_token=job.token, job_kind=kind)
-        return job if job.done else await self.wait(job.token)
+        return job if job.done else await self.wait(job.token, unfinished_at=mark)
 
     async def _record(
         self, principal: Principal, idempotency: IdempotencyKey | None, write: Write
@@ -211,8 +216,16 @@ class JobService:
         log.info("job cancel requested", job_token=token, job_kind=job.kind)
         return cancelling
 
-    async def wait(self, token: str, timeout_s: float | None = None) -> JobRecord:
-        """Wait for a job to finish, woken by the workers' completion messages."""
+    def mark(self) -> Mark | None:
+        """Taken before a job is submitted, it lets ``wait`` skip its first read of the job."""
+        return None if self._waiter is None else self._waiter.mark()
+
+    async def wait(
+        self, token: str, timeout_s: float | None = None, *, unfinished_at: Mark | None = None
+    ) -> JobRecord:
+        """Wait for a job to finish, woken by the workers' completion messages (which carry
+        the job's final row, when small). ``unfinished_at``: a ``mark`` taken before the job
+        was last seen unfinished (submitted), so that no first read is needed."""
         if self._waiter is None:
             raise RuntimeError("JobService.wait needs a JobWaiter")
         timeout = self._settings.sync_wait_timeout_s if timeout_s is None else timeout_s
@@ -221,14 +234,15 @@ class JobService:
             job = await store.get(self._pool, token)
             return job if job is not None and job.done else None
 
-        return await self._waiter.wait(token, finished, timeout)
+        return await self._waiter.wait(token, finished, timeout, unfinished_at=unfinished_at)
 
     async def run_and_wait(
         self, kind: str, principal: Principal, request: Any, **submit_options: Unpack[SubmitOptions]
     ) -> Any:
         """Submit a job and wait for it: its result, or its failure raised as the domain error."""
+        mark = self.mark()
         submitted = await self.submit(kind, principal, request, **submit_options)
-        job = await self.wait(submitted.token)
+        job = await self.wait(submitted.token, unfinished_at=None if submitted.done else mark)
         if job.state is not JobState.COMPLETE:
             raise error_for_status(job.error_status or 500, job.error_message or "Job failed")
         return job.result

@@ -1,4 +1,5 @@
-"""SQL for the jobs table (and the job runner's probe of PostgreSQL), in one place.
+"""SQL for the jobs table (and the job runner's probe of PostgreSQL), in one place but for the
+completion path's, which is in ``outcome_store.py`` (``JobOutcome`` and ``finish`` are re-exported).
 
 Every state change a worker makes is set-based: one statement claims, renews or finishes all
 the jobs of a batch, so the per-job cost in PostgreSQL stays a fraction of a round trip.
@@ -6,13 +7,16 @@ the jobs of a batch, so the per-job cost in PostgreSQL stays a fraction of a rou
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import fields
 from typing import Any
 
 import asyncpg
 
 from shared.db import Executor
-from shared.jobs.model import JobRecord, JobState
+from shared.jobs.model import JobRecord
+from shared.jobs.outcome_store import JobOutcome as JobOutcome
+from shared.jobs.outcome_store import finish as finish
+from shared.jobs.outcome_store import item_counts
 from shared.text import json_text
 
 # Every column of a JobRecord: the result as its stored text, not parsed on the way.
@@ -114,27 +118,6 @@ UPDATE jobs SET cancel_requested = true, changed_at = now(), etag = gen_random_u
 WHERE token = $1 AND state = 'PROCESSING'
 RETURNING {JOB_COLUMNS}
 """
-# The one completion path (a batch's result, the Apollo shape, also gives its item counts, from
-# item_counts): every outcome of a batch in one statement, fenced by the lease so a
-# worker that lost its lease cannot overwrite what the job's new owner records.
-FINISH_JOBS = """
-UPDATE jobs AS j
-SET state = o.state, result = o.result::json, error_status = o.error_status,
-    error_message = o.error_message, error_details = o.error_details::jsonb,
-    finished_at = now(), changed_at = now(), lease_owner = NULL, lease_expires_at = NULL,
-    progress_current = CASE WHEN o.state = 'COMPLETE'
-                            THEN greatest(j.progress_current, j.progress_total)
-                            ELSE j.progress_current END,
-    progress_message = initcap(o.state), etag = gen_random_uuid(),
-    items_stored = o.items_stored, items_failed = o.items_failed,
-    crash_traceback = o.crash_traceback
-FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::text[], $6::text[], $8::text[],
-            $9::int[], $10::int[])
-     AS o(token, state, result, error_status, error_message, error_details, crash_traceback,
-          items_stored, items_failed)
-WHERE j.token = o.token AND j.state = 'PROCESSING' AND j.lease_owner IS NOT DISTINCT FROM $7
-RETURNING j.token
-"""
 # Jobs the gateway refused to leave queued (the queue was down): no lease to fence with, and
 # the key is given up so that the client's retry with it starts the job.
 FAIL_UNQUEUED = """
@@ -163,39 +146,6 @@ TRY_RECONCILER_LOCK = (
 )
 # The runner's liveness probe: the cheapest statement that needs the server to answer.
 PING = "SELECT 1"
-
-
-@dataclass(frozen=True, slots=True)
-class JobOutcome:
-    """How a job ended: its state and either its result or its error."""
-
-    token: str
-    state: JobState
-    result: Any = None
-    error_status: int | None = None
-    error_message: str | None = None
-    error_details: Any = None
-    crash_traceback: str | None = None
-
-
-def _json_text(value: Any) -> str | None:
-    return None if value is None else json_text(value)
-
-
-def _length(value: Any) -> int | None:
-    return len(value) if isinstance(value, list) else None
-
-
-def item_counts(result: Any) -> tuple[int | None, int | None]:
-    """A batch result's stored and failed item counts (the lengths of its ``responses``'
-    ``success`` and ``failure`` arrays; None for a result that has none, as for any job that is
-    no batch). Counted here, not in SQL: ``#>`` and ``json_array_length`` on the stored text
-    parse the whole result again each time, about 0.2 CPU-seconds of PostgreSQL for a
-    10000-item batch's 2 MB (issue 21)."""
-    responses = result.get("responses") if isinstance(result, dict) else None
-    if not isinstance(responses, dict):
-        return None, None
-    return _length(responses.get("success")), _length(responses.get("failure"))
 
 
 async def insert(
@@ -303,25 +253,6 @@ async def report_progress(db: Executor, token: str, current: int, total: int, me
 async def request_cancel(db: Executor, token: str) -> JobRecord | None:
     row = await db.fetchrow(REQUEST_CANCEL, token)
     return JobRecord.from_row(row) if row else None
-
-
-async def finish(db: Executor, outcomes: list[JobOutcome], owner: str | None) -> set[str]:
-    """Record every outcome at once; the tokens actually finished by this call."""
-    counts = [item_counts(o.result) for o in outcomes]
-    rows = await db.fetch(
-        FINISH_JOBS,
-        [o.token for o in outcomes],
-        [o.state.value for o in outcomes],
-        [_json_text(o.result) for o in outcomes],
-        [o.error_status for o in outcomes],
-        [o.error_message for o in outcomes],
-        [_json_text(o.error_details) for o in outcomes],
-        owner,
-        [o.crash_traceback for o in outcomes],
-        [stored for stored, _ in counts],
-        [failed for _, failed in counts],
-    )
-    return {row["token"] for row in rows}
 
 
 async def fail_unqueued(db: Executor, token: str, status: int, message: str) -> bool:

@@ -9,6 +9,7 @@ import pytest
 from arq.constants import in_progress_key_prefix
 from arq.utils import timestamp_ms
 
+from shared.jobs.channels import wake_channel, wake_tokens
 from shared.jobs.fair_queue import FairQueue, QueuedJob, defer, enqueue, missing, waiting_counts
 from shared.jobs.reconciler import reconcile_once
 from shared.jobs.recorder import forget_in_redis
@@ -48,12 +49,14 @@ async def test_a_principal_that_queued_little_goes_before_one_that_queued_much(
 ) -> None:
     name = services.settings.queue_name
     flood = [QueuedJob("help_er_batch", t(f"a{n}"), A, cost=10_000) for n in range(5)]
-    await enqueue(services.redis, name, flood)
-    await enqueue(services.redis, name, [QueuedJob("help_er_batch", t("b0"), B, cost=100)])
+    await enqueue(services.redis, name, flood, running_limit=None)
+    await enqueue(
+        services.redis, name, [QueuedJob("help_er_batch", t("b0"), B, cost=100)], running_limit=None
+    )
     queue = FairQueue(services.redis, name)
     # B's 100 items end before A's first 10000 do: B goes first, though it came last.
     assert await claim(queue, 2) == ["b0", "a0"]
-    await enqueue(services.redis, name, [QueuedJob("selftest", t("b1"), B)])
+    await enqueue(services.redis, name, [QueuedJob("selftest", t("b1"), B)], running_limit=None)
     # The queue's clock is now at A's first job: B's next job comes before A's second.
     assert await claim(queue, 1) == ["b1"]
     assert await claim(queue, 10) == ["a1", "a2", "a3", "a4"]
@@ -62,8 +65,13 @@ async def test_a_principal_that_queued_little_goes_before_one_that_queued_much(
 async def test_one_principals_collections_take_turns(services: Services) -> None:
     name = services.settings.queue_name
     first = [QueuedJob("er_upsert_batch", t(f"c1-{n}"), A, 100, "plant") for n in range(4)]
-    await enqueue(services.redis, name, first)
-    await enqueue(services.redis, name, [QueuedJob("er_upsert_batch", t("c2-0"), A, 100, "site")])
+    await enqueue(services.redis, name, first, running_limit=None)
+    await enqueue(
+        services.redis,
+        name,
+        [QueuedJob("er_upsert_batch", t("c2-0"), A, 100, "site")],
+        running_limit=None,
+    )
     order = await claim(FairQueue(services.redis, name), 10)
     # The second collection's job waits for one of the first's, not for all four.
     assert order.index("c2-0") < order.index("c1-2")
@@ -72,7 +80,10 @@ async def test_one_principals_collections_take_turns(services: Services) -> None
 async def test_a_deferred_job_waits_until_due_and_is_never_lost(services: Services) -> None:
     name = services.settings.queue_name
     await enqueue(
-        services.redis, name, [QueuedJob("selftest", t(name), A) for name in ("early", "held")]
+        services.redis,
+        name,
+        [QueuedJob("selftest", t(name), A) for name in ("early", "held")],
+        running_limit=None,
     )
     queue = FairQueue(services.redis, name)
     await queue.defer([t("held")], timestamp_ms() + 60_000)
@@ -88,8 +99,13 @@ async def test_a_principal_at_its_running_limit_waits_and_others_do_not(
     services: Services,
 ) -> None:
     name = services.settings.queue_name
-    await enqueue(services.redis, name, [QueuedJob("selftest", t(f"a{n}"), A) for n in range(6)])
-    await enqueue(services.redis, name, [QueuedJob("selftest", t("b0"), B)])
+    await enqueue(
+        services.redis,
+        name,
+        [QueuedJob("selftest", t(f"a{n}"), A) for n in range(6)],
+        running_limit=None,
+    )
+    await enqueue(services.redis, name, [QueuedJob("selftest", t("b0"), B)], running_limit=None)
     queue = FairQueue(services.redis, name)
     taken = await queue.claim(10, CLAIM_MS, 110, running_limit=2)
     assert sorted(names(taken.tokens)) == ["a0", "a1", "b0"]
@@ -119,3 +135,35 @@ async def test_the_reconciler_leaves_parked_and_deferred_jobs_alone(services: Se
     passed = await reconcile_once(services.pool, services.redis, name, grace_s=0)
     assert passed.ran and passed.requeued == []
     assert sum(await waiting_counts(services.redis, name)) == 3
+
+
+async def test_a_wake_names_jobs_only_where_fair_order_and_the_limit_cannot_tell(
+    services: Services,
+) -> None:
+    # A named job is leased straight from the wake, past the claim script: only a queue whose
+    # every job is claimed, and a principal with room, may have its jobs named.
+    name = services.settings.queue_name
+    wakes = services.redis.pubsub()
+    await wakes.subscribe(wake_channel(name))
+    await wakes.get_message(timeout=1)  # the subscription's own confirmation
+
+    async def wake_after(jobs: list[QueuedJob], limit: int | None = 2) -> list[str]:
+        await enqueue(services.redis, name, jobs, running_limit=limit)
+        message = await wakes.get_message(ignore_subscribe_messages=True, timeout=2)
+        assert message is not None
+        text = message["data"].decode() if isinstance(message["data"], bytes) else message["data"]
+        return names(wake_tokens(text))
+
+    queue = FairQueue(services.redis, name)
+    try:
+        assert await wake_after([QueuedJob("selftest", t("a0"), A)]) == ["a0"]
+        # a0 is not claimed yet: a job behind it may not skip it.
+        assert await wake_after([QueuedJob("selftest", t("b0"), B)]) == []
+        assert await wake_after([QueuedJob("selftest", t("c0"), B)], limit=None) == []
+        assert await claim(queue, 10) == ["a0", "b0", "c0"]
+        # Every queued job is claimed now; A has one running (named, so counted at once) of 2.
+        assert await wake_after([QueuedJob("selftest", t("a1"), A)]) == ["a1"]
+        await services.redis.set(in_progress_key_prefix + t("a1"), "1", px=CLAIM_MS)
+        assert await wake_after([QueuedJob("selftest", t("a2"), A)]) == []  # A at its limit
+    finally:
+        await wakes.aclose()

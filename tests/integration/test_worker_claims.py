@@ -4,12 +4,15 @@ workers, and the arq internals it relies on (arq is pinned to 0.28 for them)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import inspect
 
 import arq
 from arq.worker import Worker
 
-from shared.jobs.fair_queue import FairQueue
+from shared.jobs import JobState, store
+from shared.jobs.channels import wake_channel, wake_message
+from shared.jobs.fair_queue import FairQueue, QueuedJob, enqueue
 from shared.services import Services
 from shared.settings import Settings
 from worker.prompt import PromptWorker
@@ -59,3 +62,70 @@ async def test_a_worker_drains_its_queue_in_batches_and_records_each_job_once(
     assert {(r["state"], r["attempts"], r["lease_owner"]) for r in rows} == {("COMPLETE", 1, None)}
     assert len(rows) == 50
     assert await services.redis.zcard(settings.queue_name) == 0
+
+
+async def test_a_job_a_wake_names_is_leased_without_the_claim_script(
+    services: Services, settings: Settings
+) -> None:
+    # Neither job is in the queue, so the claim script cannot hand them out: only a wake
+    # naming them starts one, and PostgreSQL's lease still decides, so the job another
+    # worker holds stays with it.
+    principal = await services.auth.authenticate(await services.auth.create_token("al", ["view"]))
+    named = await store.insert(services.pool, "a" * 32, "selftest", principal.id, NOOP)
+    held = await store.insert(services.pool, "b" * 32, "selftest", principal.id, NOOP)
+    await store.claim(services.pool, [held.token], "another-worker", 60)
+    worker = make_worker(settings, poll_delay=60)
+    running = asyncio.create_task(worker.main())
+    channel = wake_channel(settings.queue_name)
+    try:
+        for _ in range(500):  # until the worker listens
+            if (await services.redis.pubsub_numsub(channel))[0][1]:
+                break
+            await asyncio.sleep(0.02)
+        await services.redis.publish(channel, wake_message([named.token, held.token]))
+        for _ in range(500):
+            job = await store.get(services.pool, named.token)
+            if job is not None and job.done:
+                break
+            await asyncio.sleep(0.02)
+        assert job is not None and job.state is JobState.COMPLETE
+        assert job.attempt_workers == [worker.worker_id]
+        other = await store.get(services.pool, held.token)
+        assert other is not None and other.lease_owner == "another-worker" and other.attempts == 1
+    finally:
+        running.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await running
+        await worker.close()
+
+
+async def test_the_queue_is_claimed_every_poll_delay_however_many_wakes_come(
+    services: Services, settings: Settings
+) -> None:
+    # A job in the queue that no wake names (a dead worker's, its lease run out) is claimed at
+    # the next poll even while wakes for other jobs keep the worker from ever waiting that long.
+    principal = await services.auth.authenticate(await services.auth.create_token("al", ["view"]))
+    queued = await store.insert(services.pool, "c" * 32, "selftest", principal.id, NOOP)
+    worker = make_worker(settings, poll_delay=0.3)
+    running = asyncio.create_task(worker.main())
+    channel = wake_channel(settings.queue_name)
+    try:
+        for _ in range(500):  # until the worker listens, having looked at the empty queue
+            if (await services.redis.pubsub_numsub(channel))[0][1]:
+                break
+            await asyncio.sleep(0.02)
+        # Queued as the reconciler does, so no wake names it.
+        job_in_queue = QueuedJob("selftest", queued.token, principal.id)
+        await enqueue(services.redis, settings.queue_name, [job_in_queue], running_limit=None)
+        for _ in range(100):  # 5 s of wakes, 20 a second, naming a job that does not exist
+            await services.redis.publish(channel, wake_message(["d" * 32]))
+            job = await store.get(services.pool, queued.token)
+            if job is not None and job.done:
+                break
+            await asyncio.sleep(0.05)
+        assert job is not None and job.state is JobState.COMPLETE
+    finally:
+        running.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await running
+        await worker.close()
