@@ -249,6 +249,13 @@ class Settings:
     worker_max_jobs: int = setting(
         "WORKER_MAX_JOBS", 100, "jobs one worker runs at once", whole(1), WORK
     )
+    worker_niceness: int = setting(
+        "WORKER_NICENESS",
+        10,
+        "CPU niceness a worker process adds to its own (0: none), so the gateway's synchronous calls win the CPU from a busy worker",
+        whole(0, 19),
+        WORK,
+    )
     sync_wait_timeout_s: float = setting(
         "SYNC_WAIT_TIMEOUT",
         120.0,
