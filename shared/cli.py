@@ -6,7 +6,6 @@ import argparse
 import asyncio
 import contextlib
 import gc
-import os
 import sys
 from collections.abc import Iterator
 from importlib import metadata
@@ -17,6 +16,7 @@ import redis.exceptions
 import structlog
 
 from shared.auth.service import TokenInfo
+from shared.cpu_priority import lower_own_priority
 from shared.db import connect
 from shared.importer.commands import register as client_commands
 from shared.logging import configure_logging
@@ -122,22 +122,13 @@ def cmd_gateway(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def lower_priority(niceness: int) -> None:
-    """A worker gives way on the CPU: a synchronous call runs in the gateway, and on a machine
-    whose workers are saturated by a flood of async batches the gateway waited for its turn
-    beside them (docs/jobs.md, "Fairness between principals"). Raising niceness needs no
-    privilege; where the platform has no ``os.nice`` (Windows), nothing changes."""
-    if niceness and hasattr(os, "nice"):
-        os.nice(niceness)
-
-
 def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
     from worker.settings import make_worker
 
     configure_logging(settings, process="worker")
     require_service_urls(settings, "worker")
     use_uvloop()
-    lower_priority(settings.worker_niceness)
+    lower_own_priority(settings.worker_niceness)
     worker = make_worker(settings, handle_signals=True)
     tune_collector()  # what is built by now (its pool comes up in run())
     worker.run()

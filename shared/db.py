@@ -12,6 +12,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 
+from shared.cpu_priority import match_backend_priority
 from shared.outages import is_outage
 from shared.settings import Settings
 from shared.text import json_text, json_value
@@ -27,6 +28,7 @@ CONNECT_TIMEOUT_S = 5.0
 
 
 async def _init_connection(conn: asyncpg.Connection) -> None:
+    match_backend_priority(conn)  # a niced worker's backend gives way with it
     for type_name in ("json", "jsonb"):
         await conn.set_type_codec(
             type_name, encoder=json_text, decoder=json_value, schema="pg_catalog"
