@@ -10,7 +10,10 @@ from typing import Any
 
 from shared.er.filters import ListQuery
 from shared.er.rows import (
+    AroundEdge,
     BrickType,
+    CollectionGrant,
+    CollectionRole,
     EntityLine,
     EntityTypeCount,
     GraphItemRow,
@@ -20,6 +23,8 @@ from shared.er.rows import (
     SchemaPlace,
     Writer,
 )
+from shared.er.store import browse as browse_store
+from shared.er.store import collections as er_collections_store
 from shared.er.store import files as files_store
 from shared.er.store import reads as reads_store
 from shared.er.tables import ENTITIES, RELATIONSHIPS
@@ -79,6 +84,13 @@ STATEMENTS: list[tuple[str, type[Any]]] = [
     (lists_store.PAGE_ACTIVE_VERSIONS, TypeSchemaRow),
     (lists_store.PAGE_VERSIONS, TypeSchemaRow),
     (lists_store.PAGE_TAGGED, TypeSchemaRow),
+    (browse_store.SEARCH_ENTITIES, EntityLine),
+    (browse_store.ENTITY, EntityLine),
+    (browse_store.AROUND, AroundEdge),
+    (er_collections_store.INSERT_COLLECTION, CollectionRole),
+    (er_collections_store.FIND_WITH_ROLE, CollectionRole),
+    (er_collections_store.LIST_FOR_PRINCIPAL, CollectionRole),
+    (er_collections_store.CURRENT_GRANTS, CollectionGrant),
 ]
 
 
