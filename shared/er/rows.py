@@ -132,3 +132,45 @@ class CollectionGrant:
     name: str
     role: str
     granted_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class FailedItem:
+    """An item an ER batch refused, kept with its reason (``er_failed_items``)."""
+
+    transaction_id: str
+    collection_id: str
+    item_kind: str  # entity | relationship
+    item_id: str
+    position: int
+    reason: str
+    item: Any  # as sent: usually an object, but a refused item may be anything
+    failed_at: datetime
+    retried_in: str | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Failure(FailedItem):
+    """A failed item as the failures workbench reads it, with its reason's group."""
+
+    reason_key: str
+
+
+@dataclass(frozen=True, slots=True)
+class FailureGroup:
+    """The failed items of one reason."""
+
+    reason_key: str
+    reason: str
+    n: int
+    not_retried: int
+    transactions: int
+    last_failed_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ItemKey:
+    """A relationship named across collections."""
+
+    collection_id: str
+    id: str

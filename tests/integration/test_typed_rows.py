@@ -16,7 +16,11 @@ from shared.er.rows import (
     CollectionRole,
     EntityLine,
     EntityTypeCount,
+    FailedItem,
+    Failure,
+    FailureGroup,
     GraphItemRow,
+    ItemKey,
     ItemRow,
     RelationshipLine,
     RelationshipTypeCount,
@@ -25,6 +29,8 @@ from shared.er.rows import (
 )
 from shared.er.store import browse as browse_store
 from shared.er.store import collections as er_collections_store
+from shared.er.store import deletes as deletes_store
+from shared.er.store import failed as failed_store
 from shared.er.store import files as files_store
 from shared.er.store import reads as reads_store
 from shared.er.tables import ENTITIES, RELATIONSHIPS
@@ -91,6 +97,12 @@ STATEMENTS: list[tuple[str, type[Any]]] = [
     (er_collections_store.FIND_WITH_ROLE, CollectionRole),
     (er_collections_store.LIST_FOR_PRINCIPAL, CollectionRole),
     (er_collections_store.CURRENT_GRANTS, CollectionGrant),
+    (failed_store.FAILED_ITEMS, FailedItem),
+    (failed_store.FAILURE_GROUPS, FailureGroup),
+    (failed_store.FAILURES, Failure),
+    (failed_store.ONE_FAILURE, Failure),
+    (failed_store.SELECTED_FAILURES, Failure),
+    (deletes_store.LOCK_REFERENCES, ItemKey),
 ]
 
 
