@@ -35,7 +35,16 @@ from shared.er.store import files as files_store
 from shared.er.store import reads as reads_store
 from shared.er.tables import ENTITIES, RELATIONSHIPS
 from shared.graph import store as graph_store
-from shared.schemas.rows import CurrentSchema, CurrentVersion, TypeMetadata, TypeSchemaRow
+from shared.schemas.rows import (
+    CurrentSchema,
+    CurrentVersion,
+    NewSchemaCollection,
+    SchemaCollectionRow,
+    SchemaTypeCounts,
+    TypeMetadata,
+    TypeSchemaRow,
+)
+from shared.schemas.store import collections as schema_collections_store
 from shared.schemas.store import lists as lists_store
 from shared.schemas.store import typeschemas as typeschemas_store
 from shared.services import Services
@@ -103,6 +112,10 @@ STATEMENTS: list[tuple[str, type[Any]]] = [
     (failed_store.ONE_FAILURE, Failure),
     (failed_store.SELECTED_FAILURES, Failure),
     (deletes_store.LOCK_REFERENCES, ItemKey),
+    (schema_collections_store.INSERT_COLLECTION, NewSchemaCollection),
+    (schema_collections_store.GET_COLLECTION, SchemaCollectionRow),
+    (schema_collections_store.PAGE_COLLECTIONS, SchemaCollectionRow),
+    (schema_collections_store.COLLECTION_STATS, SchemaTypeCounts),
 ]
 
 
