@@ -35,6 +35,7 @@ from shared.er.store import files as files_store
 from shared.er.store import reads as reads_store
 from shared.er.tables import ENTITIES, RELATIONSHIPS
 from shared.graph import store as graph_store
+from shared.graph.rows import ExpansionPath, ReachStep
 from shared.schemas.rows import (
     CurrentSchema,
     CurrentVersion,
@@ -116,6 +117,9 @@ STATEMENTS: list[tuple[str, type[Any]]] = [
     (schema_collections_store.GET_COLLECTION, SchemaCollectionRow),
     (schema_collections_store.PAGE_COLLECTIONS, SchemaCollectionRow),
     (schema_collections_store.COLLECTION_STATS, SchemaTypeCounts),
+    (graph_store.EXPAND, ExpansionPath),
+    (graph_store.STEP_OUT, ReachStep),
+    (graph_store.STEP_IN, ReachStep),
 ]
 
 
