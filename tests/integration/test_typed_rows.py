@@ -49,6 +49,8 @@ from shared.schemas.store import collections as schema_collections_store
 from shared.schemas.store import lists as lists_store
 from shared.schemas.store import typeschemas as typeschemas_store
 from shared.services import Services
+from shared.statuslog import store as statuslog_store
+from shared.statuslog.rows import StatusRecord, TransactionItem
 
 
 def _item_statements() -> list[tuple[str, type[Any]]]:
@@ -120,6 +122,11 @@ STATEMENTS: list[tuple[str, type[Any]]] = [
     (graph_store.EXPAND, ExpansionPath),
     (graph_store.STEP_OUT, ReachStep),
     (graph_store.STEP_IN, ReachStep),
+    (statuslog_store.TRANSACTION, TransactionItem),
+    (
+        statuslog_store.PAGE.format(where=statuslog_store.where({})[0], after=2, limit=3),
+        StatusRecord,
+    ),
 ]
 
 
