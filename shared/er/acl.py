@@ -9,10 +9,9 @@ import asyncpg
 
 from shared.auth import store as auth_store
 from shared.er.access import ErCollection, Role
-from shared.er.rows import CollectionGrant
 from shared.er.store import collections as collections_store
 from shared.errors import BadRequest, Forbidden
-from shared.grants import parse_grant_list
+from shared.grants import GrantRow, parse_grant_list
 from shared.text import iso
 
 MAX_GRANTS = 1000
@@ -32,7 +31,7 @@ def parse_grants(body: Any) -> list[Grant]:
     return [Grant(name, role) for name, role in grants.items()]
 
 
-def acl_json(collection_id: str, rows: list[CollectionGrant]) -> dict[str, Any]:
+def acl_json(collection_id: str, rows: list[GrantRow]) -> dict[str, Any]:
     return {
         "erCollectionId": collection_id,
         "grants": [

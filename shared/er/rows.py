@@ -125,16 +125,6 @@ class CollectionRole:
 
 
 @dataclass(frozen=True, slots=True)
-class CollectionGrant:
-    """One entry of an ER collection's access list."""
-
-    principal_id: int
-    name: str
-    role: str
-    granted_at: datetime
-
-
-@dataclass(frozen=True, slots=True)
 class FailedItem:
     """An item an ER batch refused, kept with its reason (``er_failed_items``)."""
 

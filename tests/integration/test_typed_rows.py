@@ -12,7 +12,6 @@ from shared.er.filters import ListQuery
 from shared.er.rows import (
     AroundEdge,
     BrickType,
-    CollectionGrant,
     CollectionRole,
     EntityLine,
     EntityTypeCount,
@@ -34,6 +33,7 @@ from shared.er.store import failed as failed_store
 from shared.er.store import files as files_store
 from shared.er.store import reads as reads_store
 from shared.er.tables import ENTITIES, RELATIONSHIPS
+from shared.grants import GrantRow
 from shared.graph import store as graph_store
 from shared.graph.rows import ExpansionPath, ReachStep
 from shared.schemas.rows import (
@@ -46,6 +46,7 @@ from shared.schemas.rows import (
     TypeSchemaRow,
 )
 from shared.schemas.store import collections as schema_collections_store
+from shared.schemas.store import grants as schema_grants_store
 from shared.schemas.store import lists as lists_store
 from shared.schemas.store import typeschemas as typeschemas_store
 from shared.services import Services
@@ -108,7 +109,7 @@ STATEMENTS: list[tuple[str, type[Any]]] = [
     (er_collections_store.INSERT_COLLECTION, CollectionRole),
     (er_collections_store.FIND_WITH_ROLE, CollectionRole),
     (er_collections_store.LIST_FOR_PRINCIPAL, CollectionRole),
-    (er_collections_store.CURRENT_GRANTS, CollectionGrant),
+    (er_collections_store.CURRENT_GRANTS, GrantRow),
     (failed_store.FAILED_ITEMS, FailedItem),
     (failed_store.FAILURE_GROUPS, FailureGroup),
     (failed_store.FAILURES, Failure),
@@ -122,6 +123,7 @@ STATEMENTS: list[tuple[str, type[Any]]] = [
     (graph_store.EXPAND, ExpansionPath),
     (graph_store.STEP_OUT, ReachStep),
     (graph_store.STEP_IN, ReachStep),
+    (schema_grants_store.CURRENT_GRANTS, GrantRow),
     (statuslog_store.TRANSACTION, TransactionItem),
     (
         statuslog_store.PAGE.format(where=statuslog_store.where({})[0], after=2, limit=3),

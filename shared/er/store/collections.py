@@ -6,7 +6,8 @@ from __future__ import annotations
 import asyncpg
 
 from shared.db import Executor, fetch_as, fetchrow_as
-from shared.er.rows import CollectionGrant, CollectionRole
+from shared.er.rows import CollectionRole
+from shared.grants import GrantRow
 
 FIND_SCHEMA_COLLECTION = "SELECT id FROM schema_collections WHERE id_key = lower($1)"
 INSERT_COLLECTION = """
@@ -92,9 +93,9 @@ async def lock_collection(conn: asyncpg.Connection, collection_id: str) -> None:
     await conn.execute(LOCK_COLLECTION, collection_id)
 
 
-async def grants(db: Executor, collection_id: str) -> list[CollectionGrant]:
+async def grants(db: Executor, collection_id: str) -> list[GrantRow]:
     """The collection's access list, by principal name."""
-    return await fetch_as(db, CollectionGrant, CURRENT_GRANTS, collection_id)
+    return await fetch_as(db, GrantRow, CURRENT_GRANTS, collection_id)
 
 
 async def drop_other_grants(db: Executor, collection_id: str, kept: list[int]) -> None:
