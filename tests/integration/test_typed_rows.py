@@ -36,6 +36,8 @@ from shared.er.tables import ENTITIES, RELATIONSHIPS
 from shared.grants import GrantRow
 from shared.graph import store as graph_store
 from shared.graph.rows import ExpansionPath, ReachStep
+from shared.releases import store as releases_store
+from shared.releases.rows import ReleaseRow
 from shared.schemas.rows import (
     CurrentSchema,
     CurrentVersion,
@@ -124,6 +126,8 @@ STATEMENTS: list[tuple[str, type[Any]]] = [
     (graph_store.STEP_OUT, ReachStep),
     (graph_store.STEP_IN, ReachStep),
     (schema_grants_store.CURRENT_GRANTS, GrantRow),
+    (releases_store.GET_RELEASE, ReleaseRow),
+    (releases_store.LIST_RELEASES, ReleaseRow),
     (statuslog_store.TRANSACTION, TransactionItem),
     (
         statuslog_store.PAGE.format(where=statuslog_store.where({})[0], after=2, limit=3),
