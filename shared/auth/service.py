@@ -106,7 +106,7 @@ class AuthService:
         row = await store.live_token(self._pool, hash_token(token))
         if row is None:
             raise Unauthorized("The access token is unknown, expired or revoked")
-        return Principal(row["id"], row["name"], frozenset(row["scopes"]))
+        return Principal(row.id, row.name, frozenset(row.scopes))
 
     async def principal_id(self, name: str) -> int | None:
         return await store.principal_id(self._pool, name)

@@ -9,7 +9,8 @@ from datetime import timedelta
 
 import asyncpg
 
-from shared.db import Executor
+from shared.auth.rows import LiveToken
+from shared.db import Executor, fetchrow_as
 
 # The no-op update makes RETURNING give the id of a principal that already exists.
 UPSERT_PRINCIPAL = """
@@ -97,9 +98,9 @@ async def list_tokens(
     return rows
 
 
-async def live_token(db: Executor, token_sha256: str) -> asyncpg.Record | None:
-    """The principal's ``id`` and ``name`` and the token's ``scopes``, if it is live."""
-    return await db.fetchrow(FIND_LIVE_TOKEN, token_sha256)
+async def live_token(db: Executor, token_sha256: str) -> LiveToken | None:
+    """The token's principal and scopes, if it is live."""
+    return await fetchrow_as(db, LiveToken, FIND_LIVE_TOKEN, token_sha256)
 
 
 async def principal_id(db: Executor, name: str) -> int | None:

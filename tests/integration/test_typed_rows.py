@@ -8,6 +8,8 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
+from shared.auth import store as auth_store
+from shared.auth.rows import LiveToken
 from shared.er.filters import ListQuery
 from shared.er.rows import (
     AroundEdge,
@@ -36,6 +38,8 @@ from shared.er.tables import ENTITIES, RELATIONSHIPS
 from shared.grants import GrantRow
 from shared.graph import store as graph_store
 from shared.graph.rows import ExpansionPath, ReachStep
+from shared.imports import store as imports_store
+from shared.imports.rows import ImportSummaryRow, RecordedImport
 from shared.releases import store as releases_store
 from shared.releases.rows import ReleaseRow
 from shared.schemas.rows import (
@@ -126,6 +130,9 @@ STATEMENTS: list[tuple[str, type[Any]]] = [
     (graph_store.STEP_OUT, ReachStep),
     (graph_store.STEP_IN, ReachStep),
     (schema_grants_store.CURRENT_GRANTS, GrantRow),
+    (auth_store.FIND_LIVE_TOKEN, LiveToken),
+    (imports_store.INSERT_SUMMARY, RecordedImport),
+    (imports_store.RECENT_SUMMARIES, ImportSummaryRow),
     (releases_store.GET_RELEASE, ReleaseRow),
     (releases_store.LIST_RELEASES, ReleaseRow),
     (statuslog_store.TRANSACTION, TransactionItem),
