@@ -40,6 +40,8 @@ from shared.graph import store as graph_store
 from shared.graph.rows import ExpansionPath, ReachStep
 from shared.imports import store as imports_store
 from shared.imports.rows import ImportSummaryRow, RecordedImport
+from shared.ontology import store as ontology_store
+from shared.ontology.rows import ActiveType, Freshness, OntologyObjectRow
 from shared.releases import store as releases_store
 from shared.releases.rows import ReleaseRow
 from shared.schemas.rows import (
@@ -133,6 +135,10 @@ STATEMENTS: list[tuple[str, type[Any]]] = [
     (auth_store.FIND_LIVE_TOKEN, LiveToken),
     (imports_store.INSERT_SUMMARY, RecordedImport),
     (imports_store.RECENT_SUMMARIES, ImportSummaryRow),
+    (ontology_store.ACTIVE_TYPES, ActiveType),
+    (ontology_store.FRESHNESS, Freshness),
+    (ontology_store.INHERITED, OntologyObjectRow),
+    (ontology_store.OF_RELATION, OntologyObjectRow),
     (releases_store.GET_RELEASE, ReleaseRow),
     (releases_store.LIST_RELEASES, ReleaseRow),
     (statuslog_store.TRANSACTION, TransactionItem),
