@@ -1,7 +1,8 @@
-"""Each typed row (shared/er/rows.py, shared/schemas/rows.py) fits the statements read into it:
-the columns each statement gives are fields of its row, and every field without a default is
-among them. A column added to a statement, or renamed, fails here rather than as a TypeError
-on the first read that finds a row. Statements are only prepared: no data is needed."""
+"""Each typed row (the rows.py of each store's package, shared/grants.py's GrantRow) fits the
+statements read into it: the columns each statement gives are fields of its row, and every
+field without a default is among them. A column added to a statement, or renamed, fails here
+rather than as a TypeError on the first read that finds a row. Statements are only prepared:
+no data is needed."""
 
 from __future__ import annotations
 
@@ -42,6 +43,8 @@ from shared.graph import store as graph_store
 from shared.graph.rows import ExpansionPath, ReachStep
 from shared.imports import store as imports_store
 from shared.imports.rows import ImportSummaryRow, RecordedImport
+from shared.observability import store as observability_store
+from shared.observability.rows import FinishedInMinute, QueueAtMinute, RunTimes
 from shared.ontology import store as ontology_store
 from shared.ontology.rows import ActiveType, Freshness, OntologyObjectRow
 from shared.releases import store as releases_store
@@ -138,6 +141,9 @@ STATEMENTS: list[tuple[str, type[Any]]] = [
     (changefeed_store.PAGE, FeedEvent),
     (imports_store.INSERT_SUMMARY, RecordedImport),
     (imports_store.RECENT_SUMMARIES, ImportSummaryRow),
+    (observability_store.THROUGHPUT, FinishedInMinute),
+    (observability_store.QUEUE_OVER_TIME, QueueAtMinute),
+    (observability_store.RUN_TIME_BY_KIND, RunTimes),
     (ontology_store.ACTIVE_TYPES, ActiveType),
     (ontology_store.FRESHNESS, Freshness),
     (ontology_store.INHERITED, OntologyObjectRow),
