@@ -13,7 +13,7 @@ from shared.paging import PageRequest
 from shared.releases.catalog import ReleaseCatalog
 from shared.schemas.collections import SchemaCollections
 from shared.schemas.render import ENTITY_TYPES
-from shared.schemas.rows import TypeSchemaRow
+from shared.schemas.rows import SchemaCollectionRow, TypeSchemaRow
 from shared.schemas.store import lists as lists_store
 
 STATES = ("new", "published")
@@ -94,7 +94,7 @@ class TypeLists:
         )
         return page.page(total, rows, lambda row: [row.type_id, row.version])
 
-    async def known_tag(self, collection: asyncpg.Record, tag: str) -> str:
+    async def known_tag(self, collection: SchemaCollectionRow, tag: str) -> str:
         """The tag as the vocabulary spells it (case-insensitive match), or 400."""
         line = collection.release_line
         version = collection.synced_versions.get(ENTITY_TYPES) or collection.pinned_version
