@@ -15,7 +15,7 @@ import asyncpg
 import redis.exceptions
 import structlog
 
-from shared.auth.service import TokenInfo
+from shared.auth.rows import TokenInfo
 from shared.db import connect
 from shared.importer.commands import register as client_commands
 from shared.logging import configure_logging

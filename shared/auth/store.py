@@ -7,10 +7,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import asyncpg
-
-from shared.auth.rows import LiveToken
-from shared.db import Executor, fetchrow_as
+from shared.auth.rows import LiveToken, TokenInfo
+from shared.db import Executor, fetch_as, fetchrow_as
 
 # The no-op update makes RETURNING give the id of a principal that already exists.
 UPSERT_PRINCIPAL = """
@@ -91,11 +89,8 @@ async def revoke_token_by_id(db: Executor, token_id: int) -> bool:
     return bool(await db.execute(REVOKE_TOKEN_BY_ID, token_id) != "UPDATE 0")
 
 
-async def list_tokens(
-    db: Executor, principal: str | None, include_ended: bool
-) -> list[asyncpg.Record]:
-    rows: list[asyncpg.Record] = await db.fetch(LIST_TOKENS, principal, include_ended)
-    return rows
+async def list_tokens(db: Executor, principal: str | None, include_ended: bool) -> list[TokenInfo]:
+    return await fetch_as(db, TokenInfo, LIST_TOKENS, principal, include_ended)
 
 
 async def live_token(db: Executor, token_sha256: str) -> LiveToken | None:

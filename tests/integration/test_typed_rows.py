@@ -10,7 +10,7 @@ import dataclasses
 from typing import Any
 
 from shared.auth import store as auth_store
-from shared.auth.rows import LiveToken
+from shared.auth.rows import LiveToken, TokenInfo
 from shared.changefeed import store as changefeed_store
 from shared.changefeed.rows import FeedEvent
 from shared.er.filters import ListQuery
@@ -138,6 +138,7 @@ STATEMENTS: list[tuple[str, type[Any]]] = [
     (graph_store.STEP_IN, ReachStep),
     (schema_grants_store.CURRENT_GRANTS, GrantRow),
     (auth_store.FIND_LIVE_TOKEN, LiveToken),
+    (auth_store.LIST_TOKENS, TokenInfo),
     (changefeed_store.PAGE, FeedEvent),
     (imports_store.INSERT_SUMMARY, RecordedImport),
     (imports_store.RECENT_SUMMARIES, ImportSummaryRow),
