@@ -15,7 +15,7 @@ import asyncpg
 import redis.exceptions
 import structlog
 
-from shared.auth.service import TokenInfo
+from shared.auth.rows import TokenInfo
 from shared.cpu_priority import lower_own_priority
 from shared.db import connect
 from shared.importer.commands import register as client_commands

@@ -1,14 +1,27 @@
-"""Access-list bodies, parsed one way for every kind of collection (schema and ER)."""
+"""Access lists, one way for every kind of collection (schema and ER): their bodies parsed,
+and their entries as the stores read them."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, TypeVar
 
 from shared.errors import BadRequest
 from shared.text import is_storable
 
 RoleT = TypeVar("RoleT")
+
+
+@dataclass(frozen=True, slots=True)
+class GrantRow:
+    """One entry of a collection's access list, as its store reads it."""
+
+    principal_id: int
+    name: str
+    role: str
+    granted_at: datetime
 
 
 def parse_grant_list(

@@ -3,6 +3,7 @@ library and no script of their own: templates draw these shapes as inline SVG.""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -76,11 +77,12 @@ def _frame(series: list[Series], *, peak: float, unit: str, **shapes: Any) -> di
     }
 
 
-def by_minute(rows: list[Any], column: str, minutes: int, scale: float = 1.0) -> list[float]:
-    """A per-minute column of rows keyed by ``minutes_ago``, oldest minute first."""
+def by_minute(
+    points: Iterable[tuple[int, float | None]], minutes: int, scale: float = 1.0
+) -> list[float]:
+    """Per-minute values from (minutes ago, value) points, oldest minute first."""
     values = [0.0] * minutes
-    for row in rows:
-        ago = row["minutes_ago"]
+    for ago, value in points:
         if 0 <= ago < minutes:
-            values[minutes - 1 - ago] = round(float(row[column] or 0) * scale, 2)
+            values[minutes - 1 - ago] = round(float(value or 0) * scale, 2)
     return values

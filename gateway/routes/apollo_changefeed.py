@@ -69,7 +69,7 @@ async def changefeed_logs(request: web.Request) -> web.StreamResponse:
     total, rows = await store.page(pool, target.id, bounds, page.after_as(int, 0), page.fetch)
     if total == 0:
         raise NotFound("No records found")
-    shown, paging = page.page(total, rows, lambda row: row["sequence_id"])
+    shown, paging = page.page(total, rows, lambda row: row.sequence_id)
     return apollo_response(
         request, [events.log_record(row, target.id) for row in shown], paging=paging
     )
@@ -145,7 +145,7 @@ async def _follow(
         rows = await store.events_after(pool, collection_id, after, BATCH)
         for row in rows:
             await send(response, events.sse_frame(row, collection_id), write_timeout_s)
-            after, idle = row["sequence_id"], 0
+            after, idle = row.sequence_id, 0
         if len(rows) == BATCH:
             continue
         while not woken.is_set():

@@ -53,7 +53,7 @@ async def post_graph(request: web.Request) -> web.Response:
     posted = [body] if isinstance(body, dict) else body
     transaction = transaction_id(request)
     job_request = BuildRequest(
-        schemaCollection=row["id"], kind=kind, body=posted, transactionId=transaction
+        schemaCollection=row.id, kind=kind, body=posted, transactionId=transaction
     )
     job = await svc.jobs.submit(KINDS[kind], who, job_request)
     status_url = f"{svc.settings.public_url}/async/get/{job.token}"

@@ -93,7 +93,7 @@ async def get_acl(request: web.Request) -> web.Response:
     row = await collections(request).writable(
         params(request)["collection_id"], principal(request).id, acl.Role.admin
     )
-    return apollo_response(request, await acl.read_acl(services(request).pool, row["id"]))
+    return apollo_response(request, await acl.read_acl(services(request).pool, row.id))
 
 
 @route(routes, "PUT", COLLECTION + "/acl")
@@ -102,7 +102,7 @@ async def put_acl(request: web.Request) -> web.Response:
     row = await collections(request).get(params(request)["collection_id"])
     grants = acl.parse_grants(await read_body(request))
     pool, who = services(request).pool, principal(request).id
-    return apollo_response(request, await acl.replace_acl(pool, row["id"], who, grants))
+    return apollo_response(request, await acl.replace_acl(pool, row.id, who, grants))
 
 
 # Sync, releases, caches ----------------------------------------------------------------------

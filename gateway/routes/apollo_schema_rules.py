@@ -65,7 +65,7 @@ async def brick_metadata(request: web.Request) -> web.Response:
 @requires_scope(READ)
 async def get_hierarchy(request: web.Request) -> web.Response:
     row = await collections(request).get(params(request)["collection_id"])
-    return apollo_response(request, await hierarchy.hierarchy(services(request).pool, row["id"]))
+    return apollo_response(request, await hierarchy.hierarchy(services(request).pool, row.id))
 
 
 @route(routes, "POST", HIERARCHY)
@@ -75,7 +75,7 @@ async def post_hierarchy(request: web.Request) -> web.Response:
         params(request)["collection_id"], principal(request).id, Role.editor
     )
     body = await read_body(request)
-    return apollo_response(request, await hierarchy.merge(services(request).pool, row["id"], body))
+    return apollo_response(request, await hierarchy.merge(services(request).pool, row.id, body))
 
 
 @route(routes, "POST", "/" + ALL_TYPES + "/validate")

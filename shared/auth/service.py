@@ -3,11 +3,12 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import asyncpg
 
 from shared.auth import store
+from shared.auth.rows import TokenInfo
 from shared.errors import BadRequest, Forbidden, NotFound, Unauthorized
 
 TOKEN_PREFIX = "bky_"
@@ -27,27 +28,6 @@ class Principal:
 
 def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
-
-
-@dataclass(frozen=True, slots=True)
-class TokenInfo:
-    """A token as ``brickyard token list`` shows it: everything but the secret."""
-
-    id: int
-    principal: str
-    scopes: list[str]
-    created_at: datetime
-    expires_at: datetime | None
-    revoked_at: datetime | None
-    fingerprint: str
-
-    @property
-    def state(self) -> str:
-        if self.revoked_at is not None:
-            return "revoked"
-        if self.expires_at is not None and self.expires_at <= datetime.now(UTC):
-            return "expired"
-        return "live"
 
 
 class AuthService:
@@ -97,8 +77,7 @@ class AuthService:
     async def list_tokens(
         self, principal: str | None = None, *, include_ended: bool = False
     ) -> list[TokenInfo]:
-        rows = await store.list_tokens(self._pool, principal, include_ended)
-        return [TokenInfo(**dict(row)) for row in rows]
+        return await store.list_tokens(self._pool, principal, include_ended)
 
     async def authenticate(self, token: str | None) -> Principal:
         if not token:
@@ -106,7 +85,7 @@ class AuthService:
         row = await store.live_token(self._pool, hash_token(token))
         if row is None:
             raise Unauthorized("The access token is unknown, expired or revoked")
-        return Principal(row["id"], row["name"], frozenset(row["scopes"]))
+        return Principal(row.id, row.name, frozenset(row.scopes))
 
     async def principal_id(self, name: str) -> int | None:
         return await store.principal_id(self._pool, name)

@@ -7,9 +7,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import asyncpg
-
-from shared.db import Executor
+from shared.auth.rows import LiveToken, TokenInfo
+from shared.db import Executor, fetch_as, fetchrow_as
 
 # The no-op update makes RETURNING give the id of a principal that already exists.
 UPSERT_PRINCIPAL = """
@@ -90,16 +89,13 @@ async def revoke_token_by_id(db: Executor, token_id: int) -> bool:
     return bool(await db.execute(REVOKE_TOKEN_BY_ID, token_id) != "UPDATE 0")
 
 
-async def list_tokens(
-    db: Executor, principal: str | None, include_ended: bool
-) -> list[asyncpg.Record]:
-    rows: list[asyncpg.Record] = await db.fetch(LIST_TOKENS, principal, include_ended)
-    return rows
+async def list_tokens(db: Executor, principal: str | None, include_ended: bool) -> list[TokenInfo]:
+    return await fetch_as(db, TokenInfo, LIST_TOKENS, principal, include_ended)
 
 
-async def live_token(db: Executor, token_sha256: str) -> asyncpg.Record | None:
-    """The principal's ``id`` and ``name`` and the token's ``scopes``, if it is live."""
-    return await db.fetchrow(FIND_LIVE_TOKEN, token_sha256)
+async def live_token(db: Executor, token_sha256: str) -> LiveToken | None:
+    """The token's principal and scopes, if it is live."""
+    return await fetchrow_as(db, LiveToken, FIND_LIVE_TOKEN, token_sha256)
 
 
 async def principal_id(db: Executor, name: str) -> int | None:

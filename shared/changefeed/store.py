@@ -9,7 +9,8 @@ from datetime import datetime
 
 import asyncpg
 
-from shared.db import Executor
+from shared.changefeed.rows import FeedEvent
+from shared.db import Executor, fetch_as
 from shared.errors import BrickyardError
 
 # $1 collection; $2..$5 the optional bounds (sequence ids, then times); $6 resume after; $7 limit.
@@ -139,21 +140,20 @@ async def require_retained(
 
 async def page(
     db: Executor, collection_id: str, bounds: Bounds, after: int, limit: int
-) -> tuple[int, list[asyncpg.Record]]:
+) -> tuple[int, list[FeedEvent]]:
     """The count of every event within ``bounds``, and ``limit`` of them after ``after``."""
     await catch_up(db)
     total = await db.fetchval(COUNT, collection_id, *bounds.args())
-    rows = await db.fetch(PAGE, collection_id, *bounds.args(), after, limit)
+    rows = await fetch_as(db, FeedEvent, PAGE, collection_id, *bounds.args(), after, limit)
     return total, rows
 
 
 async def events_after(
     db: Executor, collection_id: str, after: int, limit: int = 1000
-) -> list[asyncpg.Record]:
+) -> list[FeedEvent]:
     await catch_up(db)
     no_bounds = Bounds().args()
-    events: list[asyncpg.Record] = await db.fetch(PAGE, collection_id, *no_bounds, after, limit)
-    return events
+    return await fetch_as(db, FeedEvent, PAGE, collection_id, *no_bounds, after, limit)
 
 
 async def prune(db: Executor, retention_s: float) -> None:

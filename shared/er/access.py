@@ -12,6 +12,7 @@ from uuid import UUID
 
 import asyncpg
 
+from shared.er.rows import CollectionRole
 from shared.er.store import collections as collections_store
 from shared.errors import BadRequest, Conflict, Forbidden, NotFound
 from shared.text import iso, storable
@@ -46,14 +47,15 @@ class ErCollection:
     schema_generation: UUID | None = None
 
     @classmethod
-    def from_row(cls, row: asyncpg.Record) -> ErCollection:
+    def from_row(cls, row: CollectionRole) -> ErCollection:
+        assert row.role is not None  # callers refuse a collection without a grant first
         return cls(
-            row["id"],
-            row["schema_collection_id"],
-            row["created_by"],
-            row["created_at"],
-            Role[row["role"]],
-            row.get("schema_generation"),
+            row.id,
+            row.schema_collection_id,
+            row.created_by,
+            row.created_at,
+            Role[row.role],
+            row.schema_generation,
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -110,11 +112,11 @@ class ErCollections:
         # A name outside the id grammar cannot be registered (and may not even be storable).
         keys = [name.lower() for name in wanted if ID_PATTERN.match(name)]
         rows = await collections_store.with_roles(self._pool, keys, principal_id)
-        by_key = {row["id_key"]: row for row in rows}
+        by_key = {row.id_key: row for row in rows}
         found = {}
         for name in wanted:
             row = by_key.get(name.lower()) if ID_PATTERN.match(name) else None
-            if row is None or row["role"] is None:
+            if row is None or row.role is None:
                 raise Forbidden(NO_ACCESS.format(name))
             collection = ErCollection.from_row(row)
             if collection.role < minimum:
@@ -131,7 +133,7 @@ class ErCollections:
         rows = await collections_store.with_roles(
             self._pool, sorted(name.lower() for name in wanted), principal_id
         )
-        held = {row["id_key"] for row in rows if row["role"] is not None}
+        held = {row.id_key for row in rows if row.role is not None}
         return {name for name in wanted if name.lower() in held}
 
     async def list_for(self, principal_id: int) -> list[ErCollection]:

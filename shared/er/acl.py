@@ -11,7 +11,7 @@ from shared.auth import store as auth_store
 from shared.er.access import ErCollection, Role
 from shared.er.store import collections as collections_store
 from shared.errors import BadRequest, Forbidden
-from shared.grants import parse_grant_list
+from shared.grants import GrantRow, parse_grant_list
 from shared.text import iso
 
 MAX_GRANTS = 1000
@@ -31,15 +31,15 @@ def parse_grants(body: Any) -> list[Grant]:
     return [Grant(name, role) for name, role in grants.items()]
 
 
-def acl_json(collection_id: str, rows: list[asyncpg.Record]) -> dict[str, Any]:
+def acl_json(collection_id: str, rows: list[GrantRow]) -> dict[str, Any]:
     return {
         "erCollectionId": collection_id,
         "grants": [
             {
-                "principal": row["name"],
-                "principalId": row["principal_id"],
-                "role": row["role"],
-                "grantedOn": iso(row["granted_at"]),
+                "principal": row.name,
+                "principalId": row.principal_id,
+                "role": row.role,
+                "grantedOn": iso(row.granted_at),
             }
             for row in rows
         ],
@@ -57,7 +57,7 @@ async def replace_acl(
     async with pool.acquire() as conn, conn.transaction():
         await collections_store.lock_collection(conn, collection.id)
         current = await collections_store.grants(conn, collection.id)
-        owners_before = {row["name"] for row in current if row["role"] == Role.owner.name}
+        owners_before = {row.name for row in current if row.role == Role.owner.name}
         owners_after = {grant.principal for grant in grants if grant.role is Role.owner}
         if owners_before != owners_after and collection.role < Role.owner:
             raise Forbidden("Only an owner may add or remove owners")

@@ -43,7 +43,7 @@ async def class_counts(
 
 async def search(db: asyncpg.Pool, collection: ErCollection, text: str) -> list[dict[str, Any]]:
     rows = await store.search_entities(db, collection.id, text.strip(), SEARCH_LIMIT)
-    return [{"id": r["id"], "name": r["name"], "type": r["entity_type"]} for r in rows]
+    return [{"id": r.id, "name": r.name, "type": r.entity_type} for r in rows]
 
 
 def _types_of(types: BrickTypes, relations: dict[str, bool]) -> dict[str, bool]:
@@ -60,14 +60,14 @@ async def _linked(
     rows = await store.around(db, collection, ids, list(relations), TREE_EDGES)
     wanted = set(ids)
     for row in rows:
-        forward = relations[row["relationship_type"]]
+        forward = relations[row.relationship_type]
         near, far = (
-            (row["source_entity_id"], row["destination_entity_id"])
-            if forward else (row["destination_entity_id"], row["source_entity_id"])
+            (row.source_entity_id, row.destination_entity_id)
+            if forward else (row.destination_entity_id, row.source_entity_id)
         )  # fmt: skip
         if near in wanted:
-            name = row["other_name"] or far
-            found.setdefault(near, []).append((far, name, row["other_type"] or "-"))
+            name = row.other_name or far
+            found.setdefault(near, []).append((far, name, row.other_type or "-"))
     return found
 
 
@@ -80,7 +80,7 @@ async def tree(
         return None
     classes = types.class_of()
     points, feeds = _types_of(types, POINT_RELATIONS), _types_of(types, FEED_RELATIONS)
-    root = Node(row["id"], row["name"] or row["id"], classes.get(row["entity_type"], "-"), [], [])
+    root = Node(row.id, row.name or row.id, classes.get(row.entity_type, "-"), [], [])
     level, seen = {root.id: root}, {root.id}
     for _ in range(TREE_DEPTH + 1):
         ids = list(level)

@@ -14,6 +14,7 @@ import asyncpg
 
 from shared.changefeed.announce import announce
 from shared.er.access import ErCollection, ErCollections
+from shared.er.rows import ItemKey
 from shared.er.store import deletes as deletes_store
 from shared.errors import Conflict, NotFound
 from shared.services import Services
@@ -84,13 +85,13 @@ async def delete_entity(services: Services, deletion: Deletion, cascade: bool) -
         if not await deletes_store.lock_entity(conn, collection_id, deletion.item_id):
             raise _missing("entity", deletion)
         references = await deletes_store.lock_references(conn, collection_id, deletion.item_id)
-        others = {r["collection_id"] for r in references} - {collection_id}
+        others = {r.collection_id for r in references} - {collection_id}
         readable = await ErCollections(pool).readable(deletion.principal_id, others)
         readable.add(collection_id)
         if references and not cascade:
             raise Conflict(_referenced(deletion, references, readable))
         deleted = [
-            Deleted(r["collection_id"], "relationship", r["id"], r["collection_id"] in readable)
+            Deleted(r.collection_id, "relationship", r.id, r.collection_id in readable)
             for r in references
         ]
         if deleted:
@@ -111,12 +112,10 @@ async def _announce(services: Services, deleted: list[Deleted]) -> None:
     await announce(services.redis, services.settings.queue_name, collections)
 
 
-def _referenced(deletion: Deletion, references: list[asyncpg.Record], readable: set[str]) -> str:
-    visible = [r for r in references if r["collection_id"] in readable]
+def _referenced(deletion: Deletion, references: list[ItemKey], readable: set[str]) -> str:
+    visible = [r for r in references if r.collection_id in readable]
     shown = [
-        r["id"]
-        if r["collection_id"] == deletion.collection.id
-        else f"{r['collection_id']}/{r['id']}"
+        r.id if r.collection_id == deletion.collection.id else f"{r.collection_id}/{r.id}"
         for r in visible[:SHOWN_REFERENCES]
     ]
     unshown = [f"{len(visible) - len(shown)} more"] if len(visible) > len(shown) else []

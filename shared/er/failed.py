@@ -25,16 +25,16 @@ async def failed_items(
     if not rows:
         return []
     collections = ErCollections(pool)
-    await collections.require(principal_id, rows[0]["collection_id"], Role.readonly)
+    await collections.require(principal_id, rows[0].collection_id, Role.readonly)
     return [
         {
-            "id": row["item_id"],
-            "kind": row["item_kind"],
-            "erCollectionId": row["collection_id"],
-            "reason": row["reason"],
-            "item": row["item"],
-            "failedAt": row["failed_at"].isoformat(),
-            "retriedIn": row["retried_in"],
+            "id": row.item_id,
+            "kind": row.item_kind,
+            "erCollectionId": row.collection_id,
+            "reason": row.reason,
+            "item": row.item,
+            "failedAt": row.failed_at.isoformat(),
+            "retriedIn": row.retried_in,
         }
         for row in rows
     ]

@@ -19,6 +19,7 @@ from shared.auth import Principal
 from shared.er.access import ErCollections
 from shared.er.batch_kinds import KINDS
 from shared.er.batches import Submission, accept_async
+from shared.er.rows import Failure
 from shared.er.store import failed as failed_store
 from shared.errors import BadRequest, NotFound
 from shared.services import Services
@@ -38,18 +39,18 @@ async def scope_of(pool: asyncpg.Pool, principal: Principal) -> list[str] | None
     return [c.id.lower() for c in await ErCollections(pool).list_for(principal.id)]
 
 
-def shown(row: asyncpg.Record) -> dict[str, Any]:
+def shown(row: Failure) -> dict[str, Any]:
     return {
-        "transactionId": row["transaction_id"],
-        "erCollectionId": row["collection_id"],
-        "kind": row["item_kind"],
-        "id": row["item_id"],
-        "position": row["position"],
-        "reason": row["reason"],
-        "reasonKey": row["reason_key"],
-        "failedAt": row["failed_at"].isoformat(),
-        "retriedIn": row["retried_in"],
-        "item": row["item"],
+        "transactionId": row.transaction_id,
+        "erCollectionId": row.collection_id,
+        "kind": row.item_kind,
+        "id": row.item_id,
+        "position": row.position,
+        "reason": row.reason,
+        "reasonKey": row.reason_key,
+        "failedAt": row.failed_at.isoformat(),
+        "retriedIn": row.retried_in,
+        "item": row.item,
     }
 
 
@@ -57,12 +58,12 @@ async def groups(pool: asyncpg.Pool, principal: Principal) -> list[dict[str, Any
     rows = await failed_store.failure_groups(pool, await scope_of(pool, principal), SHOWN_GROUPS)
     return [
         {
-            "reasonKey": row["reason_key"],
-            "reason": row["reason"],
-            "count": row["n"],
-            "notRetried": row["not_retried"],
-            "transactions": row["transactions"],
-            "lastFailedAt": row["last_failed_at"].isoformat(),
+            "reasonKey": row.reason_key,
+            "reason": row.reason,
+            "count": row.n,
+            "notRetried": row.not_retried,
+            "transactions": row.transactions,
+            "lastFailedAt": row.last_failed_at.isoformat(),
         }
         for row in rows
     ]
@@ -126,24 +127,24 @@ async def retry_group(
 
 
 async def _resubmit(
-    services: Services, principal: Principal, rows: list[asyncpg.Record], correlation: str
+    services: Services, principal: Principal, rows: list[Failure], correlation: str
 ) -> dict[str, Any]:
-    by_target: dict[tuple[str, str], dict[str, asyncpg.Record]] = defaultdict(dict)
+    by_target: dict[tuple[str, str], dict[str, Failure]] = defaultdict(dict)
     for row in rows:  # an item failed twice (two transactions) is sent once, its latest form
-        by_target[(row["collection_id"], row["item_kind"])].setdefault(row["item_id"], row)
+        by_target[(row.collection_id, row.item_kind)].setdefault(row.item_id, row)
     batches, marks = [], []
     for (collection, kind), chosen in by_target.items():
         new_transaction = secrets.token_hex(16).upper()
         batch = Submission(
-            principal, KINDS[kind], collection, [r["item"] for r in chosen.values()],
+            principal, KINDS[kind], collection, [r.item for r in chosen.values()],
             new_transaction, correlation,
         )  # fmt: skip
         job = await accept_async(services, batch)
         tracker = batch_tracker(services.settings.public_url, new_transaction)
         batches.append({"token": job.token, "transactionId": new_transaction,
                         "tracker": tracker, "count": len(chosen)})  # fmt: skip
-        marks += [(r["transaction_id"], kind, r["item_id"], new_transaction) for r in rows
-                  if (r["collection_id"], r["item_kind"]) == (collection, kind)]  # fmt: skip
+        marks += [(r.transaction_id, kind, r.item_id, new_transaction) for r in rows
+                  if (r.collection_id, r.item_kind) == (collection, kind)]  # fmt: skip
     await failed_store.mark_items_retried(services.pool, marks)
     return {
         "batches": batches,

@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+from uuid import UUID
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,3 +97,70 @@ class RelationshipLine:
     source_entity_id: str
     destination_collection_id: str
     destination_entity_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class AroundEdge:
+    """A relationship around the dashboard's chosen entities, with its other end's type and
+    name (None: the other end is in another collection)."""
+
+    relationship_type: str
+    source_entity_id: str
+    destination_entity_id: str
+    other_type: str | None
+    other_name: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class CollectionRole:
+    """An ER collection with one principal's role on it (None: no grant)."""
+
+    id: str
+    schema_collection_id: str
+    created_by: int
+    created_at: datetime
+    role: str | None
+    id_key: str | None = None  # a lookup by id key selects it
+    schema_generation: UUID | None = None  # the schema collection's (migration 025), if read
+
+
+@dataclass(frozen=True, slots=True)
+class FailedItem:
+    """An item an ER batch refused, kept with its reason (``er_failed_items``)."""
+
+    transaction_id: str
+    collection_id: str
+    item_kind: str  # entity | relationship
+    item_id: str
+    position: int
+    reason: str
+    item: Any  # as sent: usually an object, but a refused item may be anything
+    failed_at: datetime
+    retried_in: str | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Failure(FailedItem):
+    """A failed item as the failures workbench reads it, with its reason's group."""
+
+    reason_key: str
+
+
+@dataclass(frozen=True, slots=True)
+class FailureGroup:
+    """The failed items of one reason."""
+
+    reason_key: str
+    reason: str
+    n: int
+    not_retried: int
+    transactions: int
+    last_failed_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ItemKey:
+    """A relationship named across collections."""
+
+    collection_id: str
+    id: str

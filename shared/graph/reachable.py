@@ -14,6 +14,7 @@ from shared.er.tables import ENTITIES
 from shared.errors import BadRequest, NotFound
 from shared.graph import store
 from shared.graph.reads import Graph
+from shared.graph.rows import ReachStep
 from shared.paging import PageRequest
 from shared.text import whole_number
 
@@ -53,7 +54,7 @@ async def reachable(
     found = await store.count_items(graph.pool, ENTITIES, graph.collection.id, [walk.start], None)
     if not found:
         raise NotFound(f"No entity '{walk.start}' in ercollection '{graph.collection.id}'")
-    steps: dict[Key, Any] = {}
+    steps: dict[Key, ReachStep] = {}
     order: list[tuple[int, Key]] = []
     frontier = [origin]
     for depth in range(1, walk.max_depth + 1):
@@ -62,7 +63,7 @@ async def reachable(
         )
         frontier = []
         for row in rows:
-            key = (row["to_collection"], row["to_id"])
+            key = (row.to_collection, row.to_id)
             if key == origin or key in steps:
                 continue
             steps[key] = row
@@ -95,23 +96,25 @@ async def reachable(
     return data, {"totalCount": len(order), "continuationToken": token}
 
 
-def _path(steps: dict[Key, Any], origin: Key, key: Key, outward: bool) -> list[dict[str, Any]]:
+def _path(
+    steps: dict[Key, ReachStep], origin: Key, key: Key, outward: bool
+) -> list[dict[str, Any]]:
     """The relationships walked from the origin to ``key``, in walking order."""
     path = []
     while key != origin:
         row = steps[key]
-        source = (row["from_collection"], row["from_id"]) if outward else key
-        destination = key if outward else (row["from_collection"], row["from_id"])
+        source = (row.from_collection, row.from_id) if outward else key
+        destination = key if outward else (row.from_collection, row.from_id)
         path.append(
             {
-                "relationshipId": row["relationship_id"],
-                "relationshipType": row["relationship_type"],
-                "relationshipERCollectionId": row["relationship_collection"],
+                "relationshipId": row.relationship_id,
+                "relationshipType": row.relationship_type,
+                "relationshipERCollectionId": row.relationship_collection,
                 "sourceEntityId": source[1],
                 "sourceERCollectionId": source[0],
                 "destinationEntityId": destination[1],
                 "destinationERCollectionId": destination[0],
             }
         )
-        key = (row["from_collection"], row["from_id"])
+        key = (row.from_collection, row.from_id)
     return path[::-1]

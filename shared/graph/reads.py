@@ -92,19 +92,17 @@ async def expand(graph: Graph, roots: list[dict[str, Any]], levels: tuple[Level,
             f"The expansion reaches more than {MAX_RESULTS} relationships; ask for fewer "
             "entities per page (first, size or PageSize) or name narrower types"
         )
-    relationships = await _by_keys(
-        graph, RELATIONSHIPS, {(r["collection_id"], r["id"]) for r in rows}
-    )
-    embedded = {(r["to_collection"], r["to_id"]) for r in rows if levels[r["depth"] - 1].embed}
+    relationships = await _by_keys(graph, RELATIONSHIPS, {(r.collection_id, r.id) for r in rows})
+    embedded = {(r.to_collection, r.to_id) for r in rows if levels[r.depth - 1].embed}
     entities = await _by_keys(graph, ENTITIES, embedded)
     nodes: dict[tuple[str, ...], dict[str, Any]] = {}
     by_root = {root["id"]: root for root in roots}
-    for row in sorted(rows, key=lambda r: (r["depth"], r["path"])):
-        path = tuple(row["path"])
-        found = relationships.get((row["collection_id"], row["id"]))
-        parent = by_root.get(row["source_id"]) if row["depth"] == 1 else nodes.get(path[:-1])
-        destination = entities.get((row["to_collection"], row["to_id"]))
-        embed = levels[row["depth"] - 1].embed
+    for row in sorted(rows, key=lambda r: (r.depth, r.path)):
+        path = tuple(row.path)
+        found = relationships.get((row.collection_id, row.id))
+        parent = by_root.get(row.source_id) if row.depth == 1 else nodes.get(path[:-1])
+        destination = entities.get((row.to_collection, row.to_id))
+        embed = levels[row.depth - 1].embed
         if found is None or parent is None or (embed and destination is None):
             continue  # deleted between the walk and the read: left out, as after the delete
         relationship = dict(found)
@@ -113,7 +111,7 @@ async def expand(graph: Graph, roots: list[dict[str, Any]], levels: tuple[Level,
             entity = dict(destination)
             relationship[entity["entityType"]] = entity
             nodes[path] = entity
-    return sum(1 for row in rows if row["depth"] == 1)
+    return sum(1 for row in rows if row.depth == 1)
 
 
 async def _by_keys(

@@ -8,13 +8,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import asyncpg
-
 from shared.db import Executor, fetch_as
 from shared.er.rows import GraphItemRow
 from shared.er.store.reads import item_columns
 from shared.er.tables import ENTITIES, RELATIONSHIPS, ItemTable
 from shared.graph.forms import Level
+from shared.graph.rows import ExpansionPath, ReachStep
 
 # $1 collection, $2 ids (or NULL), $3 type (or NULL), $4 after id, $5 limit.
 _ITEMS_WHERE = (
@@ -187,9 +186,11 @@ async def expand(
     levels: Sequence[Level],
     readable: list[str],
     limit: int,
-) -> list[asyncpg.Record]:
+) -> list[ExpansionPath]:
     """The paths of an expansion from the roots, at most ``limit`` of them."""
-    rows: list[asyncpg.Record] = await db.fetch(
+    return await fetch_as(
+        db,
+        ExpansionPath,
         EXPAND,
         collection_id,
         root_ids,
@@ -200,7 +201,6 @@ async def expand(
         len(levels),
         limit,
     )
-    return rows
 
 
 async def step(
@@ -209,13 +209,14 @@ async def step(
     outward: bool,
     readable: list[str],
     relationship_types: list[str] | None,
-) -> list[asyncpg.Record]:
+) -> list[ReachStep]:
     """One level of a reachability walk from the entities of ``frontier``."""
-    rows: list[asyncpg.Record] = await db.fetch(
+    return await fetch_as(
+        db,
+        ReachStep,
         STEP_OUT if outward else STEP_IN,
         [k[0] for k in frontier],
         [k[1] for k in frontier],
         readable,
         relationship_types,
     )
-    return rows

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-import asyncpg
-
-from shared.db import Executor
+from shared.db import Executor, fetch_as, fetchrow_as
+from shared.imports.rows import ImportSummaryRow, RecordedImport
 from shared.text import json_text
 
 INSERT_SUMMARY = """
@@ -27,14 +26,14 @@ ORDER BY finished_at DESC, id DESC LIMIT $2
 async def insert(
     db: Executor, principal_id: int, collection_id: str, source: str, kind: str,
     summary: dict[str, Any], refusals: dict[str, int], transactions: list[str],
-) -> asyncpg.Record:  # fmt: skip
-    row: asyncpg.Record = await db.fetchrow(
-        INSERT_SUMMARY, principal_id, collection_id, source, kind, json_text(summary),
-        json_text(refusals), transactions,
+) -> RecordedImport:  # fmt: skip
+    row = await fetchrow_as(
+        db, RecordedImport, INSERT_SUMMARY, principal_id, collection_id, source, kind,
+        json_text(summary), json_text(refusals), transactions,
     )  # fmt: skip
+    assert row is not None  # an INSERT ... RETURNING without a conflict clause returns its row
     return row
 
 
-async def recent(db: Executor, principal_id: int | None, limit: int) -> list[asyncpg.Record]:
-    rows: list[asyncpg.Record] = await db.fetch(RECENT_SUMMARIES, principal_id, limit)
-    return rows
+async def recent(db: Executor, principal_id: int | None, limit: int) -> list[ImportSummaryRow]:
+    return await fetch_as(db, ImportSummaryRow, RECENT_SUMMARIES, principal_id, limit)

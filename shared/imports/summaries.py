@@ -67,7 +67,7 @@ async def record(pool: asyncpg.Pool, principal: Principal, body: Any) -> dict[st
     row = await store.insert(
         pool, principal.id, collection, source, kind, summary, refusals, transactions
     )
-    return {"id": row["id"], "finishedAt": row["finished_at"].isoformat()}
+    return {"id": row.id, "finishedAt": row.finished_at.isoformat()}
 
 
 def _counts(kind: str, summary: dict[str, Any]) -> dict[str, int]:
@@ -85,13 +85,13 @@ async def recent(pool: asyncpg.Pool, principal: Principal) -> list[dict[str, Any
     scope = None if OPERATOR in principal.scopes else principal.id
     shown = []
     for row in await store.recent(pool, scope, SHOWN):
-        summary, refusals = json_value(row["summary"]), json_value(row["refusals"])
+        summary, refusals = json_value(row.summary), json_value(row.refusals)
         shown.append({
-            "id": row["id"], "principalId": row["principal_id"],
-            "erCollectionId": row["collection_id"], "source": row["source"],
-            "kind": row["kind"], "finishedAt": row["finished_at"].isoformat(),
-            **_counts(row["kind"], summary),
+            "id": row.id, "principalId": row.principal_id,
+            "erCollectionId": row.collection_id, "source": row.source,
+            "kind": row.kind, "finishedAt": row.finished_at.isoformat(),
+            **_counts(row.kind, summary),
             "refusals": sorted(refusals.items(), key=lambda r: (-r[1], r[0])),
-            "transactions": row["transactions"], "summary": summary,
+            "transactions": row.transactions, "summary": summary,
         })  # fmt: skip
     return shown

@@ -9,6 +9,9 @@ from typing import Any
 
 import asyncpg
 
+from shared.db import Row, fetch_as
+from shared.observability.rows import FinishedInMinute, QueueAtMinute, RunTimes
+
 # Every job ever recorded: finished ones too, so that the counts agree with the API.
 JOBS_BY_KIND_AND_STATE = """
 SELECT kind, state, count(*) AS jobs FROM jobs GROUP BY kind, state ORDER BY kind, state
@@ -80,13 +83,19 @@ async def oldest_waiting(pool: asyncpg.Pool) -> dict[str, float]:
     return {row["kind"]: max(0.0, row["age_s"]) for row in await _fetch(pool, OLDEST_WAITING)}
 
 
-async def throughput(pool: asyncpg.Pool, minutes: int) -> list[asyncpg.Record]:
-    return await _fetch(pool, THROUGHPUT, minutes)
+async def _fetch_as(pool: asyncpg.Pool, row_type: type[Row], query: str, *args: Any) -> list[Row]:
+    async with pool.acquire() as conn, conn.transaction():
+        await conn.execute(f"SET LOCAL statement_timeout = '{SCRAPE_STATEMENT_TIMEOUT}'")
+        return await fetch_as(conn, row_type, query, *args)
 
 
-async def queue_over_time(pool: asyncpg.Pool, minutes: int) -> list[asyncpg.Record]:
-    return await _fetch(pool, QUEUE_OVER_TIME, minutes)
+async def throughput(pool: asyncpg.Pool, minutes: int) -> list[FinishedInMinute]:
+    return await _fetch_as(pool, FinishedInMinute, THROUGHPUT, minutes)
 
 
-async def run_time_by_kind(pool: asyncpg.Pool, minutes: int) -> list[asyncpg.Record]:
-    return await _fetch(pool, RUN_TIME_BY_KIND, minutes)
+async def queue_over_time(pool: asyncpg.Pool, minutes: int) -> list[QueueAtMinute]:
+    return await _fetch_as(pool, QueueAtMinute, QUEUE_OVER_TIME, minutes)
+
+
+async def run_time_by_kind(pool: asyncpg.Pool, minutes: int) -> list[RunTimes]:
+    return await _fetch_as(pool, RunTimes, RUN_TIME_BY_KIND, minutes)

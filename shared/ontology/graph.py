@@ -9,9 +9,11 @@ release's ``owl:inverseOf`` (kept in each relationship type's metadata as ``inve
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
+
+from shared.ontology.rows import ActiveType, OntologyObjectRow
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,27 +43,27 @@ def qualified(namespace: str, name: str) -> str:
 
 def build(
     namespace: str,
-    entity_types: Iterable[Mapping[str, Any]],
-    relationship_types: Iterable[Mapping[str, Any]],
+    entity_types: Iterable[ActiveType],
+    relationship_types: Iterable[ActiveType],
 ) -> Graph:
     """The graph of ``entity_types`` (type_id, metadata, name) and ``relationship_types``
     (type_id, metadata), as the schema store lists a collection's active types."""
     entities = list(entity_types)
-    by_class = {(e["metadata"].get("class") or e["type_id"]): e["type_id"] for e in entities}
+    by_class = {(e.metadata.get("class") or e.type_id): e.type_id for e in entities}
 
     def type_of(name: str) -> str:
         return by_class.get(name) or qualified(namespace, name)
 
     graph = Graph()
     for entity in entities:
-        metadata, type_id = entity["metadata"], entity["type_id"]
+        metadata, type_id = entity.metadata, entity.type_id
         own_class = metadata.get("class") or type_id
         top = metadata.get("topClass") or own_class
-        graph.entity_types.append((type_id, type_of(top), entity["name"] or own_class))
+        graph.entity_types.append((type_id, type_of(top), entity.name or own_class))
         lineage = {type_id, *(type_of(a) for a in metadata.get("ancestors", []))}
         graph.lineage.extend((type_id, ancestor) for ancestor in sorted(lineage))
     for rel in relationship_types:
-        metadata, type_id = rel["metadata"], rel["type_id"]
+        metadata, type_id = rel.metadata, rel.type_id
         pairs = metadata.get("pairs") or []
         if not pairs:
             continue  # a type with no rules joins nothing
@@ -92,14 +94,14 @@ def entity_json(type_id: str, top_id: str | None, name: str | None) -> dict[str,
     return {"id": type_id, "brickMetadata": metadata}
 
 
-def object_json(namespace: str, row: Mapping[str, Any]) -> dict[str, Any]:
+def object_json(namespace: str, row: OntologyObjectRow) -> dict[str, Any]:
     """One ontology object as the pages nest it: source, relationship type, destination."""
-    source, destination = row["source_id"], row["destination_id"]
-    inverse = row["inverse_relation"]
+    source, destination = row.source_id, row.destination_id
+    inverse = row.inverse_relation
     source_class = source.split("__", 1)[-1]
     destination_class = destination.split("__", 1)[-1]
     relationship = {
-        "id": row["object_id"],
+        "id": row.object_id,
         "brickMetadata": {
             "brickInverseRelationshipType": qualified(namespace, inverse) if inverse else None,
             "inverseRelationshipType": (
@@ -108,15 +110,15 @@ def object_json(namespace: str, row: Mapping[str, Any]) -> dict[str, Any]:
                 else None
             ),
             "brickSourceEntityType": source,
-            "brickRelationshipType": row["relation_type_id"],
+            "brickRelationshipType": row.relation_type_id,
             "brickDestinationEntityType": destination,
-            "brickRelationshipName": row["relation"],
+            "brickRelationshipName": row.relation,
             "brickInverseRelationshipName": inverse,
         },
-        "brickRelationshipType": row["relation_type_id"],
-        destination: entity_json(destination, row["destination_top"], row["destination_name"]),
+        "brickRelationshipType": row.relation_type_id,
+        destination: entity_json(destination, row.destination_top, row.destination_name),
     }
     return {
-        **entity_json(source, row["source_top"], row["source_name"]),
-        row["object_id"]: relationship,
+        **entity_json(source, row.source_top, row.source_name),
+        row.object_id: relationship,
     }

@@ -47,8 +47,8 @@ async def rebuild(conn: asyncpg.Connection, collection_id: str) -> graphs.Graph:
     rows = await store.active_types(conn, collection_id)
     built = graphs.build(
         namespace,
-        [r for r in rows if r["schema_type"] == "entitytypes"],
-        [r for r in rows if r["schema_type"] == "relationshiptypes"],
+        [r for r in rows if r.schema_type == "entitytypes"],
+        [r for r in rows if r.schema_type == "relationshiptypes"],
     )
     await store.replace(conn, collection_id, built)
     return built
@@ -69,8 +69,7 @@ class Ontology:
                 again = await store.freshness(conn, collection_id)
                 if again is not None and not store.generation_matches(again):
                     await rebuild(conn, collection_id)
-        namespace: str = row["namespace"]
-        return namespace
+        return row.namespace
 
     async def owner(self, type_id: str) -> str:
         owner = await store.owner_of_entity_type(self.pool, type_id)
@@ -88,7 +87,7 @@ class Ontology:
         found: dict[str, dict[str, Any]] = {}
         for end in ends:
             for row in await store.inherited(self.pool, collection_id, type_id, end):
-                found.setdefault(row["object_id"], graphs.object_json(namespace, row))
+                found.setdefault(row.object_id, graphs.object_json(namespace, row))
         return list(found.values())
 
     async def of_relationship_type(self, collection_id: str, type_id: str) -> list[dict[str, Any]]:

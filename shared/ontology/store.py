@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from uuid import UUID
-
 import asyncpg
 
-from shared.db import Executor
+from shared.db import Executor, fetch_as, fetchrow_as
 from shared.ontology.graph import Graph
+from shared.ontology.rows import ActiveType, Freshness, OntologyObjectRow
 
 ACTIVE_TYPES = """
 SELECT type_id, schema_type, metadata,
@@ -78,15 +77,12 @@ SELECT EXISTS (SELECT 1 FROM ontology_entity_types WHERE collection_id = $1 AND 
 """
 
 
-async def active_types(db: Executor, collection_id: str) -> list[asyncpg.Record]:
-    rows: list[asyncpg.Record] = await db.fetch(ACTIVE_TYPES, collection_id)
-    return rows
+async def active_types(db: Executor, collection_id: str) -> list[ActiveType]:
+    return await fetch_as(db, ActiveType, ACTIVE_TYPES, collection_id)
 
 
-async def freshness(db: Executor, collection_id: str) -> asyncpg.Record | None:
-    """``wanted`` (the collection's types generation), ``built`` (the graph's), ``namespace``."""
-    row: asyncpg.Record | None = await db.fetchrow(FRESHNESS, collection_id)
-    return row
+async def freshness(db: Executor, collection_id: str) -> Freshness | None:
+    return await fetchrow_as(db, Freshness, FRESHNESS, collection_id)
 
 
 async def owner_of_entity_type(db: Executor, type_id: str) -> str | None:
@@ -116,20 +112,17 @@ async def replace(conn: asyncpg.Connection, collection_id: str, graph: Graph) ->
 
 async def inherited(
     db: Executor, collection_id: str, type_id: str, end: str
-) -> list[asyncpg.Record]:
-    rows: list[asyncpg.Record] = await db.fetch(INHERITED, collection_id, type_id, end)
-    return rows
+) -> list[OntologyObjectRow]:
+    return await fetch_as(db, OntologyObjectRow, INHERITED, collection_id, type_id, end)
 
 
-async def of_relation(db: Executor, collection_id: str, object_id: str) -> list[asyncpg.Record]:
-    rows: list[asyncpg.Record] = await db.fetch(OF_RELATION, collection_id, object_id)
-    return rows
+async def of_relation(db: Executor, collection_id: str, object_id: str) -> list[OntologyObjectRow]:
+    return await fetch_as(db, OntologyObjectRow, OF_RELATION, collection_id, object_id)
 
 
 async def has_entity_type(db: Executor, collection_id: str, type_id: str) -> bool:
     return bool(await db.fetchval(HAS_ENTITY_TYPE, collection_id, type_id))
 
 
-def generation_matches(row: asyncpg.Record) -> bool:
-    built: UUID | None = row["built"]
-    return built is not None and built == row["wanted"]
+def generation_matches(row: Freshness) -> bool:
+    return row.built is not None and row.built == row.wanted

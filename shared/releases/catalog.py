@@ -19,13 +19,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import structlog
 
 from shared.db import Executor
 from shared.errors import BadRequest, Conflict
 from shared.releases import bundle as bundles
 from shared.releases import store
+from shared.releases.rows import ReleaseRow
 
 log = structlog.get_logger(__name__)
 
@@ -67,19 +67,19 @@ def brick_source_sha256(path: Path) -> str:
     return _FILE_SHA[key]
 
 
-def summary(row: asyncpg.Record | None, line: str, version: str) -> dict[str, Any]:
+def summary(row: ReleaseRow | None, line: str, version: str) -> dict[str, Any]:
     base: dict[str, Any] = {"releaseLine": line, "version": version}
     if row is None:
         return {**base, "origin": "builtin", "generated": False}
     return {
         **base,
-        "origin": row["origin"],
+        "origin": row.origin,
         "generated": True,
-        "entitytypes": row["entity_type_count"],
-        "relationshiptypes": row["relationship_type_count"],
-        "tags": len(row["tags"]),
-        "sourceSha256": row["source_sha256"],
-        "createdOn": row["created_at"].isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+        "entitytypes": row.entity_type_count,
+        "relationshiptypes": row.relationship_type_count,
+        "tags": len(row.tags),
+        "sourceSha256": row.source_sha256,
+        "createdOn": row.created_at.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
     }
 
 
@@ -109,10 +109,10 @@ class ReleaseCatalog:
     async def tags(self, line: str, version: str) -> list[str] | None:
         """The tag vocabulary of a release already in the catalog (None: not generated yet)."""
         row = await store.release(self.db, line, version)
-        return list(row["tags"]) if row else None
+        return list(row.tags) if row else None
 
     async def list(self) -> list[dict[str, Any]]:
-        rows = {(r["release_line"], r["version"]): r for r in await store.releases(self.db)}
+        rows = {(r.release_line, r.version): r for r in await store.releases(self.db)}
         listed = [summary(rows.pop((BRICK_LINE, v), None), BRICK_LINE, v) for v in brick_files()]
         listed += [summary(row, line, version) for (line, version), row in rows.items()]
         return sorted(listed, key=lambda r: (r["releaseLine"], version_key(r["version"])))
@@ -123,18 +123,18 @@ class ReleaseCatalog:
             row = await store.release(self.db, line, version)
             if row is None:
                 raise BadRequest(f"Release line '{line}' has no version '{version}'")
-            return await self._from_database(line, version, row["source_sha256"])
+            return await self._from_database(line, version, row.source_sha256)
         path = brick_files().get(version)
         if path is None:
             raise BadRequest(f"Brick {version} is not shipped by the installed brickschema")
         sha = await asyncio.to_thread(brick_source_sha256, path)
         row = await store.release(self.db, line, version)
-        if row is not None and row["source_sha256"] == sha:
+        if row is not None and row.source_sha256 == sha:
             return await self._from_database(line, version, sha)
         locks = _GENERATING.setdefault(asyncio.get_running_loop(), {})
         async with locks.setdefault((line, version), asyncio.Lock()):
             row = await store.release(self.db, line, version)
-            if row is not None and row["source_sha256"] == sha:
+            if row is not None and row.source_sha256 == sha:
                 return await self._from_database(line, version, sha)
             generated = _MEMORY.get((line, version, sha)) or self._from_disk(line, version, sha)
             if generated is None:
@@ -154,7 +154,7 @@ class ReleaseCatalog:
         sha = bundles.content_sha256(normalised)
         existing = await store.release(self.db, raw["releaseLine"], raw["version"])
         if existing is not None:
-            if existing["source_sha256"] != sha:
+            if existing.source_sha256 != sha:
                 raise Conflict(
                     f"Release {raw['releaseLine']} {raw['version']} exists with other content; "
                     "releases are immutable, publish a new version"
@@ -163,7 +163,7 @@ class ReleaseCatalog:
         await self._store(normalised, "published", sha, principal_id)
         row = await store.release(self.db, raw["releaseLine"], raw["version"])
         assert row is not None  # the upsert left a row: this one or a concurrent publisher's
-        if row["source_sha256"] != sha:  # another administrator won a concurrent publish
+        if row.source_sha256 != sha:  # another administrator won a concurrent publish
             raise Conflict(f"Release {raw['releaseLine']} {raw['version']} was just published")
         return summary(row, raw["releaseLine"], raw["version"]), True
 

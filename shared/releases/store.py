@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-import asyncpg
-
-from shared.db import Executor
+from shared.db import Executor, fetch_as, fetchrow_as
+from shared.releases.rows import ReleaseRow
 
 # Everything but the bundle, which is large and read only when a release is loaded.
 GET_RELEASE = """
@@ -35,8 +34,8 @@ WHERE schema_releases.origin = 'builtin'
 """
 
 
-async def release(db: Executor, line: str, version: str) -> asyncpg.Record | None:
-    return await db.fetchrow(GET_RELEASE, line, version)
+async def release(db: Executor, line: str, version: str) -> ReleaseRow | None:
+    return await fetchrow_as(db, ReleaseRow, GET_RELEASE, line, version)
 
 
 async def bundle(db: Executor, line: str, version: str) -> dict[str, Any]:
@@ -44,10 +43,9 @@ async def bundle(db: Executor, line: str, version: str) -> dict[str, Any]:
     return found
 
 
-async def releases(db: Executor) -> list[asyncpg.Record]:
+async def releases(db: Executor) -> list[ReleaseRow]:
     """Every stored release, ordered by line and version (as text)."""
-    rows: list[asyncpg.Record] = await db.fetch(LIST_RELEASES)
-    return rows
+    return await fetch_as(db, ReleaseRow, LIST_RELEASES)
 
 
 async def published_versions(db: Executor, line: str) -> list[str]:

@@ -20,7 +20,7 @@ import asyncpg
 from shared.auth import store as auth_store
 from shared.db import Executor
 from shared.errors import BadRequest, Forbidden
-from shared.grants import parse_grant_list
+from shared.grants import GrantRow, parse_grant_list
 from shared.schemas.store import grants as grants_store
 from shared.text import iso
 
@@ -66,13 +66,13 @@ def parse_grants(body: Any) -> list[tuple[str, Role]]:
     return list(grants.items())
 
 
-def acl_json(collection_id: str, rows: list[asyncpg.Record]) -> dict[str, Any]:
+def acl_json(collection_id: str, rows: list[GrantRow]) -> dict[str, Any]:
     grants = [
         {
-            "principal": row["name"],
-            "principalId": row["principal_id"],
-            "role": row["role"],
-            "grantedOn": iso(row["granted_at"]),
+            "principal": row.name,
+            "principalId": row.principal_id,
+            "role": row.role,
+            "grantedOn": iso(row.granted_at),
         }
         for row in rows
     ]
@@ -94,7 +94,7 @@ async def replace_acl(
         await grants_store.lock(conn, collection_id)
         role = await require_role(conn, collection_id, caller_id, Role.admin)
         current = await grants_store.current(conn, collection_id)
-        owners_before = {row["name"] for row in current if row["role"] == Role.owner.name}
+        owners_before = {row.name for row in current if row.role == Role.owner.name}
         owners_after = {name for name, granted in grants if granted is Role.owner}
         if owners_before != owners_after and role < Role.owner:
             raise Forbidden("Only an owner may add or remove owners")

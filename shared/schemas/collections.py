@@ -18,6 +18,7 @@ from shared.paging import PageRequest
 from shared.releases.catalog import BRICK_LINE, LATEST, ReleaseCatalog
 from shared.schemas import acl
 from shared.schemas.render import ALL_TYPES
+from shared.schemas.rows import SchemaCollectionRow
 from shared.schemas.store import collections as collections_store
 from shared.schemas.store import grants as grants_store
 from shared.schemas.sysdata import Caller
@@ -34,16 +35,16 @@ COUNT_KEYS = {
 }
 
 
-def collection_json(row: asyncpg.Record) -> dict[str, Any]:
+def collection_json(row: SchemaCollectionRow) -> dict[str, Any]:
     return {
-        "schemaCollectionId": row["id"],
-        "namespace": row["namespace"],
-        "releaseLine": row["release_line"],
-        "release": row["pinned_version"] or LATEST,
-        "syncedReleases": row["synced_versions"],
-        "createdBy": row["created_by_name"],
-        "createdOn": iso(row["created_at"]),
-        "updatedOn": iso(row["updated_at"]),
+        "schemaCollectionId": row.id,
+        "namespace": row.namespace,
+        "releaseLine": row.release_line,
+        "release": row.pinned_version or LATEST,
+        "syncedReleases": row.synced_versions,
+        "createdBy": row.created_by_name,
+        "createdOn": iso(row.created_at),
+        "updatedOn": iso(row.updated_at),
     }
 
 
@@ -92,20 +93,22 @@ class SchemaCollections:
                 raise Conflict(
                     f"A schema collection '{collection_id}' already exists or was deleted"
                 )
-            await grants_store.grant_owner(conn, created["id"], caller.principal_id)
+            await grants_store.grant_owner(conn, created.id, caller.principal_id)
         row = await self.get(collection_id)
-        return {**caller.sys_data(created["created_at"], True), **collection_json(row)}
+        return {**caller.sys_data(created.created_at, True), **collection_json(row)}
 
-    async def get(self, collection_id: str) -> asyncpg.Record:
+    async def get(self, collection_id: str) -> SchemaCollectionRow:
         row = await collections_store.get(self.pool, collection_id)
         if row is None:
             raise NotFound(f"Schema collection '{collection_id}' not found")
         return row
 
-    async def writable(self, collection_id: str, principal_id: int, minimum: acl.Role) -> Any:
+    async def writable(
+        self, collection_id: str, principal_id: int, minimum: acl.Role
+    ) -> SchemaCollectionRow:
         """The collection, if the caller holds at least ``minimum`` on it (404, else 403)."""
         row = await self.get(collection_id)
-        await acl.require_role(self.pool, row["id"], principal_id, minimum)
+        await acl.require_role(self.pool, row.id, principal_id, minimum)
         return row
 
     async def page(self, page: PageRequest) -> tuple[list[str], dict[str, Any]]:
@@ -114,24 +117,24 @@ class SchemaCollections:
             raise BadRequest("The continuationToken is not valid for this list")
         rows = await collections_store.page(self.pool, page.after, page.fetch)
         total = await collections_store.count(self.pool)
-        shown, paging = page.page(total, rows, lambda row: row["id_key"])
-        return [row["id"] for row in shown], paging
+        shown, paging = page.page(total, rows, lambda row: row.id_key)
+        return [row.id for row in shown], paging
 
     async def stats(self, collection_id: str) -> dict[str, Any]:
         """The doc's counts of active types, then Brickyard's detail per schema type."""
         row = await self.get(collection_id)
-        counts = await collections_store.stats(self.pool, row["id"])
+        counts = await collections_store.stats(self.pool, row.id)
         stats: dict[str, Any] = {
-            key: counts[t]["active"] if t in counts else 0 for t, key in COUNT_KEYS.items()
+            key: counts[t].active if t in counts else 0 for t, key in COUNT_KEYS.items()
         }
         stats.update(collection_json(row))
         for schema_type in ALL_TYPES:
             found = counts.get(schema_type)
             stats[schema_type] = {
-                "active": found["active"] if found else 0,
-                "inactive": found["inactive"] if found else 0,
-                "versions": found["versions"] if found else 0,
-                "release": row["synced_versions"].get(schema_type),
+                "active": found.active if found else 0,
+                "inactive": found.inactive if found else 0,
+                "versions": found.versions if found else 0,
+                "release": row.synced_versions.get(schema_type),
             }
         return stats
 
@@ -139,12 +142,12 @@ class SchemaCollections:
         """Owners only; 412 while it has active schemas. Its id stays taken (409 on create)."""
         row = await self.writable(collection_id, caller.principal_id, acl.Role.owner)
         async with self.pool.acquire() as conn, conn.transaction():
-            await collections_store.lock(conn, row["id"])
-            if await collections_store.has_active_schemas(conn, row["id"]):
+            await collections_store.lock(conn, row.id)
+            if await collections_store.has_active_schemas(conn, row.id):
                 raise PreconditionFailed(
-                    f"Schema collection '{row['id']}' still has active schemas; delete them first"
+                    f"Schema collection '{row.id}' still has active schemas; delete them first"
                 )
-            deleted_at = await collections_store.delete(conn, row["id"], caller.principal_id)
+            deleted_at = await collections_store.delete(conn, row.id, caller.principal_id)
             if deleted_at is None:
                 raise NotFound(f"Schema collection '{collection_id}' not found")
-        return {**caller.sys_data(deleted_at, False), "schemaCollectionId": row["id"]}
+        return {**caller.sys_data(deleted_at, False), "schemaCollectionId": row.id}

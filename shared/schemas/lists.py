@@ -13,7 +13,7 @@ from shared.paging import PageRequest
 from shared.releases.catalog import ReleaseCatalog
 from shared.schemas.collections import SchemaCollections
 from shared.schemas.render import ENTITY_TYPES
-from shared.schemas.rows import TypeSchemaRow
+from shared.schemas.rows import SchemaCollectionRow, TypeSchemaRow
 from shared.schemas.store import lists as lists_store
 
 STATES = ("new", "published")
@@ -69,13 +69,13 @@ class TypeLists:
         collection = await self.collections.get(collection_id)
         after = type_and_version(page.after)
         rows, total = await lists_store.active_versions(
-            self.pool, collection["id"], schema_type, state, after, page.fetch
+            self.pool, collection.id, schema_type, state, after, page.fetch
         )
         return page.page(total, rows, lambda row: [row.type_id, row.version])
 
     async def titles(self, schema_type: str, collection_id: str) -> list[str]:
         collection = await self.collections.get(collection_id)
-        return await lists_store.titles(self.pool, collection["id"], schema_type)
+        return await lists_store.titles(self.pool, collection.id, schema_type)
 
     async def versions(self, schema_type: str, type_id: str, page: PageRequest) -> Page:
         total = await lists_store.count_versions(self.pool, type_id, schema_type)
@@ -90,18 +90,18 @@ class TypeLists:
         canonical = await self.known_tag(collection, tag)
         after = type_and_version(page.after)
         rows, total = await lists_store.tagged(
-            self.pool, collection["id"], canonical, after, page.fetch
+            self.pool, collection.id, canonical, after, page.fetch
         )
         return page.page(total, rows, lambda row: [row.type_id, row.version])
 
-    async def known_tag(self, collection: asyncpg.Record, tag: str) -> str:
+    async def known_tag(self, collection: SchemaCollectionRow, tag: str) -> str:
         """The tag as the vocabulary spells it (case-insensitive match), or 400."""
-        line = collection["release_line"]
-        version = collection["synced_versions"].get(ENTITY_TYPES) or collection["pinned_version"]
+        line = collection.release_line
+        version = collection.synced_versions.get(ENTITY_TYPES) or collection.pinned_version
         versions = await self.catalog.versions(line)
         version = version or (versions[-1] if versions else None)
         vocabulary = set(await self.catalog.tags(line, version) or []) if version else set()
-        vocabulary |= await lists_store.collection_tags(self.pool, collection["id"])
+        vocabulary |= await lists_store.collection_tags(self.pool, collection.id)
         spelled = {t.lower(): t for t in vocabulary}
         if tag.lower() not in spelled:
             examples = ", ".join(sorted(vocabulary)[:5]) or "none yet: sync the collection first"

@@ -62,3 +62,35 @@ class TypeMetadata:
 
     type_id: str
     metadata: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class SchemaCollectionRow:
+    """A schema collection as reads show it (``COLLECTION_COLUMNS``)."""
+
+    id: str
+    namespace: str  # the upper-cased id, prefixing every type id it generates
+    release_line: str
+    pinned_version: str | None  # None: it follows the line's newest release
+    release_version: str | None
+    synced_versions: dict[str, str]  # the release each schema type was last synced to
+    created_at: datetime
+    updated_at: datetime
+    created_by_name: str
+    id_key: str | None = None  # a page selects it, its order
+
+
+@dataclass(frozen=True, slots=True)
+class NewSchemaCollection:
+    id: str
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class SchemaTypeCounts:
+    """A schema collection's types of one schema type: current ones by state, and versions."""
+
+    schema_type: str
+    active: int
+    inactive: int
+    versions: int

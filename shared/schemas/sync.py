@@ -75,9 +75,9 @@ async def prepare(collections: SchemaCollections, body: Any, transaction_id: str
     request = parse_request(body, transaction_id)
     collection = await collections.get(request["schemaCollectionId"])
     await collections.catalog.resolve(
-        collection["release_line"], request.get("version") or collection["pinned_version"]
+        collection.release_line, request.get("version") or collection.pinned_version
     )
-    request["schemaCollectionId"] = collection["id"]
+    request["schemaCollectionId"] = collection.id
     return request
 
 
@@ -105,22 +105,22 @@ async def run_sync(job: JobContext, request: SyncRequest) -> dict[str, Any]:
     catalog = ReleaseCatalog(job.pool, cache_dir(job.settings))
     collections = SchemaCollections(job.pool, catalog)
     collection = await collections.get(collection_id)
-    line = collection["release_line"]
-    version = await catalog.resolve(line, request.get("version") or collection["pinned_version"])
+    line = collection.release_line
+    version = await catalog.resolve(line, request.get("version") or collection.pinned_version)
     await job.progress(0, 2, f"Loading release {line} {version}")
     release = await catalog.load(line, version)
-    rendered = render_release(collection["namespace"], schema_type, release)
+    rendered = render_release(collection.namespace, schema_type, release)
     if not rendered:
         raise PreconditionFailed(f"Release {line} {version} has no {schema_type} to sync")
     await job.progress(1, 2, f"Writing {len(rendered)} {schema_type}")
     async with job.pool.acquire() as conn, conn.transaction():
-        await collections_store.lock(conn, collection["id"])
-        locked = await collections_store.get(conn, collection["id"])
+        await collections_store.lock(conn, collection.id)
+        locked = await collections_store.get(conn, collection.id)
         if locked is None:
             raise NotFound(f"Schema collection '{collection_id}' was deleted")
         outcome = await write_versions(
             conn,
-            collection["id"],
+            collection.id,
             schema_type,
             rendered,
             principal_id=job.principal_id,
@@ -131,7 +131,7 @@ async def run_sync(job: JobContext, request: SyncRequest) -> dict[str, Any]:
         moves_pin = "version" in request
         new_pin = None if request.get("version") == LATEST else request.get("version")
         await collections_store.record_sync(
-            conn, collection["id"], version, schema_type, moves_pin, new_pin
+            conn, collection.id, version, schema_type, moves_pin, new_pin
         )
         response = {
             **outcome.as_json(),
@@ -139,7 +139,7 @@ async def run_sync(job: JobContext, request: SyncRequest) -> dict[str, Any]:
             "release": {
                 "releaseLine": line,
                 "version": version,
-                "previousVersion": locked["synced_versions"].get(schema_type),
+                "previousVersion": locked.synced_versions.get(schema_type),
             },
         }
         result = envelope(request, response)

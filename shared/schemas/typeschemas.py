@@ -72,13 +72,13 @@ class TypeSchemas:
         collection = await self.collections.writable(
             collection_id, caller.principal_id, Role.editor
         )
-        rendered = [check_posted(collection["namespace"], schema_type, *each) for each in named]
+        rendered = [check_posted(collection.namespace, schema_type, *each) for each in named]
         try:
             async with self.pool.acquire() as conn, conn.transaction():
-                await collections_store.lock(conn, collection["id"])
+                await collections_store.lock(conn, collection.id)
                 return await write_versions(
                     conn,
-                    collection["id"],
+                    collection.id,
                     schema_type,
                     rendered,
                     principal_id=caller.principal_id,

@@ -105,12 +105,12 @@ class Graphs:
                 return
             changed: dict[str, set[str]] = {"entity": set(), "relationship": set()}
             for event in events:
-                changed[event["item_kind"]].add(event["item_id"])
+                changed[event.item_kind].add(event.item_id)
             ids = sorted(changed["entity"]), sorted(changed["relationship"])
             entities = await source.entities(self._pool, collection_id, ids[0])
             relationships = await source.relationships(self._pool, collection_id, ids[1])
             await self._send(send, collection_id, False, ids, entities, relationships)
-            applied = held.applied[collection_id] = events[-1]["sequence_id"]
+            applied = held.applied[collection_id] = events[-1].sequence_id
 
     async def _send(
         self, send: Send, collection_id: str, rebuild: bool, changed: tuple[list[str], list[str]],

@@ -109,5 +109,5 @@ async def search_logs(
         raise NotFound("No status log matches these filters")
     after = page.after_as(int, 0)
     rows = await store.page_logs(pool, principal_id, query.filters, after, page.fetch)
-    shown, paging = page.page(total, rows, lambda row: row["seq"])
+    shown, paging = page.page(total, rows, lambda row: row.seq)
     return [record_json(row) for row in shown], paging

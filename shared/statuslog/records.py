@@ -11,6 +11,7 @@ import asyncpg
 
 from shared.errors import NotFound
 from shared.statuslog import store
+from shared.statuslog.rows import StatusRecord
 from shared.text import iso
 
 REQUEST_OBJECTS = {"entity": "Entity", "relationship": "Relationship"}
@@ -28,37 +29,37 @@ def _history_entry(entry: dict[str, Any]) -> dict[str, Any]:
     return {**entry, "unixTimestamp": unix}
 
 
-def payload_json(row: asyncpg.Record) -> tuple[dict[str, Any] | None, str]:
+def payload_json(row: StatusRecord) -> tuple[dict[str, Any] | None, str]:
     """The record's payload and its ``payloadState`` (docs/apollo-er.md): ``written`` (the
     payload is what the transaction wrote; a delete's, the item as deleted, ``isActive`` false),
     ``none`` (it wrote nothing: the item failed, or is not done yet), ``notKept`` (it wrote a
     version that is no longer kept: written before versions were kept)."""
-    payload = row["payload"]
+    payload = row.payload
     if payload is not None:
-        if row["request_action"] == "Delete":
+        if row.request_action == "Delete":
             payload = {**payload, "isActive": False}
         return payload, "written"
-    return None, "notKept" if row["state"] == "Completed" else "none"
+    return None, "notKept" if row.state == "Completed" else "none"
 
 
-def record_json(row: asyncpg.Record) -> dict[str, Any]:
-    item_key = "entityId" if row["item_kind"] == "entity" else "relationshipId"
-    received = row["received_at"]
+def record_json(row: StatusRecord) -> dict[str, Any]:
+    item_key = "entityId" if row.item_kind == "entity" else "relationshipId"
+    received = row.received_at
     payload, payload_state = payload_json(row)
     return {
-        "id": str(row["id"]),
-        "transactionId": row["transaction_id"],
-        "correlationId": row["correlation_id"],
-        "serviceData": {"erCollectionId": row["collection_id"], item_key: row["item_id"]},
+        "id": str(row.id),
+        "transactionId": row.transaction_id,
+        "correlationId": row.correlation_id,
+        "serviceData": {"erCollectionId": row.collection_id, item_key: row.item_id},
         "messageType": "Request",
-        "requestAction": row["request_action"],
-        "requestObject": REQUEST_OBJECTS[row["item_kind"]],
-        "state": row["state"],
-        "message": row["message"],
-        "retryCount": row["retry_count"],
-        "enqueuedTimestamp": iso(row["enqueued_at"]),
+        "requestAction": row.request_action,
+        "requestObject": REQUEST_OBJECTS[row.item_kind],
+        "state": row.state,
+        "message": row.message,
+        "retryCount": row.retry_count,
+        "enqueuedTimestamp": iso(row.enqueued_at),
         "receivedTimestamp": iso(received) if received else None,
-        "unixEnqueuedTimestamp": unix_ms(row["enqueued_at"]),
+        "unixEnqueuedTimestamp": unix_ms(row.enqueued_at),
         # The docs spell it so; the correct spelling is served too.
         "unixReceievedTimestamp": unix_ms(received),
         "unixReceivedTimestamp": unix_ms(received),
@@ -68,7 +69,7 @@ def record_json(row: asyncpg.Record) -> dict[str, Any]:
         "recipient": None,
         "timeout": 0,
         "topic": None,
-        "stateHistory": [_history_entry(entry) for entry in row["state_history"]],
+        "stateHistory": [_history_entry(entry) for entry in row.state_history],
     }
 
 
@@ -92,30 +93,30 @@ async def transaction_summary(
     rows = await store.transaction_records(pool, principal_id, transaction_id)
     if not rows:
         raise NotFound(f"No transaction '{transaction_id}' with status logs the caller may see")
-    states = Counter(row["state"] for row in rows)
-    received = [row["received_at"] for row in rows if row["received_at"]]
-    failed = [row["message"] for row in rows if row["state"] == "Failed"]
-    kind = rows[0]["item_kind"]
+    states = Counter(row.state for row in rows)
+    received = [row.received_at for row in rows if row.received_at]
+    failed = [row.message for row in rows if row.state == "Failed"]
+    kind = rows[0].item_kind
     return {
         "id": transaction_id,
         "transactionId": transaction_id,
-        "enqueuedTimestamp": iso(min(row["enqueued_at"] for row in rows)),
+        "enqueuedTimestamp": iso(min(row.enqueued_at for row in rows)),
         "receivedTimestamp": iso(min(received)) if received else None,
         "messageType": "Request",
-        "requestAction": rows[0]["request_action"],  # Upsert, or Delete (shared/er/delete.py)
+        "requestAction": rows[0].request_action,  # Upsert, or Delete (shared/er/delete.py)
         "state": overall_state(states),
         "requestObject": REQUEST_OBJECTS[kind],
         "transactionIDList": [transaction_id],
         "payload": {
-            "erCollectionId": rows[0]["collection_id"],
+            "erCollectionId": rows[0].collection_id,
             "itemCount": len(rows),
             "states": dict(sorted(states.items())),
         },
-        "retryCount": max(row["retry_count"] for row in rows),
+        "retryCount": max(row.retry_count for row in rows),
         "message": f"{len(failed)} of {len(rows)} items failed" if failed else None,
         "sender": None,
         "recipient": None,
-        "correlationId": rows[0]["correlation_id"],
+        "correlationId": rows[0].correlation_id,
         "timeout": 0,
         "topic": None,
     }

@@ -19,7 +19,8 @@ from typing import Any, NamedTuple
 
 import asyncpg
 
-from shared.db import Executor
+from shared.db import Executor, fetch_as
+from shared.statuslog.rows import StatusRecord, TransactionItem
 
 
 class State(StrEnum):
@@ -290,11 +291,10 @@ PAGE = (
 
 async def transaction_records(
     db: Executor, principal_id: int, transaction_id: str
-) -> list[asyncpg.Record]:
+) -> list[TransactionItem]:
     """The records of one transaction the principal may see, in the batch's order."""
     await write_requested(db)
-    rows: list[asyncpg.Record] = await db.fetch(TRANSACTION, principal_id, transaction_id)
-    return rows
+    return await fetch_as(db, TransactionItem, TRANSACTION, principal_id, transaction_id)
 
 
 def where(filters: Mapping[str, Any]) -> tuple[str, list[Any]]:
@@ -314,9 +314,8 @@ async def count_logs(db: Executor, principal_id: int, filters: Mapping[str, Any]
 
 async def page_logs(
     db: Executor, principal_id: int, filters: Mapping[str, Any], after: int, limit: int
-) -> list[asyncpg.Record]:
+) -> list[StatusRecord]:
     """``limit`` of the records ``filters`` match, after the sequence number ``after``."""
     clause, args = where(filters)
     sql = PAGE.format(where=clause, after=len(args) + 2, limit=len(args) + 3)
-    rows: list[asyncpg.Record] = await db.fetch(sql, principal_id, *args, after, limit)
-    return rows
+    return await fetch_as(db, StatusRecord, sql, principal_id, *args, after, limit)

@@ -104,8 +104,8 @@ async def test_pages_and_bounds_cut_through_blocks_of_a_thousand_events(
     ]  # fmt: skip
     assert body["paging"]["totalCount"] == 6
     events = await feed.events_after(services.pool, "c1", 1995, 100)
-    assert [event["sequence_id"] for event in events] == [1996, 1997, 1998, 1999, 2000]
-    assert len({event["notification_id"] for event in await feed.events_after(
+    assert [event.sequence_id for event in events] == [1996, 1997, 1998, 1999, 2000]
+    assert len({event.notification_id for event in await feed.events_after(
         services.pool, "c1", 0, 2000)}) == 2000  # fmt: skip
 
 
@@ -138,5 +138,5 @@ async def test_022_keeps_the_events_013_numbered(settings: Settings) -> None:
     finally:
         await conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
         await conn.close()
-    assert [(e["sequence_id"], e["item_id"]) for e in events] == [(1, "x"), (2, "y"), (3, "z")]
-    assert [e["notification_id"] for e in events[:2]] == [r["notification_id"] for r in old_ids]
+    assert [(e.sequence_id, e.item_id) for e in events] == [(1, "x"), (2, "y"), (3, "z")]
+    assert [e.notification_id for e in events[:2]] == [r["notification_id"] for r in old_ids]

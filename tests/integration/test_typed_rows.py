@@ -1,33 +1,70 @@
-"""Each typed row (shared/er/rows.py, shared/schemas/rows.py) fits the statements read into it:
-the columns each statement gives are fields of its row, and every field without a default is
-among them. A column added to a statement, or renamed, fails here rather than as a TypeError
-on the first read that finds a row. Statements are only prepared: no data is needed."""
+"""Each typed row (the rows.py of each store's package, shared/grants.py's GrantRow) fits the
+statements read into it: the columns each statement gives are fields of its row, and every
+field without a default is among them. A column added to a statement, or renamed, fails here
+rather than as a TypeError on the first read that finds a row. Statements are only prepared:
+no data is needed."""
 
 from __future__ import annotations
 
 import dataclasses
 from typing import Any
 
+from shared.auth import store as auth_store
+from shared.auth.rows import LiveToken, TokenInfo
+from shared.changefeed import store as changefeed_store
+from shared.changefeed.rows import FeedEvent
 from shared.er.filters import ListQuery
 from shared.er.rows import (
+    AroundEdge,
     BrickType,
+    CollectionRole,
     EntityLine,
     EntityTypeCount,
+    FailedItem,
+    Failure,
+    FailureGroup,
     GraphItemRow,
+    ItemKey,
     ItemRow,
     RelationshipLine,
     RelationshipTypeCount,
     SchemaPlace,
     Writer,
 )
+from shared.er.store import browse as browse_store
+from shared.er.store import collections as er_collections_store
+from shared.er.store import deletes as deletes_store
+from shared.er.store import failed as failed_store
 from shared.er.store import files as files_store
 from shared.er.store import reads as reads_store
 from shared.er.tables import ENTITIES, RELATIONSHIPS
+from shared.grants import GrantRow
 from shared.graph import store as graph_store
-from shared.schemas.rows import CurrentSchema, CurrentVersion, TypeMetadata, TypeSchemaRow
+from shared.graph.rows import ExpansionPath, ReachStep
+from shared.imports import store as imports_store
+from shared.imports.rows import ImportSummaryRow, RecordedImport
+from shared.observability import store as observability_store
+from shared.observability.rows import FinishedInMinute, QueueAtMinute, RunTimes
+from shared.ontology import store as ontology_store
+from shared.ontology.rows import ActiveType, Freshness, OntologyObjectRow
+from shared.releases import store as releases_store
+from shared.releases.rows import ReleaseRow
+from shared.schemas.rows import (
+    CurrentSchema,
+    CurrentVersion,
+    NewSchemaCollection,
+    SchemaCollectionRow,
+    SchemaTypeCounts,
+    TypeMetadata,
+    TypeSchemaRow,
+)
+from shared.schemas.store import collections as schema_collections_store
+from shared.schemas.store import grants as schema_grants_store
 from shared.schemas.store import lists as lists_store
 from shared.schemas.store import typeschemas as typeschemas_store
 from shared.services import Services
+from shared.statuslog import store as statuslog_store
+from shared.statuslog.rows import StatusRecord, TransactionItem
 
 
 def _item_statements() -> list[tuple[str, type[Any]]]:
@@ -79,6 +116,46 @@ STATEMENTS: list[tuple[str, type[Any]]] = [
     (lists_store.PAGE_ACTIVE_VERSIONS, TypeSchemaRow),
     (lists_store.PAGE_VERSIONS, TypeSchemaRow),
     (lists_store.PAGE_TAGGED, TypeSchemaRow),
+    (browse_store.SEARCH_ENTITIES, EntityLine),
+    (browse_store.ENTITY, EntityLine),
+    (browse_store.AROUND, AroundEdge),
+    (er_collections_store.INSERT_COLLECTION, CollectionRole),
+    (er_collections_store.FIND_WITH_ROLE, CollectionRole),
+    (er_collections_store.LIST_FOR_PRINCIPAL, CollectionRole),
+    (er_collections_store.CURRENT_GRANTS, GrantRow),
+    (failed_store.FAILED_ITEMS, FailedItem),
+    (failed_store.FAILURE_GROUPS, FailureGroup),
+    (failed_store.FAILURES, Failure),
+    (failed_store.ONE_FAILURE, Failure),
+    (failed_store.SELECTED_FAILURES, Failure),
+    (deletes_store.LOCK_REFERENCES, ItemKey),
+    (schema_collections_store.INSERT_COLLECTION, NewSchemaCollection),
+    (schema_collections_store.GET_COLLECTION, SchemaCollectionRow),
+    (schema_collections_store.PAGE_COLLECTIONS, SchemaCollectionRow),
+    (schema_collections_store.COLLECTION_STATS, SchemaTypeCounts),
+    (graph_store.EXPAND, ExpansionPath),
+    (graph_store.STEP_OUT, ReachStep),
+    (graph_store.STEP_IN, ReachStep),
+    (schema_grants_store.CURRENT_GRANTS, GrantRow),
+    (auth_store.FIND_LIVE_TOKEN, LiveToken),
+    (auth_store.LIST_TOKENS, TokenInfo),
+    (changefeed_store.PAGE, FeedEvent),
+    (imports_store.INSERT_SUMMARY, RecordedImport),
+    (imports_store.RECENT_SUMMARIES, ImportSummaryRow),
+    (observability_store.THROUGHPUT, FinishedInMinute),
+    (observability_store.QUEUE_OVER_TIME, QueueAtMinute),
+    (observability_store.RUN_TIME_BY_KIND, RunTimes),
+    (ontology_store.ACTIVE_TYPES, ActiveType),
+    (ontology_store.FRESHNESS, Freshness),
+    (ontology_store.INHERITED, OntologyObjectRow),
+    (ontology_store.OF_RELATION, OntologyObjectRow),
+    (releases_store.GET_RELEASE, ReleaseRow),
+    (releases_store.LIST_RELEASES, ReleaseRow),
+    (statuslog_store.TRANSACTION, TransactionItem),
+    (
+        statuslog_store.PAGE.format(where=statuslog_store.where({})[0], after=2, limit=3),
+        StatusRecord,
+    ),
 ]
 
 

@@ -7,6 +7,7 @@ from typing import Any
 from rdflib import Graph
 
 from shared.ontology.graph import build, object_json
+from shared.ontology.rows import ActiveType, OntologyObjectRow
 from shared.ontology.service import BOTH, split_filter
 from shared.releases.brick import BrickReader
 from shared.releases.bundle import normalise
@@ -25,22 +26,22 @@ brick:hasLocation a owl:ObjectProperty ; rdfs:domain brick:Point ; rdfs:range br
 """
 
 
-def entity(name: str, *ancestors: str, top: str | None = None) -> dict[str, Any]:
+def entity(name: str, *ancestors: str, top: str | None = None) -> ActiveType:
     metadata = {"class": name, "ancestors": list(ancestors), "topClass": top or name}
-    return {"type_id": f"{NS}__{name}", "metadata": metadata, "name": name.replace("_", " ")}
+    return ActiveType(f"{NS}__{name}", "entitytypes", metadata, name.replace("_", " "))
 
 
-def relationship(
-    relation: str, source: str, destination: str, inverse: str | None
-) -> dict[str, Any]:
-    metadata = {
+def relationship(relation: str, source: str, destination: str, inverse: str | None) -> ActiveType:
+    metadata: dict[str, Any] = {
         "relation": relation,
         "source": source,
         "destination": destination,
         "pairs": [{"source": source, "destination": destination}],
         "inverse": inverse,
     }
-    return {"type_id": f"{NS}__{relation}_{source}_{destination}", "metadata": metadata}
+    return ActiveType(
+        f"{NS}__{relation}_{source}_{destination}", "relationshiptypes", metadata, None
+    )
 
 
 ENTITIES = [
@@ -70,23 +71,23 @@ def test_a_type_inherits_through_its_lineage() -> None:
 
 
 def test_a_relationship_type_without_rules_joins_nothing() -> None:
-    empty = {"type_id": f"{NS}__odd", "metadata": {"relation": "odd", "pairs": []}}
+    empty = ActiveType(f"{NS}__odd", "relationshiptypes", {"relation": "odd", "pairs": []}, None)
     assert build(NS, ENTITIES, [empty]).objects == []
 
 
 def test_the_object_names_its_inverse_as_the_page_does() -> None:
-    row = {
-        "object_id": "B__hasLocation_Point_Location",
-        "relation": "hasLocation",
-        "relation_type_id": "B__hasLocation",
-        "source_id": "B__Point",
-        "destination_id": "B__Location",
-        "inverse_relation": "isLocationOf",
-        "source_top": "B__Point",
-        "source_name": "Point",
-        "destination_top": None,
-        "destination_name": None,
-    }
+    row = OntologyObjectRow(
+        object_id="B__hasLocation_Point_Location",
+        relation="hasLocation",
+        relation_type_id="B__hasLocation",
+        source_id="B__Point",
+        destination_id="B__Location",
+        inverse_relation="isLocationOf",
+        source_top="B__Point",
+        source_name="Point",
+        destination_top=None,
+        destination_name=None,
+    )
     shown = object_json("B", row)
     meta = shown["B__hasLocation_Point_Location"]["brickMetadata"]
     assert meta["inverseRelationshipType"] == "B__isLocationOf_Location_Point"

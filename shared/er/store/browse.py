@@ -3,9 +3,8 @@ around one entity (issue 22)."""
 
 from __future__ import annotations
 
-import asyncpg
-
-from shared.db import Executor
+from shared.db import Executor, fetch_as, fetchrow_as
+from shared.er.rows import AroundEdge, EntityLine
 
 # A search matches the id or the name, case-insensitively; the pattern's own % and _ are
 # escaped by the caller.
@@ -41,20 +40,15 @@ def like_pattern(text: str) -> str:
 
 async def search_entities(
     db: Executor, collection_id: str, text: str, limit: int
-) -> list[asyncpg.Record]:
-    rows: list[asyncpg.Record] = await db.fetch(
-        SEARCH_ENTITIES, collection_id, like_pattern(text), limit
-    )
-    return rows
+) -> list[EntityLine]:
+    return await fetch_as(db, EntityLine, SEARCH_ENTITIES, collection_id, like_pattern(text), limit)
 
 
-async def entity(db: Executor, collection_id: str, entity_id: str) -> asyncpg.Record | None:
-    row: asyncpg.Record | None = await db.fetchrow(ENTITY, collection_id, entity_id)
-    return row
+async def entity(db: Executor, collection_id: str, entity_id: str) -> EntityLine | None:
+    return await fetchrow_as(db, EntityLine, ENTITY, collection_id, entity_id)
 
 
 async def around(
     db: Executor, collection_id: str, entity_ids: list[str], type_ids: list[str], limit: int
-) -> list[asyncpg.Record]:
-    rows: list[asyncpg.Record] = await db.fetch(AROUND, collection_id, entity_ids, type_ids, limit)
-    return rows
+) -> list[AroundEdge]:
+    return await fetch_as(db, AroundEdge, AROUND, collection_id, entity_ids, type_ids, limit)

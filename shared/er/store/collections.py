@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import asyncpg
 
-from shared.db import Executor
+from shared.db import Executor, fetch_as, fetchrow_as
+from shared.er.rows import CollectionRole
+from shared.grants import GrantRow
 
 FIND_SCHEMA_COLLECTION = "SELECT id FROM schema_collections WHERE id_key = lower($1)"
 INSERT_COLLECTION = """
@@ -63,29 +65,26 @@ async def find_schema_collection(db: Executor, name: str) -> str | None:
 
 async def insert_collection(
     db: Executor, collection_id: str, schema_collection_id: str, created_by: int
-) -> asyncpg.Record | None:
+) -> CollectionRole | None:
     """The new collection, as its creator (its owner) sees it; None if the id is taken."""
-    row: asyncpg.Record | None = await db.fetchrow(
-        INSERT_COLLECTION, collection_id, schema_collection_id, created_by
+    return await fetchrow_as(
+        db, CollectionRole, INSERT_COLLECTION, collection_id, schema_collection_id, created_by
     )
-    return row
 
 
 async def grant_owner(db: Executor, collection_id: str, principal_id: int) -> None:
     await db.execute(GRANT_OWNER, collection_id, principal_id)
 
 
-async def with_roles(db: Executor, id_keys: list[str], principal_id: int) -> list[asyncpg.Record]:
+async def with_roles(db: Executor, id_keys: list[str], principal_id: int) -> list[CollectionRole]:
     """The collections of ``id_keys`` (lower-cased ids), each with the principal's role (None:
     no grant)."""
-    rows: list[asyncpg.Record] = await db.fetch(FIND_WITH_ROLE, id_keys, principal_id)
-    return rows
+    return await fetch_as(db, CollectionRole, FIND_WITH_ROLE, id_keys, principal_id)
 
 
-async def list_for_principal(db: Executor, principal_id: int) -> list[asyncpg.Record]:
+async def list_for_principal(db: Executor, principal_id: int) -> list[CollectionRole]:
     """The collections the principal holds any role on, by id."""
-    rows: list[asyncpg.Record] = await db.fetch(LIST_FOR_PRINCIPAL, principal_id)
-    return rows
+    return await fetch_as(db, CollectionRole, LIST_FOR_PRINCIPAL, principal_id)
 
 
 async def lock_collection(conn: asyncpg.Connection, collection_id: str) -> None:
@@ -94,10 +93,9 @@ async def lock_collection(conn: asyncpg.Connection, collection_id: str) -> None:
     await conn.execute(LOCK_COLLECTION, collection_id)
 
 
-async def grants(db: Executor, collection_id: str) -> list[asyncpg.Record]:
+async def grants(db: Executor, collection_id: str) -> list[GrantRow]:
     """The collection's access list, by principal name."""
-    rows: list[asyncpg.Record] = await db.fetch(CURRENT_GRANTS, collection_id)
-    return rows
+    return await fetch_as(db, GrantRow, CURRENT_GRANTS, collection_id)
 
 
 async def drop_other_grants(db: Executor, collection_id: str, kept: list[int]) -> None:

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import asyncpg
 
-from shared.db import Executor
+from shared.db import Executor, fetch_as
+from shared.er.rows import ItemKey
 
 # Local to the transaction (set_config's third argument): the triggers read it at each delete.
 NAME_TRANSACTION = "SELECT set_config('brickyard.transaction_id', $1, true)"
@@ -49,10 +50,9 @@ async def lock_relationship(
 
 async def lock_references(
     conn: asyncpg.Connection, collection_id: str, entity_id: str
-) -> list[asyncpg.Record]:
-    """Lock every relationship from or to the entity: (collection_id, id) each."""
-    rows: list[asyncpg.Record] = await conn.fetch(LOCK_REFERENCES, collection_id, entity_id)
-    return rows
+) -> list[ItemKey]:
+    """Lock every relationship from or to the entity."""
+    return await fetch_as(conn, ItemKey, LOCK_REFERENCES, collection_id, entity_id)
 
 
 async def delete_relationships(db: Executor, collection_ids: list[str], ids: list[str]) -> None:

@@ -3,9 +3,8 @@ their staged batch is removed), and their retries."""
 
 from __future__ import annotations
 
-import asyncpg
-
-from shared.db import Executor
+from shared.db import Executor, fetch_as, fetchrow_as
+from shared.er.rows import FailedItem, Failure, FailureGroup
 
 FAILED_ITEMS = """
 SELECT transaction_id, collection_id, item_kind, item_id, position, reason, item, failed_at,
@@ -19,10 +18,9 @@ WHERE transaction_id = $1 AND retried_in IS NULL
 """
 
 
-async def failed_items(db: Executor, transaction_id: str) -> list[asyncpg.Record]:
+async def failed_items(db: Executor, transaction_id: str) -> list[FailedItem]:
     """The transaction's failed items, in the batch's order."""
-    rows: list[asyncpg.Record] = await db.fetch(FAILED_ITEMS, transaction_id)
-    return rows
+    return await fetch_as(db, FailedItem, FAILED_ITEMS, transaction_id)
 
 
 async def mark_retried(db: Executor, transaction_id: str, retried_in: str) -> None:
@@ -65,9 +63,8 @@ WHERE f.transaction_id = m.transaction_id AND f.item_kind = m.item_kind
 
 async def failure_groups(
     db: Executor, collection_keys: list[str] | None, limit: int
-) -> list[asyncpg.Record]:
-    rows: list[asyncpg.Record] = await db.fetch(FAILURE_GROUPS, collection_keys, limit)
-    return rows
+) -> list[FailureGroup]:
+    return await fetch_as(db, FailureGroup, FAILURE_GROUPS, collection_keys, limit)
 
 
 async def failures(
@@ -76,20 +73,16 @@ async def failures(
     reason_key: str | None,
     not_retried_only: bool,
     limit: int,
-) -> list[asyncpg.Record]:
-    rows: list[asyncpg.Record] = await db.fetch(
-        FAILURES, collection_keys, reason_key, not_retried_only, limit
+) -> list[Failure]:
+    return await fetch_as(
+        db, Failure, FAILURES, collection_keys, reason_key, not_retried_only, limit
     )
-    return rows
 
 
 async def one_failure(
     db: Executor, collection_keys: list[str] | None, transaction_id: str, position: int
-) -> asyncpg.Record | None:
-    row: asyncpg.Record | None = await db.fetchrow(
-        ONE_FAILURE, collection_keys, transaction_id, position
-    )
-    return row
+) -> Failure | None:
+    return await fetchrow_as(db, Failure, ONE_FAILURE, collection_keys, transaction_id, position)
 
 
 async def mark_items_retried(db: Executor, rows: list[tuple[str, str, str, str]]) -> None:
@@ -109,9 +102,7 @@ WHERE {_SCOPE}
 
 async def selected_failures(
     db: Executor, collection_keys: list[str] | None, keys: list[tuple[str, str]]
-) -> list[asyncpg.Record]:
+) -> list[Failure]:
     """The failed items named by (transaction, item id), those the scope may see."""
-    rows: list[asyncpg.Record] = await db.fetch(
-        SELECTED_FAILURES, collection_keys, [k[0] for k in keys], [k[1] for k in keys]
-    )
-    return rows
+    transactions, item_ids = [k[0] for k in keys], [k[1] for k in keys]
+    return await fetch_as(db, Failure, SELECTED_FAILURES, collection_keys, transactions, item_ids)

@@ -6,7 +6,8 @@ from datetime import datetime
 
 import asyncpg
 
-from shared.db import Executor
+from shared.db import Executor, fetch_as, fetchrow_as
+from shared.schemas.rows import NewSchemaCollection, SchemaCollectionRow, SchemaTypeCounts
 
 COLLECTION_COLUMNS = """
 c.id, c.namespace, c.release_line, c.pinned_version, c.release_version, c.synced_versions,
@@ -71,22 +72,27 @@ async def insert(
     release_line: str,
     pinned_version: str | None,
     created_by: int,
-) -> asyncpg.Record | None:
-    """The new collection's ``id`` and ``created_at``; None when the id is taken or was."""
-    return await conn.fetchrow(
-        INSERT_COLLECTION, collection_id, release_line, pinned_version, created_by
+) -> NewSchemaCollection | None:
+    """The new collection; None when the id is taken or was."""
+    return await fetchrow_as(
+        conn,
+        NewSchemaCollection,
+        INSERT_COLLECTION,
+        collection_id,
+        release_line,
+        pinned_version,
+        created_by,
     )
 
 
-async def get(db: Executor, collection_id: str) -> asyncpg.Record | None:
+async def get(db: Executor, collection_id: str) -> SchemaCollectionRow | None:
     """The collection whose id matches in any case."""
-    return await db.fetchrow(GET_COLLECTION, collection_id)
+    return await fetchrow_as(db, SchemaCollectionRow, GET_COLLECTION, collection_id)
 
 
-async def page(db: Executor, after: str | None, limit: int) -> list[asyncpg.Record]:
+async def page(db: Executor, after: str | None, limit: int) -> list[SchemaCollectionRow]:
     """Collections in order of their lower-cased id (``id_key``), after ``after``."""
-    rows: list[asyncpg.Record] = await db.fetch(PAGE_COLLECTIONS, after, limit)
-    return rows
+    return await fetch_as(db, SchemaCollectionRow, PAGE_COLLECTIONS, after, limit)
 
 
 async def count(db: Executor) -> int:
@@ -94,9 +100,10 @@ async def count(db: Executor) -> int:
     return total
 
 
-async def stats(db: Executor, collection_id: str) -> dict[str, asyncpg.Record]:
+async def stats(db: Executor, collection_id: str) -> dict[str, SchemaTypeCounts]:
     """Counts of active and inactive types and of versions, by schema type."""
-    return {r["schema_type"]: r for r in await db.fetch(COLLECTION_STATS, collection_id)}
+    counts = await fetch_as(db, SchemaTypeCounts, COLLECTION_STATS, collection_id)
+    return {c.schema_type: c for c in counts}
 
 
 async def has_active_schemas(db: Executor, collection_id: str) -> bool:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncpg
 
-from shared.db import Executor
+from shared.db import Executor, fetch_as
+from shared.grants import GrantRow
 
 ROLE_OF = """
 SELECT role FROM schema_collection_grants WHERE collection_id = $1 AND principal_id = $2
@@ -46,10 +47,9 @@ async def grant_owner(conn: asyncpg.Connection, collection_id: str, principal_id
     await conn.execute(GRANT_OWNER, collection_id, principal_id)
 
 
-async def current(db: Executor, collection_id: str) -> list[asyncpg.Record]:
-    """Each grant's ``principal_id``, ``name``, ``role`` and ``granted_at``, by name."""
-    rows: list[asyncpg.Record] = await db.fetch(CURRENT_GRANTS, collection_id)
-    return rows
+async def current(db: Executor, collection_id: str) -> list[GrantRow]:
+    """The collection's access list, by principal name."""
+    return await fetch_as(db, GrantRow, CURRENT_GRANTS, collection_id)
 
 
 async def lock(conn: asyncpg.Connection, collection_id: str) -> None:
