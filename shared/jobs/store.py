@@ -89,6 +89,28 @@ WHERE token = ANY($1::text[]) AND state = 'PROCESSING'
   AND (lease_expires_at IS NULL OR lease_expires_at < now())
 RETURNING {JOB_COLUMNS}
 """
+# The lease of jobs a wake named, which every idle worker tries at once: a row another
+# transaction has locked (the winner's lease, an outcome being written) is skipped rather than
+# waited for; the job stays queued, so the usual claim still finds it if nobody leased it.
+LEASE_OFFERED_JOBS = f"""
+WITH free AS (
+    SELECT token AS free_token FROM jobs
+    WHERE token = ANY($1::text[]) AND state = 'PROCESSING'
+      AND (lease_expires_at IS NULL OR lease_expires_at < now())
+    FOR UPDATE SKIP LOCKED
+)
+UPDATE jobs
+SET attempts = attempts + 1, started_at = coalesce(started_at, now()), changed_at = now(),
+    attempt_workers = array_append(attempt_workers, $2),
+    attempt_started_at = array_append(attempt_started_at, now()),
+    lease_owner = $2, lease_expires_at = now() + make_interval(secs => $3),
+    progress_message = CASE WHEN attempts = 0 THEN 'Running'
+                            ELSE 'Running again after an interrupted attempt' END
+FROM free
+WHERE token = free_token AND state = 'PROCESSING'
+  AND (lease_expires_at IS NULL OR lease_expires_at < now())
+RETURNING {JOB_COLUMNS}
+"""
 # Why a token was not claimed: finished or unknown (drop it from the queue) or leased elsewhere.
 # A lease that ran out between the claim and this look-up counts too: the job is unfinished, so
 # it must stay queued (dropping it would leave it to the reconciler, seconds later).
@@ -226,6 +248,14 @@ async def release_expired_key(db: Executor, principal_id: int, key: str) -> None
 
 async def claim(db: Executor, tokens: list[str], owner: str, lease_s: float) -> list[JobRecord]:
     rows = await db.fetch(CLAIM_JOBS, tokens, owner, lease_s)
+    return [JobRecord.from_row(row) for row in rows]
+
+
+async def lease_offered(
+    db: Executor, tokens: list[str], owner: str, lease_s: float
+) -> list[JobRecord]:
+    """:func:`claim` that passes over rows locked by another transaction instead of waiting."""
+    rows = await db.fetch(LEASE_OFFERED_JOBS, tokens, owner, lease_s)
     return [JobRecord.from_row(row) for row in rows]
 
 
