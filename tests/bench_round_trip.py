@@ -8,7 +8,9 @@ split at the moments the gateway side can see.
   the row the announcement carries; a row not carried is read from PostgreSQL).
 
 The announcement is timed by a subscription of this bench's own to the done channel, beside
-the waiter's, so the product runs unchanged.
+the waiter's, so the product runs unchanged. A second series makes the same trips with the
+principal's admission as the job's stage, as every HTTP route that starts a job does
+(``admitted_*``).
 """
 
 from __future__ import annotations
@@ -21,7 +23,9 @@ from typing import Any
 
 from shared.auth import Principal
 from shared.jobs.channels import done_channel, done_tokens, listen_forever
+from shared.jobs.service import Stage
 from shared.services import Services
+from shared.tenancy.admission import admitting
 from tests.bench_jobs import NOOP
 from tests.bench_support import brickyard_workers, isolated, scenario, while_alive
 
@@ -63,6 +67,17 @@ async def round_trip_split(services: Services, principal: Principal) -> dict[str
                     )
                     for _ in range(TRIPS)
                 ]
+                # The same trips as the HTTP routes make them, with the principal's admission.
+                admission = admitting(isolated_services.settings, bench_principal.id)
+                admitted = [
+                    await _split_trip(
+                        services=isolated_services,
+                        principal=bench_principal,
+                        announced=announced,
+                        stage=admission,
+                    )
+                    for _ in range(TRIPS)
+                ]
         finally:
             listener.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -71,14 +86,19 @@ async def round_trip_split(services: Services, principal: Principal) -> dict[str
     for index, phase in enumerate(PHASES):
         figures[f"{phase}_p50_ms"] = round(statistics.median(s[index] for s in splits), 3)
     figures["total_p50_ms"] = round(statistics.median(sum(s) for s in splits), 3)
+    figures["admitted_submit_p50_ms"] = round(statistics.median(s[0] for s in admitted), 3)
+    figures["admitted_total_p50_ms"] = round(statistics.median(sum(s) for s in admitted), 3)
     return figures
 
 
 async def _split_trip(
-    services: Services, principal: Principal, announced: dict[str, float]
+    services: Services,
+    principal: Principal,
+    announced: dict[str, float],
+    stage: Stage | None = None,
 ) -> tuple[float, float, float]:
     began = time.perf_counter()
-    submitted = await services.jobs.submit("selftest", principal, NOOP)
+    submitted = await services.jobs.submit("selftest", principal, NOOP, stage=stage)
     queued = time.perf_counter()
     await services.jobs.wait(submitted.token)
     returned = time.perf_counter()

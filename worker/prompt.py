@@ -218,9 +218,10 @@ class PromptWorker(Worker):
         """Lease the jobs a wake message named straight in PostgreSQL, without claiming them in
         Redis first: one round trip before their handlers start instead of two.
 
-        PostgreSQL grants each lease to one worker (every idle worker hears the wake and tries);
-        a job it does not grant here (leased by another worker, finished, not yet visible) is
-        left alone: it stays queued for the usual claim. The winner marks its jobs claimed in
+        PostgreSQL grants each lease to one worker (every idle worker hears the wake and tries;
+        a row another transaction holds locked, the winner's lease, is skipped, not waited on);
+        a job it does not grant here (leased by another worker, finished, locked) is left
+        alone: it stays queued for the usual claim. The winner marks its jobs claimed in
         Redis without waiting, so that claims from the queue pass them by, as the claim script
         would have done; until then a worker that claims one anyway is refused by PostgreSQL
         and puts it back, so it never runs twice."""
@@ -231,7 +232,9 @@ class PromptWorker(Worker):
             tokens = tokens[: self._free_slots()]
         if not tokens:
             return
-        records = await store.claim(self.services.pool, tokens, self.worker_id, self.lease_s)
+        records = await store.lease_offered(
+            self.services.pool, tokens, self.worker_id, self.lease_s
+        )
         for record in records:
             self._start(record)
         if records:

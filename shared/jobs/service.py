@@ -27,6 +27,8 @@ from shared.jobs.waiter import JobWaiter, Mark
 from shared.observability.metrics import count_job
 from shared.outages import is_outage
 from shared.settings import Settings
+from shared.tenancy.admission import Admission
+from shared.tenancy.store import Queued
 
 log = structlog.get_logger(__name__)
 
@@ -96,15 +98,23 @@ class JobService:
         principal's clocks."""
         key, digest = (idempotency.key, idempotency.request_sha256) if idempotency else (None, None)
 
-        async def write(conn: asyncpg.Connection, token: str) -> JobRecord:
+        admission = stage if isinstance(stage, Admission) else None
+
+        async def write(conn: Executor, token: str) -> JobRecord:
+            if admission is not None:
+                # The admission's lock and count ride in the insert: one statement.
+                return await self._insert_admitted(
+                    conn, token, kind, request, key, digest, admission
+                )
             job = await store.insert(conn, token, kind, principal.id, request, key, digest)
             if stage is not None:
+                assert isinstance(conn, asyncpg.Connection)
                 await stage(conn, token)
             return job
 
-        if idempotency is None and stage is None:
+        if idempotency is None and (stage is None or admission is not None):
             # Nothing else to write atomically: one statement, no transaction round trips.
-            job = await store.insert(self._pool, new_job_token(), kind, principal.id, request)
+            job = await write(self._pool, new_job_token())
             is_new = True
         else:
             job, is_new = await self._record(principal, idempotency, write)
@@ -159,6 +169,30 @@ class JobService:
             return job
         log.info("idempotent replay", job_token=job.token, job_kind=kind)
         return job if job.done else await self.wait(job.token, unfinished_at=mark)
+
+    async def _insert_admitted(
+        self,
+        db: Executor,
+        token: str,
+        kind: str,
+        request: Any,
+        key: str | None,
+        digest: str | None,
+        admission: Admission,
+    ) -> JobRecord:
+        settings = admission.settings
+        limits = (
+            settings.unfinished_jobs_per_principal,
+            admission.items,
+            settings.queued_items_per_principal,
+        )
+        job, jobs, items = await store.insert_admitted(
+            db, token, kind, admission.principal_id, request, key, digest, limits
+        )
+        if job is None:
+            admission.refuse_if_over(Queued(jobs=jobs, items=items))
+            raise AssertionError("the insert was refused with room under every limit")
+        return job
 
     async def _record(
         self, principal: Principal, idempotency: IdempotencyKey | None, write: Write

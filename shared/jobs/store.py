@@ -34,6 +34,21 @@ RETURNING {JOB_COLUMNS}
 # result is not sent back: the caller holds it (a 100-item batch's is about 25 KB of JSON).
 # Its item counts ($8, $9) come from item_counts, as for FINISH_JOBS.
 _ALL_BUT_RESULT = ", ".join(f.name for f in fields(JobRecord) if f.name != "result_json")
+# INSERT_JOB with its principal's admission (migration 043) in one statement: the row is
+# written only if the principal has room for one more job and for its $8 items, and the
+# counts come back either way, for the refusal's message. Outside a transaction block this is
+# one round trip; the admission lock is held until the statement's transaction commits.
+INSERT_ADMITTED_JOB = f"""
+WITH queued AS (SELECT queued_jobs, queued_items FROM admission_queued($3::int, $1)),
+inserted AS (
+    INSERT INTO jobs (token, kind, principal_id, request, progress_message, idempotency_key,
+                      request_sha256)
+    SELECT $1, $2, $3, $4::json, 'Queued', $5, $6 FROM queued
+    WHERE queued_jobs + 1 <= $7 AND queued_items + $8 <= $9
+    RETURNING {JOB_COLUMNS}
+)
+SELECT queued.queued_jobs, queued.queued_items, inserted.* FROM queued LEFT JOIN inserted ON true
+"""
 INSERT_COMPLETED_JOB = f"""
 INSERT INTO jobs (token, kind, principal_id, request, idempotency_key, request_sha256, state,
                   result, progress_message, finished_at, items_stored, items_failed)
@@ -86,6 +101,28 @@ SET attempts = attempts + 1, started_at = coalesce(started_at, now()), changed_a
     progress_message = CASE WHEN attempts = 0 THEN 'Running'
                             ELSE 'Running again after an interrupted attempt' END
 WHERE token = ANY($1::text[]) AND state = 'PROCESSING'
+  AND (lease_expires_at IS NULL OR lease_expires_at < now())
+RETURNING {JOB_COLUMNS}
+"""
+# The lease of jobs a wake named, which every idle worker tries at once: a row another
+# transaction has locked (the winner's lease, an outcome being written) is skipped rather than
+# waited for; the job stays queued, so the usual claim still finds it if nobody leased it.
+LEASE_OFFERED_JOBS = f"""
+WITH free AS (
+    SELECT token AS free_token FROM jobs
+    WHERE token = ANY($1::text[]) AND state = 'PROCESSING'
+      AND (lease_expires_at IS NULL OR lease_expires_at < now())
+    FOR UPDATE SKIP LOCKED
+)
+UPDATE jobs
+SET attempts = attempts + 1, started_at = coalesce(started_at, now()), changed_at = now(),
+    attempt_workers = array_append(attempt_workers, $2),
+    attempt_started_at = array_append(attempt_started_at, now()),
+    lease_owner = $2, lease_expires_at = now() + make_interval(secs => $3),
+    progress_message = CASE WHEN attempts = 0 THEN 'Running'
+                            ELSE 'Running again after an interrupted attempt' END
+FROM free
+WHERE token = free_token AND state = 'PROCESSING'
   AND (lease_expires_at IS NULL OR lease_expires_at < now())
 RETURNING {JOB_COLUMNS}
 """
@@ -163,6 +200,32 @@ async def insert(
     return JobRecord.from_row(row)
 
 
+async def insert_admitted(
+    db: Executor,
+    token: str,
+    kind: str,
+    principal_id: int,
+    request: Any,
+    idempotency_key: str | None,
+    request_sha256: str | None,
+    limits: tuple[int, int, int],
+) -> tuple[JobRecord | None, int, int]:
+    """:func:`insert` if the principal has room: ``limits`` are its unfinished jobs' limit, the
+    items this job brings and its queued items' limit. Returns the job (None if refused) and
+    the principal's queued jobs and items without it."""
+    max_jobs, items, max_items = limits
+    row = await db.fetchrow(
+        INSERT_ADMITTED_JOB, token, kind, principal_id, request, idempotency_key, request_sha256,
+        max_jobs, items, max_items,
+    )  # fmt: skip
+    assert row is not None  # the counts always answer one row
+    queued_jobs, queued_items = row["queued_jobs"], row["queued_items"]
+    if row["token"] is None:
+        return None, queued_jobs, queued_items
+    columns = {name: value for name, value in row.items() if not name.startswith("queued_")}
+    return JobRecord.from_row(columns), queued_jobs, queued_items
+
+
 async def insert_completed(
     db: Executor,
     token: str,
@@ -226,6 +289,14 @@ async def release_expired_key(db: Executor, principal_id: int, key: str) -> None
 
 async def claim(db: Executor, tokens: list[str], owner: str, lease_s: float) -> list[JobRecord]:
     rows = await db.fetch(CLAIM_JOBS, tokens, owner, lease_s)
+    return [JobRecord.from_row(row) for row in rows]
+
+
+async def lease_offered(
+    db: Executor, tokens: list[str], owner: str, lease_s: float
+) -> list[JobRecord]:
+    """:func:`claim` that passes over rows locked by another transaction instead of waiting."""
+    rows = await db.fetch(LEASE_OFFERED_JOBS, tokens, owner, lease_s)
     return [JobRecord.from_row(row) for row in rows]
 
 

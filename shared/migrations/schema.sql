@@ -14,6 +14,26 @@ CREATE SEQUENCE "registry_schemas_id_seq";
 CREATE SEQUENCE "status_logs_seq_seq";
 
 -- Functions
+CREATE OR REPLACE FUNCTION admission_queued(for_principal integer, recording_token text, OUT queued_jobs bigint, OUT queued_items bigint)
+ RETURNS record
+ LANGUAGE plpgsql
+AS $function$
+BEGIN
+    PERFORM pg_advisory_xact_lock(hashtext('brickyard admission'), for_principal);
+    SELECT count(*), coalesce(sum(coalesce(staged.items, 1)), 0)
+    INTO queued_jobs, queued_items
+    FROM jobs
+    LEFT JOIN LATERAL (
+        SELECT sum(chunk.item_count) AS items
+        FROM er_batches batch
+        JOIN er_batch_chunks chunk ON chunk.transaction_id = batch.transaction_id AND NOT chunk.done
+        WHERE batch.job_token = jobs.token
+    ) staged ON true
+    WHERE jobs.principal_id = for_principal AND jobs.state = 'PROCESSING'
+      AND jobs.token <> recording_token;
+END
+$function$;
+
 CREATE OR REPLACE FUNCTION er_batches_log_requested()
  RETURNS trigger
  LANGUAGE plpgsql

@@ -6,12 +6,16 @@ from dataclasses import dataclass
 
 from shared.db import Executor
 
-# Serializes one principal's admissions until each recording transaction commits, so that two
-# concurrent submissions cannot both see room for one. The first key names this lock's class.
-LOCK_PRINCIPAL = "SELECT pg_advisory_xact_lock(hashtext('brickyard admission'), $1::int)"
+# A principal's queued work, counted once its admission lock is held (migration 043): the lock
+# serializes one principal's admissions until each recording transaction commits, so that two
+# concurrent submissions cannot both see room for one.
+ADMISSION_QUEUED = (
+    "SELECT queued_jobs AS jobs, queued_items AS items FROM admission_queued($1::int, $2)"
+)
 
 # A job that is a staged ER batch counts its items not yet done; any other unfinished job
 # counts 1 (as does a batch whose chunks are all done but whose job has not finished yet).
+# admission_queued (migration 043) counts the same way.
 _STAGED_ITEMS = """
 LEFT JOIN LATERAL (
     SELECT sum(chunk.item_count) AS items
@@ -20,13 +24,6 @@ LEFT JOIN LATERAL (
     WHERE batch.job_token = jobs.token
 ) staged ON true
 """
-
-# The job being recorded (``$2``) is left out: the caller adds what it brings.
-QUEUED = (
-    "SELECT count(*) AS jobs, coalesce(sum(coalesce(staged.items, 1)), 0) AS items FROM jobs"
-    + _STAGED_ITEMS
-    + "WHERE jobs.principal_id = $1 AND jobs.state = 'PROCESSING' AND jobs.token <> $2"
-)
 
 # Every principal's queued work, for the metrics; a job is running while a live lease holds it.
 QUEUED_BY_PRINCIPAL = (
@@ -46,12 +43,10 @@ class Queued:
     running: int = 0
 
 
-async def lock_principal(db: Executor, principal_id: int) -> None:
-    await db.execute(LOCK_PRINCIPAL, principal_id)
-
-
-async def queued(db: Executor, principal_id: int, recording_token: str) -> Queued:
-    row = await db.fetchrow(QUEUED, principal_id, recording_token)
+async def lock_and_count(db: Executor, principal_id: int, recording_token: str) -> Queued:
+    """The principal's queued work but the job being recorded, with its admission lock taken
+    until the transaction ends."""
+    row = await db.fetchrow(ADMISSION_QUEUED, principal_id, recording_token)
     assert row is not None  # an aggregate always answers one row
     return Queued(jobs=row["jobs"], items=row["items"])
 

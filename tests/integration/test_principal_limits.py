@@ -130,6 +130,24 @@ async def test_unfinished_jobs_past_the_limit_are_429_with_no_job_recorded(
     assert (await start(alice)).status == 201
 
 
+async def test_concurrent_submissions_never_pass_the_unfinished_jobs_limit(
+    jobs_limited: TestClient, make_token: TokenFactory
+) -> None:
+    # The admission's lock, count and the insert are one statement: its count must still see
+    # every job a submitter that held the lock before committed.
+    alice = await make_token("alice", *SCOPES)
+    responses = await asyncio.gather(
+        *(
+            jobs_limited.post(VALIDATION_START, json=VALIDATION_BODY, headers=bearer(alice))
+            for _ in range(12)
+        )
+    )
+    assert sorted(response.status for response in responses) == [201] * 2 + [429] * 10
+    pool = jobs_limited.app[SERVICES].pool
+    alice_id = await principal_id(jobs_limited, "alice")
+    assert (await pool.fetchrow(COUNTS, alice_id))["jobs"] == 2
+
+
 async def test_queued_items_past_the_limit_are_429_with_nothing_staged(
     items_limited: TestClient,
     make_token: TokenFactory,

@@ -99,6 +99,41 @@ async def test_a_job_a_wake_names_is_leased_without_the_claim_script(
         await worker.close()
 
 
+async def test_a_wake_lease_passes_over_a_row_another_transaction_holds_locked(
+    services: Services, settings: Settings
+) -> None:
+    # Every idle worker tries the lease a wake offers; the loser must not wait on the row the
+    # winner's lease holds locked (here an open transaction stands for the winner), nor keep
+    # the other jobs of the same wake waiting with it.
+    principal = await services.auth.authenticate(await services.auth.create_token("al", ["view"]))
+    locked = await store.insert(services.pool, "e" * 32, "selftest", principal.id, NOOP)
+    free = await store.insert(services.pool, "f" * 32, "selftest", principal.id, NOOP)
+    worker = make_worker(settings, poll_delay=60)
+    running = asyncio.create_task(worker.main())
+    channel = wake_channel(settings.queue_name)
+    try:
+        async with services.pool.acquire() as winner, winner.transaction():
+            await winner.execute("SELECT 1 FROM jobs WHERE token = $1 FOR UPDATE", locked.token)
+            for _ in range(500):  # until the worker listens
+                if (await services.redis.pubsub_numsub(channel))[0][1]:
+                    break
+                await asyncio.sleep(0.02)
+            await services.redis.publish(channel, wake_message([locked.token, free.token]))
+            for _ in range(250):
+                job = await store.get(services.pool, free.token)
+                if job is not None and job.done:
+                    break
+                await asyncio.sleep(0.02)
+            assert job is not None and job.state is JobState.COMPLETE
+        untouched = await store.get(services.pool, locked.token)
+        assert untouched is not None and untouched.attempts == 0 and untouched.lease_owner is None
+    finally:
+        running.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await running
+        await worker.close()
+
+
 async def test_the_queue_is_claimed_every_poll_delay_however_many_wakes_come(
     services: Services, settings: Settings
 ) -> None:
