@@ -35,6 +35,8 @@ from shared.jobs.channels import WAKE_TOKENS_MAX, wake_channel
 JOB_KEY_TTL_MS = 86_400_000
 # Jobs that were due but waited for their turn, promoted per claim; the rest at the next one.
 PROMOTE_PER_CLAIM = 1000
+# Queue entries whose claims (and principals) the claim script looks up in one command each.
+LOOKUP_CHUNK = 128
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,18 +169,28 @@ local function count_running(principal)
     local n = redis.call('SCARD', key)
     if n >= limit then
       n = 0
-      for _, token in ipairs(redis.call('SMEMBERS', key)) do
-        if redis.call('EXISTS', claiming .. token) == 1 then n = n + 1
-        else redis.call('SREM', key, token) end
+      local members = redis.call('SMEMBERS', key)
+      for first = 1, #members, LOOKUP_CHUNK do
+        local keys, gone = {}, {}
+        local last = math.min(#members, first + LOOKUP_CHUNK - 1)
+        for i = first, last do keys[#keys + 1] = claiming .. members[i] end
+        local claims = redis.call('MGET', unpack(keys))
+        for j = 1, #claims do
+          if claims[j] then n = n + 1 else gone[#gone + 1] = members[first + j - 1] end
+        end
+        if #gone > 0 then redis.call('SREM', key, unpack(gone)) end
       end
     end
     running[principal] = n
   end
   return running[principal]
 end
-for _, token in ipairs(redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now_ms, 'LIMIT', 0, PROMOTE_PER_CLAIM)) do
-  redis.call('ZREM', KEYS[2], token)
-  redis.call('ZADD', KEYS[1], vnow, token)
+local due = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now_ms, 'LIMIT', 0, PROMOTE_PER_CLAIM)
+if #due > 0 then
+  local back = {}
+  for i, token in ipairs(due) do back[2 * i - 1] = vnow back[2 * i] = token end
+  redis.call('ZREM', KEYS[2], unpack(due))
+  redis.call('ZADD', KEYS[1], unpack(back))
 end
 if limit > 0 then
   for _, principal in ipairs(redis.call('SMEMBERS', KEYS[6])) do
@@ -190,13 +202,31 @@ if limit > 0 then
     if redis.call('EXISTS', parked) == 0 then redis.call('SREM', KEYS[6], principal) end
   end
 end
+-- The queue's front is mostly jobs already claimed (this worker's and others'): look their
+-- claims and principals up a chunk at a time (one MGET, one HMGET) rather than one command
+-- per entry, and add the started ones to their principals' sets once per principal.
 local claimed, held, started, top = {}, {}, {}, vnow
 local entries = redis.call('ZRANGE', KEYS[1], 0, scan - 1, 'WITHSCORES')
-for i = 1, #entries, 2 do
+for first = 1, #entries, 2 * LOOKUP_CHUNK do
   if #claimed >= wanted then break end
-  local token, score = entries[i], tonumber(entries[i + 1])
-  if redis.call('EXISTS', claiming .. token) == 0 then
-    local principal = redis.call('HGET', KEYS[3], token)
+  local last = math.min(#entries, first + 2 * LOOKUP_CHUNK - 1)
+  local keys = {}
+  for i = first, last, 2 do keys[#keys + 1] = claiming .. entries[i] end
+  local claims = redis.call('MGET', unpack(keys))
+  local free = {}
+  for j = 1, #claims do
+    if not claims[j] then free[#free + 1] = first + 2 * (j - 1) end
+  end
+  local owners = {}
+  if #free > 0 then
+    local tokens = {}
+    for j, i in ipairs(free) do tokens[j] = entries[i] end
+    owners = redis.call('HMGET', KEYS[3], unpack(tokens))
+  end
+  for j, i in ipairs(free) do
+    if #claimed >= wanted then break end
+    local token, score = entries[i], tonumber(entries[i + 1])
+    local principal = owners[j]
     if principal and limit > 0 and count_running(principal) >= limit then
       redis.call('ZREM', KEYS[1], token)
       redis.call('ZADD', ARGV[8] .. principal, score, token)
@@ -208,13 +238,17 @@ for i = 1, #entries, 2 do
       if score > top then top = score end
       if principal and limit > 0 then
         running[principal] = count_running(principal) + 1
-        redis.call('SADD', ARGV[7] .. principal, token)
-        started[principal] = true
+        local mine = started[principal] or {}
+        mine[#mine + 1] = token
+        started[principal] = mine
       end
     end
   end
 end
-for principal in pairs(started) do redis.call('PEXPIRE', ARGV[7] .. principal, JOB_KEY_TTL_MS) end
+for principal, tokens in pairs(started) do
+  redis.call('SADD', ARGV[7] .. principal, unpack(tokens))
+  redis.call('PEXPIRE', ARGV[7] .. principal, JOB_KEY_TTL_MS)
+end
 if top > vnow then redis.call('SET', KEYS[5], top) end
 local answer = {claimed}
 for principal, n in pairs(held) do
@@ -222,9 +256,13 @@ for principal, n in pairs(held) do
   answer[#answer + 1] = n
 end
 return answer
-""".replace("PROMOTE_PER_CLAIM", str(PROMOTE_PER_CLAIM)).replace(
-    "JOB_KEY_TTL_MS", str(JOB_KEY_TTL_MS)
-)
+"""
+for _name, _value in (
+    ("PROMOTE_PER_CLAIM", PROMOTE_PER_CLAIM),
+    ("JOB_KEY_TTL_MS", JOB_KEY_TTL_MS),
+    ("LOOKUP_CHUNK", LOOKUP_CHUNK),
+):
+    CLAIM = CLAIM.replace(_name, str(_value))
 
 # KEYS: Keys.all(). ARGV: due (ms), the wake channel, the parked-set prefix, the in-progress
 # prefix, then tokens. Jobs leave the queue (or their principal's parked set) and wait until
