@@ -7,7 +7,7 @@ does not depend on statistics: a table that was never analysed cannot turn them 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from operator import attrgetter
 from typing import Any, TypeVar
 
@@ -115,8 +115,8 @@ COLLECTION_HELD = "held AS (SELECT id FROM er_collections WHERE id = $1 FOR KEY 
 # The WHERE of each upsert is the last guard of immutable fields: a row whose type or derived
 # fields differ (a concurrent batch created it differently) is left alone and not RETURNed.
 # Bodies and derived fields arrive as JSON text (encoded once, by orjson) and are cast here.
-UPSERT_ENTITIES = f"""
-WITH {COLLECTION_HELD}
+# The statements after the WITH: a synchronous batch's one statement puts more beside them.
+UPSERT_ENTITIES_BODY = """
 INSERT INTO er_entities (collection_id, id, entity_type, derived, body, transaction_id)
 SELECT k.id, u.id, u.entity_type, u.derived::jsonb, u.body::json, $6
 FROM held AS k,
@@ -126,8 +126,8 @@ SET body = EXCLUDED.body, transaction_id = EXCLUDED.transaction_id, updated_at =
 WHERE er_entities.entity_type = EXCLUDED.entity_type AND er_entities.derived = EXCLUDED.derived
 RETURNING id
 """
-UPSERT_RELATIONSHIPS = f"""
-WITH {COLLECTION_HELD}
+UPSERT_ENTITIES = f"WITH {COLLECTION_HELD}{UPSERT_ENTITIES_BODY}"
+UPSERT_RELATIONSHIPS_BODY = """
 INSERT INTO er_relationships
     (collection_id, id, relationship_type, source_entity_id, destination_collection_id,
      destination_entity_id, derived, body, transaction_id)
@@ -145,6 +145,7 @@ WHERE er_relationships.relationship_type = EXCLUDED.relationship_type
   AND er_relationships.derived = EXCLUDED.derived
 RETURNING id
 """
+UPSERT_RELATIONSHIPS = f"WITH {COLLECTION_HELD}{UPSERT_RELATIONSHIPS_BODY}"
 
 
 RowT = TypeVar("RowT", EntityRow, RelationshipRow)
@@ -267,28 +268,44 @@ async def relationship_lookups(
     return entity_types, stored
 
 
-async def _upsert(
-    db: Executor,
-    sql: str,
-    collection_id: str,
-    transaction_id: str,
-    rows: Sequence[RowT],
-    columns: Sequence[Callable[[RowT], str]],
-) -> set[str]:
-    """Write the rows, one array per column between the id and the derived fields, as both
-    upserts take them; returns the ids actually written."""
-    if not rows:
-        return set()
+ENTITY_COLUMNS = [attrgetter("entity_type")]
+RELATIONSHIP_COLUMNS = [
+    attrgetter("relationship_type"),
+    attrgetter("source_entity_id"),
+    attrgetter("destination_collection_id"),
+    attrgetter("destination_entity_id"),
+]
+# Item kind -> the upsert's statement after its WITH, and the columns between id and derived.
+UPSERT_BODIES = {"entity": UPSERT_ENTITIES_BODY, "relationship": UPSERT_RELATIONSHIPS_BODY}
+UPSERT_COLUMNS: dict[str, Sequence[Callable[[Any], str]]] = {
+    "entity": ENTITY_COLUMNS,
+    "relationship": RELATIONSHIP_COLUMNS,
+}
+
+
+def upsert_args(
+    collection_id: str, transaction_id: str, rows: Sequence[RowT], item_kind: str
+) -> list[Any]:
+    """Both upserts' arguments: one array per column, rows in id order (``by_id``)."""
     rows = by_id(rows)
-    written = await db.fetch(
-        sql,
+    return [
         collection_id,
         [row.id for row in rows],
-        *([column(row) for row in rows] for column in columns),
+        *([column(row) for row in rows] for column in UPSERT_COLUMNS[item_kind]),
         [json_text(row.derived) for row in rows],
         [json_text(row.body) for row in rows],
         transaction_id,
-    )
+    ]
+
+
+async def _upsert(
+    db: Executor, sql: str, collection_id: str, transaction_id: str, rows: Sequence[RowT],
+    item_kind: str,
+) -> set[str]:  # fmt: skip
+    """Write the rows; returns the ids actually written."""
+    if not rows:
+        return set()
+    written = await db.fetch(sql, *upsert_args(collection_id, transaction_id, rows, item_kind))
     return {record["id"] for record in written}
 
 
@@ -296,18 +313,17 @@ async def upsert_entities(
     db: Executor, collection_id: str, transaction_id: str, rows: Sequence[EntityRow]
 ) -> set[str]:
     """Write the rows; returns the ids actually written."""
-    columns = [attrgetter("entity_type")]
-    return await _upsert(db, UPSERT_ENTITIES, collection_id, transaction_id, rows, columns)
+    return await _upsert(db, UPSERT_ENTITIES, collection_id, transaction_id, rows, "entity")
 
 
 async def upsert_relationships(
     db: Executor, collection_id: str, transaction_id: str, rows: Sequence[RelationshipRow]
 ) -> set[str]:
     """Write the rows; returns the ids actually written."""
-    columns = [
-        attrgetter("relationship_type"),
-        attrgetter("source_entity_id"),
-        attrgetter("destination_collection_id"),
-        attrgetter("destination_entity_id"),
-    ]
-    return await _upsert(db, UPSERT_RELATIONSHIPS, collection_id, transaction_id, rows, columns)
+    return await _upsert(
+        db, UPSERT_RELATIONSHIPS, collection_id, transaction_id, rows, "relationship"
+    )
+
+
+Upsert = Callable[[Executor, str, str, Sequence[Any]], Awaitable[set[str]]]
+UPSERTS: dict[str, Upsert] = {"entity": upsert_entities, "relationship": upsert_relationships}
