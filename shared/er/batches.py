@@ -19,6 +19,7 @@ from shared.er.access import ErCollection, ErCollections, Role
 from shared.er.batch_kinds import RELATIONSHIPS, BatchKind, BatchRequest
 from shared.er.chunks import Generations, batch_result, judge_for, outcomes_for, writer_for
 from shared.er.store import sync_batch as sync_batch_store
+from shared.er.store import upserts as upserts_store
 from shared.er.store import writes as writes_store
 from shared.errors import BadRequest, PayloadTooLarge, error_for_status
 from shared.jobs import JobRecord
@@ -228,7 +229,7 @@ async def _run_in_one_statement(
         rows, failures = await judge_for(request, kind, generations)(conn, batch.items)
         outcomes = outcomes_for(kind, batch.items, failures)
         answer = batch_result(kind, request, outcomes, services.settings.public_url)
-        upsert_args = writes_store.upsert_args(
+        upsert_args = upserts_store.upsert_args(
             request.erCollectionId, request.transactionId, rows, kind.item_kind
         )
         outcome_args = [

@@ -23,6 +23,7 @@ from shared.er.items import (
     check_relationship,
     destination_collection,
 )
+from shared.er.store import upserts as upserts_store
 from shared.er.store import writes as writes_store
 from shared.er.validation import ItemRejected
 from shared.schemas.catalog import TypeSchema, current_type_schemas
@@ -192,7 +193,7 @@ def writer_for(
 ) -> ChunkWriter:
     """A batch's chunk writer: its judge, then the logs and the rows."""
     judge_chunk = judge_for(request, kind, generations)
-    upsert_rows = writes_store.UPSERTS[kind.item_kind]
+    upsert_rows = upserts_store.UPSERTS[kind.item_kind]
 
     async def write(
         conn: asyncpg.Connection, chunk: list[Item], record: Record

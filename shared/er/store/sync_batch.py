@@ -17,7 +17,7 @@ from typing import Any
 
 import asyncpg
 
-from shared.er.store.writes import COLLECTION_HELD, UPSERT_BODIES
+from shared.er.store.upserts import COLLECTION_HELD, UPSERT_BODIES
 from shared.jobs.store import INSERT_COMPLETED_JOB_ROW
 from shared.statuslog.store import INSERT_OUTCOMES
 
