@@ -34,7 +34,7 @@ import psutil
 
 from shared.auth import SCOPES, Principal
 from shared.db import connect_kwargs
-from shared.er.store.writes import UPSERT_RELATIONSHIPS
+from shared.er.store.upserts import UPSERT_RELATIONSHIPS
 from shared.services import Services
 from shared.settings import Settings
 from tests import bench_jobs  # noqa: F401  (the job-core scenarios are registered, and run, first)

@@ -4,24 +4,29 @@ written when first read, or by the chunk that processes them: migration 024)."""
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from dataclasses import asdict, dataclass
 from typing import Any
 
 import asyncpg
 import orjson
+import structlog
 
 from shared.auth import Principal
 from shared.changefeed.announce import announce
 from shared.er.access import ErCollection, ErCollections, Role
 from shared.er.batch_kinds import RELATIONSHIPS, BatchKind, BatchRequest
-from shared.er.chunks import Generations, batch_result, writer_for
+from shared.er.chunks import Generations, batch_result, judge_for, outcomes_for, writer_for
+from shared.er.store import sync_batch as sync_batch_store
+from shared.er.store import upserts as upserts_store
 from shared.er.store import writes as writes_store
 from shared.errors import BadRequest, PayloadTooLarge, error_for_status
 from shared.jobs import JobRecord
+from shared.jobs import store as jobs_store
 from shared.jobs.model import JobState
-from shared.jobs.service import IdempotencyKey, SubmitOptions
-from shared.observability.metrics import count_finished_items
+from shared.jobs.service import IdempotencyKey, SubmitOptions, new_job_token
+from shared.observability.metrics import count_finished_items, count_job
 from shared.services import Services
 from shared.statuslog import store as statuslog
 from shared.statuslog.query import batch_tracker
@@ -31,6 +36,8 @@ from shared.text import holds_unstorable_text
 SYNC_LIMIT = 100
 ASYNC_LIMIT = 10_000
 MAX_ID_LENGTH = 512
+
+log = structlog.get_logger(__name__)
 
 
 def parse_items(body: Any, kind: BatchKind, is_async: bool) -> list[dict[str, Any]]:
@@ -178,6 +185,10 @@ async def run_batch_here(services: Services, batch: Submission) -> dict[str, Any
     request, generations = await _prepare(services, batch)
     encode_storable(batch.items)
     kind, public_url = batch.kind, services.settings.public_url
+    if batch.idempotency is None:  # a key's first job is looked for in the transaction below
+        ran_here = await _run_in_one_statement(services, batch, request, generations)
+        if ran_here is not None:
+            return await _announced(services, request, kind, *ran_here)
 
     # This call's outcomes and answer, by the job token it ran as: only the job that committed
     # counts (a key raced in by a concurrent request rolls this one back, and answers with its
@@ -202,7 +213,49 @@ async def run_batch_here(services: Services, batch: Submission) -> dict[str, Any
         raise error_for_status(job.error_status or 500, job.error_message or "Job failed")
     if job.token not in ran:  # a replay: the first job's answer
         return job.result  # type: ignore[no-any-return]
-    written, answer = ran[job.token]
+    return await _announced(services, request, kind, *ran[job.token])
+
+
+async def _run_in_one_statement(
+    services: Services, batch: Submission, request: BatchRequest, generations: Generations
+) -> tuple[list[statuslog.ItemOutcome], dict[str, Any]] | None:
+    """The batch's look-ups, then its rows, logs and job in one statement outside a transaction
+    block (shared/er/store/sync_batch.py): four round trips in all instead of eight. None if
+    the upsert would have skipped a row: nothing is written, and the caller runs the batch in a
+    transaction, which records that item as failed."""
+    began, kind = time.monotonic(), batch.kind
+    token, request_json = new_job_token(), asdict(request)
+    async with services.pool.acquire() as conn:
+        rows, failures = await judge_for(request, kind, generations)(conn, batch.items)
+        outcomes = outcomes_for(kind, batch.items, failures)
+        answer = batch_result(kind, request, outcomes, services.settings.public_url)
+        upsert_args = upserts_store.upsert_args(
+            request.erCollectionId, request.transactionId, rows, kind.item_kind
+        )
+        outcome_args = [
+            request.transactionId, request.correlationId, request.erCollectionId, kind.item_kind,
+            *statuslog.outcome_columns(outcomes),
+        ]  # fmt: skip
+        job_args = jobs_store.completed_job_args(
+            token, kind.job_kind, batch.principal.id, request_json, answer
+        )
+        if not await sync_batch_store.write_batch(
+            conn, kind.item_kind, upsert_args, outcome_args, job_args, len(rows)
+        ):
+            return None
+    count_job(kind.job_kind, JobState.COMPLETE.value, time.monotonic() - began)
+    log.info("job complete", job_token=token, job_kind=kind.job_kind, ran_in="gateway")
+    return outcomes, answer
+
+
+async def _announced(
+    services: Services,
+    request: BatchRequest,
+    kind: BatchKind,
+    written: list[statuslog.ItemOutcome],
+    answer: dict[str, Any],
+) -> dict[str, Any]:
+    """After the commit: wake the change feed's readers, count the items."""
     await announce(services.redis, services.settings.queue_name, [request.erCollectionId])
     count_finished_items(kind.item_kind, len(written), sum(not outcome.ok for outcome in written))
     return answer

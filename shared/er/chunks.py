@@ -23,6 +23,7 @@ from shared.er.items import (
     check_relationship,
     destination_collection,
 )
+from shared.er.store import upserts as upserts_store
 from shared.er.store import writes as writes_store
 from shared.er.validation import ItemRejected
 from shared.schemas.catalog import TypeSchema, current_type_schemas
@@ -45,9 +46,11 @@ class ChunkWriter(Protocol):
     ) -> list[ItemOutcome]: ...
 
 
-def judge(
-    chunk: list[Item], check: Callable[[Item], Any]
-) -> tuple[list[Any], dict[str, ItemOutcome]]:
+# Judges a chunk: the rows of the items that pass, and the others' failures by id.
+Judged = tuple[list[Any], dict[str, ItemOutcome]]
+
+
+def judge(chunk: list[Item], check: Callable[[Item], Any]) -> Judged:
     """Rows for the items that pass, failures (by id) for the others."""
     rows, failures = [], {}
     for item in chunk:
@@ -74,7 +77,7 @@ async def record_and_write(
     kind: BatchKind,
     transaction_id: str,
     chunk: list[Item],
-    judged: tuple[list[Any], dict[str, ItemOutcome]],
+    judged: Judged,
     upsert: Callable[[list[Any]], Awaitable[set[str]]],
     record: Record,
 ) -> list[ItemOutcome]:
@@ -128,38 +131,29 @@ class BatchTypeSchemas:
         return self.known
 
 
-def entity_writer(request: BatchRequest, kind: BatchKind, generations: Generations) -> ChunkWriter:
+class ChunkJudge(Protocol):
+    async def __call__(self, conn: asyncpg.Connection, chunk: list[Item]) -> Judged: ...
+
+
+def entity_judge(request: BatchRequest, generations: Generations) -> ChunkJudge:
     schemas = BatchTypeSchemas(
         request.schemaCollectionId, "entitytypes", "entityType",
         generations.get(request.schemaCollectionId),
     )  # fmt: skip
 
-    async def write(
-        conn: asyncpg.Connection, chunk: list[Item], record: Record
-    ) -> list[ItemOutcome]:
+    async def judge_chunk(conn: asyncpg.Connection, chunk: list[Item]) -> Judged:
         types = await schemas.load(conn, chunk)
         named = {t for item in chunk if isinstance(t := item.get("entityType"), str)}
         types = with_file_type(types, request.schemaCollectionId, named)
         ids = [item["id"] for item in chunk]
         stored = await writes_store.stored_entities(conn, request.erCollectionId, ids)
         context = EntityContext(request.schemaCollectionId, types, stored)
-        judged = judge(chunk, lambda item: check_entity(item, context))
+        return judge(chunk, lambda item: check_entity(item, context))
 
-        async def upsert(rows: list[Any]) -> set[str]:
-            return await writes_store.upsert_entities(
-                conn, request.erCollectionId, request.transactionId, rows
-            )
-
-        return await record_and_write(
-            conn, kind, request.transactionId, chunk, judged, upsert, record
-        )
-
-    return write
+    return judge_chunk
 
 
-def relationship_writer(
-    request: BatchRequest, kind: BatchKind, generations: Generations
-) -> ChunkWriter:
+def relationship_judge(request: BatchRequest, generations: Generations) -> ChunkJudge:
     schemas = BatchTypeSchemas(
         request.schemaCollectionId, "relationshiptypes", "relationshipType",
         generations.get(request.schemaCollectionId),
@@ -168,9 +162,7 @@ def relationship_writer(
     entity_schemas: dict[tuple[str, str], TypeSchema] = {}  # grows chunk by chunk
     pairs: dict[tuple[str, int, int], dict[str, str] | str] = {}  # judged once per batch
 
-    async def write(
-        conn: asyncpg.Connection, chunk: list[Item], record: Record
-    ) -> list[ItemOutcome]:
+    async def judge_chunk(conn: asyncpg.Connection, chunk: list[Item]) -> Judged:
         types = await schemas.load(conn, chunk)
         context = RelationshipContext(
             request.erCollectionId, request.schemaCollectionId, collections, types, pairs=pairs
@@ -181,27 +173,41 @@ def relationship_writer(
         )
         await load_entity_schemas(conn, context, entity_schemas, generations)
         context.entity_schemas = entity_schemas
-        judged = judge(chunk, lambda item: check_relationship(item, context))
+        return judge(chunk, lambda item: check_relationship(item, context))
+
+    return judge_chunk
+
+
+def judge_for(
+    request: BatchRequest, kind: BatchKind, generations: Generations | None = None
+) -> ChunkJudge:
+    """A batch's chunk judge (it keeps what it learnt of types from chunk to chunk).
+    ``generations`` (a batch run where it is accepted) lets it take type schemas this process
+    read at those generations from memory."""
+    make = entity_judge if kind.item_kind == "entity" else relationship_judge
+    return make(request, generations or {})
+
+
+def writer_for(
+    request: BatchRequest, kind: BatchKind, generations: Generations | None = None
+) -> ChunkWriter:
+    """A batch's chunk writer: its judge, then the logs and the rows."""
+    judge_chunk = judge_for(request, kind, generations)
+    upsert_rows = upserts_store.UPSERTS[kind.item_kind]
+
+    async def write(
+        conn: asyncpg.Connection, chunk: list[Item], record: Record
+    ) -> list[ItemOutcome]:
+        judged = await judge_chunk(conn, chunk)
 
         async def upsert(rows: list[Any]) -> set[str]:
-            return await writes_store.upsert_relationships(
-                conn, request.erCollectionId, request.transactionId, rows
-            )
+            return await upsert_rows(conn, request.erCollectionId, request.transactionId, rows)
 
         return await record_and_write(
             conn, kind, request.transactionId, chunk, judged, upsert, record
         )
 
     return write
-
-
-def writer_for(
-    request: BatchRequest, kind: BatchKind, generations: Generations | None = None
-) -> ChunkWriter:
-    """A batch's chunk writer. ``generations`` (a batch run where it is accepted) lets it take
-    type schemas this process read at those generations from memory."""
-    make = entity_writer if kind.item_kind == "entity" else relationship_writer
-    return make(request, kind, generations or {})
 
 
 def entity_refs(chunk: list[Item], context: RelationshipContext) -> set[tuple[str, str]]:

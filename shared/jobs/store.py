@@ -49,12 +49,14 @@ inserted AS (
 )
 SELECT queued.queued_jobs, queued.queued_items, inserted.* FROM queued LEFT JOIN inserted ON true
 """
-INSERT_COMPLETED_JOB = f"""
+# Without RETURNING, it is also a part of a statement that writes the job's work with it (an ER
+# synchronous batch's, shared/er/store/sync_batch.py): completed_job_args gives its arguments.
+INSERT_COMPLETED_JOB_ROW = """
 INSERT INTO jobs (token, kind, principal_id, request, idempotency_key, request_sha256, state,
                   result, progress_message, finished_at, items_stored, items_failed)
 VALUES ($1, $2, $3, $4, $5, $6, 'COMPLETE', $7::text::json, 'Complete', now(), $8, $9)
-RETURNING {_ALL_BUT_RESULT}
 """
+INSERT_COMPLETED_JOB = f"{INSERT_COMPLETED_JOB_ROW}RETURNING {_ALL_BUT_RESULT}\n"
 GET_JOB = f"SELECT {JOB_COLUMNS} FROM jobs WHERE token = $1"
 # A principal's jobs, newest first, optionally of one state and kind (the dashboard's list).
 LIST_FOR_PRINCIPAL = f"""
@@ -236,12 +238,27 @@ async def insert_completed(
     idempotency_key: str | None = None,
     request_sha256: str | None = None,
 ) -> JobRecord:
-    result_json = json_text(result)
-    row = await db.fetchrow(
-        INSERT_COMPLETED_JOB, token, kind, principal_id, request, idempotency_key,
-        request_sha256, result_json, *item_counts(result),
-    )  # fmt: skip
-    return JobRecord.from_row({**row, "result_json": result_json})
+    args = completed_job_args(
+        token, kind, principal_id, request, result, idempotency_key, request_sha256
+    )
+    row = await db.fetchrow(INSERT_COMPLETED_JOB, *args)
+    return JobRecord.from_row({**row, "result_json": args[6]})
+
+
+def completed_job_args(
+    token: str,
+    kind: str,
+    principal_id: int,
+    request: Any,
+    result: Any,
+    idempotency_key: str | None = None,
+    request_sha256: str | None = None,
+) -> list[Any]:
+    """INSERT_COMPLETED_JOB's nine arguments; the seventh is the result as its JSON text."""
+    return [
+        token, kind, principal_id, request, idempotency_key, request_sha256, json_text(result),
+        *item_counts(result),
+    ]  # fmt: skip
 
 
 async def get(db: Executor, token: str) -> JobRecord | None:

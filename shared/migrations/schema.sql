@@ -34,6 +34,19 @@ BEGIN
 END
 $function$;
 
+CREATE OR REPLACE FUNCTION er_all_written(written bigint, expected integer)
+ RETURNS boolean
+ LANGUAGE plpgsql
+AS $function$
+BEGIN
+    IF written <> expected THEN
+        RAISE EXCEPTION 'the upsert wrote % of % rows', written, expected
+            USING ERRCODE = 'BY001';
+    END IF;
+    RETURN true;
+END
+$function$;
+
 CREATE OR REPLACE FUNCTION er_batches_log_requested()
  RETURNS trigger
  LANGUAGE plpgsql
@@ -903,7 +916,7 @@ ALTER TABLE "schema_hierarchy" ADD CONSTRAINT "schema_hierarchy_collection_id_fk
 ALTER TABLE "schema_releases" ADD CONSTRAINT "schema_releases_created_by_fkey" FOREIGN KEY (created_by) REFERENCES principals(id);
 ALTER TABLE "schema_samples" ADD CONSTRAINT "schema_samples_created_by_fkey" FOREIGN KEY (created_by) REFERENCES principals(id);
 ALTER TABLE "schema_samples" ADD CONSTRAINT "schema_samples_type_id_version_fkey" FOREIGN KEY (type_id, version) REFERENCES type_schemas(type_id, version) ON DELETE CASCADE;
-ALTER TABLE "status_logs" SET (fillfactor=40);
+ALTER TABLE "status_logs" SET (fillfactor=100);
 ALTER TABLE "type_schemas" ADD CONSTRAINT "type_schemas_collection_id_fkey" FOREIGN KEY (collection_id) REFERENCES schema_collections(id) ON DELETE CASCADE;
 ALTER TABLE "type_schemas" ADD CONSTRAINT "type_schemas_created_by_fkey" FOREIGN KEY (created_by) REFERENCES principals(id);
 ALTER SEQUENCE "access_tokens_id_seq" OWNED BY access_tokens."id";

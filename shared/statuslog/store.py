@@ -137,7 +137,8 @@ class ItemOutcome(NamedTuple):  # a tuple: tens of thousands are made per batch
         return self.state is State.COMPLETED
 
 
-def _columns(outcomes: Sequence[ItemOutcome]) -> tuple[list[str], list[str], list[str]]:
+def outcome_columns(outcomes: Sequence[ItemOutcome]) -> tuple[list[str], list[str], list[str]]:
+    """The outcomes as INSERT_OUTCOMES' last three arguments: ids, states, messages."""
     return (
         [outcome.item_id for outcome in outcomes],
         [outcome.state.value for outcome in outcomes],
@@ -165,7 +166,12 @@ async def record_outcomes(
     position ``first_position``), inside the transaction that wrote the items."""
     positions = list(range(first_position, first_position + len(outcomes)))
     await db.execute(
-        RECORD_OUTCOMES, transaction_id, item_kind, *_columns(outcomes), retry_count, positions
+        RECORD_OUTCOMES,
+        transaction_id,
+        item_kind,
+        *outcome_columns(outcomes),
+        retry_count,
+        positions,
     )
 
 
@@ -184,7 +190,7 @@ async def insert_outcomes(
         correlation_id,
         collection_id,
         item_kind,
-        *_columns(outcomes),
+        *outcome_columns(outcomes),
     )
 
 

@@ -9,6 +9,7 @@ import asyncpg
 from shared.er.batch_kinds import ENTITIES, BatchRequest
 from shared.er.chunks import writer_for
 from shared.er.items import EntityRow
+from shared.er.store import upserts as upserts_store
 from shared.er.store import writes as writes_store
 from shared.services import Services
 from shared.statuslog import store as statuslog
@@ -34,7 +35,7 @@ async def test_concurrent_upserts_of_the_same_rows_in_opposite_orders_do_not_dea
 
     async def write(transaction: str, ordered: list[EntityRow]) -> set[str]:
         async with services.pool.acquire() as conn, conn.transaction():
-            return await writes_store.upsert_entities(conn, "c", transaction, ordered)
+            return await upserts_store.upsert_entities(conn, "c", transaction, ordered)
 
     for _ in range(3):
         written = await asyncio.gather(write("T1", rows), write("T2", rows[::-1]))
@@ -130,13 +131,13 @@ async def test_items_come_and_go_with_their_collection_without_a_foreign_key(
     collection that is gone writes nothing, and a collection's delete takes its items along,
     with no change-feed events for them."""
     rows = [EntityRow(f"e{i}", "T", {}, {"id": f"e{i}"}) for i in range(3)]
-    assert await writes_store.upsert_entities(services.pool, "nowhere", "T0", rows) == set()
+    assert await upserts_store.upsert_entities(services.pool, "nowhere", "T0", rows) == set()
     assert await services.pool.fetchval("SELECT count(*) FROM er_entities") == 0
 
     await add_collection(services, "gone")
     await add_collection(services, "kept")
     for collection in ("gone", "kept"):
-        written = await writes_store.upsert_entities(services.pool, collection, "T1", rows)
+        written = await upserts_store.upsert_entities(services.pool, collection, "T1", rows)
         assert written == {"e0", "e1", "e2"}
     await services.pool.execute("DELETE FROM er_collections WHERE id = 'gone'")
     left = await services.pool.fetch("SELECT DISTINCT collection_id FROM er_entities")
@@ -153,7 +154,7 @@ async def test_a_collection_delete_waits_for_an_upsert_in_flight_and_takes_its_i
     async with services.pool.acquire() as writer:
         transaction = writer.transaction()
         await transaction.start()
-        assert await writes_store.upsert_entities(writer, "c", "T1", rows) == {"late"}
+        assert await upserts_store.upsert_entities(writer, "c", "T1", rows) == {"late"}
         deleting = asyncio.ensure_future(
             services.pool.execute("DELETE FROM er_collections WHERE id = 'c'")
         )

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import pytest
 from aiohttp.test_utils import TestClient
 
+from shared.er import batches
 from shared.services import Services
 from tests.conftest import TokenFactory, bearer
 from tests.er_helpers import ALL_SCOPES, entity, post_items, two_collections, upsert_ok
@@ -96,3 +100,55 @@ async def test_a_change_to_a_type_schema_reaches_the_next_batch_despite_the_cach
     response = await post_items(client, token, "entities", HERE, [entity(ns, "c", "AHU")])
     (failure,) = (await response.json())["data"]["responses"]["failure"]
     assert "'customData' is a required property" in failure["message"]
+
+
+async def test_an_item_created_differently_while_a_batch_ran_fails_and_the_batch_is_recorded_once(
+    client: TestClient,
+    services: Services,
+    make_token: TokenFactory,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The rows, logs and job go in one statement (migration 046), built after the look-ups: an
+    item another batch creates with another type in between makes the statement write nothing,
+    and the batch runs again in a transaction that fails that item alone."""
+    token = await make_token("alice", *ALL_SCOPES)
+    ns = await two_collections(client, services.pool, token)
+    headers = {**bearer(token), "ercollectionid": HERE, "async": "false"}
+    real_judge_for, raced = batches.judge_for, []
+
+    def racing_judge_for(*args: Any) -> Any:
+        judge_chunk = real_judge_for(*args)
+
+        async def judge_then_race(*judge_args: Any) -> Any:
+            judged = await judge_chunk(*judge_args)
+            if not raced:  # the racing batch's own judge does not race again
+                raced.append(True)
+                other = [entity(ns, "a", "Fan")]
+                response = await client.post("/apollo/er/entities", json=other, headers=headers)
+                assert response.status == 207, await response.text()
+            return judged
+
+        return judge_then_race
+
+    monkeypatch.setattr(batches, "judge_for", racing_judge_for)
+    items = [entity(ns, "a", "AHU"), entity(ns, "b", "AHU")]
+    response = await client.post("/apollo/er/entities", json=items, headers=headers)
+    body = await response.json()
+    assert response.status == 207, body
+    assert raced
+    responses = body["data"]["responses"]
+    assert [s["id"] for s in responses["success"]] == ["b"]
+    assert [f["id"] for f in responses["failure"]] == ["a"]
+    stored = await services.pool.fetch("SELECT id, entity_type FROM er_entities ORDER BY id")
+    assert [(row["id"], row["entity_type"].split("__")[-1]) for row in stored] == [
+        ("a", "Fan"), ("b", "AHU"),
+    ]  # fmt: skip
+    logs = await services.pool.fetch(
+        "SELECT item_id, state FROM status_logs WHERE transaction_id = $1 ORDER BY position",
+        body["transactionId"],
+    )
+    assert [(log["item_id"], log["state"]) for log in logs] == [("a", "Failed"), ("b", "Completed")]
+    jobs = await services.pool.fetch("SELECT request->>'transactionId' AS t, result FROM jobs")
+    ours = [job for job in jobs if job["t"] == body["transactionId"]]
+    assert len(jobs) == 2 and len(ours) == 1
+    assert ours[0]["result"]["responses"] == responses

@@ -1,5 +1,6 @@
-"""Entity and relationship rows, and staged batches, as batch jobs read and write them:
-set-based, one statement per step for a whole chunk, never a round trip per item.
+"""Staged batches, and the stored rows a chunk's checks read, as batch jobs use them (the rows
+are written by upserts.py): set-based, one statement per step for a whole chunk, never a round
+trip per item.
 
 Look-ups join an ``unnest`` of the ids to a ``LATERAL ... LIMIT 1`` index probe, a plan that
 does not depend on statistics: a table that was never analysed cannot turn them into scans.
@@ -7,14 +8,12 @@ does not depend on statistics: a table that was never analysed cannot turn them 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
-from operator import attrgetter
-from typing import Any, TypeVar
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 import asyncpg
 
 from shared.db import Executor
-from shared.er.items import EntityRow, RelationshipRow
 from shared.er.validation import Stored
 from shared.text import json_text, json_value
 
@@ -108,51 +107,6 @@ FROM unnest($4::text[]) AS u(id),
 LATERAL (SELECT r.id, r.relationship_type AS type_id, r.derived FROM er_relationships r
          WHERE r.collection_id = $3 AND r.id = u.id LIMIT 1) AS s
 """
-# What the foreign key to er_collections did row by row, once per statement (migration 026):
-# the collection is locked against deletion until the upsert's transaction ends, and an upsert
-# into a collection that is gone writes nothing.
-COLLECTION_HELD = "held AS (SELECT id FROM er_collections WHERE id = $1 FOR KEY SHARE)"
-# The WHERE of each upsert is the last guard of immutable fields: a row whose type or derived
-# fields differ (a concurrent batch created it differently) is left alone and not RETURNed.
-# Bodies and derived fields arrive as JSON text (encoded once, by orjson) and are cast here.
-UPSERT_ENTITIES = f"""
-WITH {COLLECTION_HELD}
-INSERT INTO er_entities (collection_id, id, entity_type, derived, body, transaction_id)
-SELECT k.id, u.id, u.entity_type, u.derived::jsonb, u.body::json, $6
-FROM held AS k,
-     unnest($2::text[], $3::text[], $4::text[], $5::text[]) AS u(id, entity_type, derived, body)
-ON CONFLICT (collection_id, id) DO UPDATE
-SET body = EXCLUDED.body, transaction_id = EXCLUDED.transaction_id, updated_at = now()
-WHERE er_entities.entity_type = EXCLUDED.entity_type AND er_entities.derived = EXCLUDED.derived
-RETURNING id
-"""
-UPSERT_RELATIONSHIPS = f"""
-WITH {COLLECTION_HELD}
-INSERT INTO er_relationships
-    (collection_id, id, relationship_type, source_entity_id, destination_collection_id,
-     destination_entity_id, derived, body, transaction_id)
-SELECT k.id, u.id, u.relationship_type, u.source_id, u.destination_collection_id,
-       u.destination_id, u.derived::jsonb, u.body::json, $9
-FROM held AS k, unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[])
-     AS u(id, relationship_type, source_id, destination_collection_id, destination_id, derived,
-          body)
-ON CONFLICT (collection_id, id) DO UPDATE
-SET source_entity_id = EXCLUDED.source_entity_id,
-    destination_collection_id = EXCLUDED.destination_collection_id,
-    destination_entity_id = EXCLUDED.destination_entity_id,
-    body = EXCLUDED.body, transaction_id = EXCLUDED.transaction_id, updated_at = now()
-WHERE er_relationships.relationship_type = EXCLUDED.relationship_type
-  AND er_relationships.derived = EXCLUDED.derived
-RETURNING id
-"""
-
-
-RowT = TypeVar("RowT", EntityRow, RelationshipRow)
-
-
-def by_id(rows: Sequence[RowT]) -> list[RowT]:
-    """Concurrent batches lock the rows they share in the same order, so they cannot deadlock."""
-    return sorted(rows, key=lambda row: row.id)
 
 
 def chunked(items: Sequence[Any], size: int = CHUNK_SIZE) -> list[Sequence[Any]]:
@@ -265,49 +219,3 @@ async def relationship_lookups(
         else:
             stored[row["id"]] = Stored(row["type_id"], row["derived"])
     return entity_types, stored
-
-
-async def _upsert(
-    db: Executor,
-    sql: str,
-    collection_id: str,
-    transaction_id: str,
-    rows: Sequence[RowT],
-    columns: Sequence[Callable[[RowT], str]],
-) -> set[str]:
-    """Write the rows, one array per column between the id and the derived fields, as both
-    upserts take them; returns the ids actually written."""
-    if not rows:
-        return set()
-    rows = by_id(rows)
-    written = await db.fetch(
-        sql,
-        collection_id,
-        [row.id for row in rows],
-        *([column(row) for row in rows] for column in columns),
-        [json_text(row.derived) for row in rows],
-        [json_text(row.body) for row in rows],
-        transaction_id,
-    )
-    return {record["id"] for record in written}
-
-
-async def upsert_entities(
-    db: Executor, collection_id: str, transaction_id: str, rows: Sequence[EntityRow]
-) -> set[str]:
-    """Write the rows; returns the ids actually written."""
-    columns = [attrgetter("entity_type")]
-    return await _upsert(db, UPSERT_ENTITIES, collection_id, transaction_id, rows, columns)
-
-
-async def upsert_relationships(
-    db: Executor, collection_id: str, transaction_id: str, rows: Sequence[RelationshipRow]
-) -> set[str]:
-    """Write the rows; returns the ids actually written."""
-    columns = [
-        attrgetter("relationship_type"),
-        attrgetter("source_entity_id"),
-        attrgetter("destination_collection_id"),
-        attrgetter("destination_entity_id"),
-    ]
-    return await _upsert(db, UPSERT_RELATIONSHIPS, collection_id, transaction_id, rows, columns)
