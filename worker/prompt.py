@@ -6,11 +6,12 @@ What it changes in arq's ``Worker`` (pinned to arq 0.28, whose internals this su
   each job's in-progress key atomically, so workers never race for the same ids and one round
   trip starts many jobs, in the queue's fair order and within each principal's running-jobs
   limit (``shared.jobs.fair_queue``). PostgreSQL then leases them in one statement.
-- **Pick-up**: the gateway publishes on a wake channel after each enqueue; when the queue held
-  nothing else (so fair order cannot be broken), the message names the jobs and an idle worker
-  leases them in PostgreSQL straight away (one round trip before the handler, not the claim
-  script's and then the lease's). A finished job frees its slot at once, so a worker claims
-  from the queue again as soon as it can take more work.
+- **Pick-up**: when the queue held nothing else (so fair order cannot be broken), the enqueue
+  hands the jobs to one idle worker (a Redis list that every worker with a free slot blocks
+  on), which leases them in PostgreSQL straight away (one round trip before the handler, not
+  the claim script's and then the lease's); any other enqueue publishes on a wake channel that
+  every idle worker hears. A finished job frees its slot at once, so a worker claims from the
+  queue again as soon as it can take more work.
 - **Leases**: a running job's claim (in Redis and in PostgreSQL) is a short lease the worker
   renews while it lives; a dead worker's job is taken over once its lease runs out.
 - **Outcomes**: written once each, in batches, retried through outages (``shared.jobs.recorder``).
@@ -82,6 +83,8 @@ class PromptWorker(Worker):
         self.worker_id = new_worker_id()
         self.contexts: dict[str, JobContext] = {}
         self._wake = asyncio.Event()
+        # Set when a slot frees: a worker takes handoffs only while it has room for them.
+        self._slot_freed = asyncio.Event()
         # What the next turn of the loop does: lease the jobs wake messages named, and claim
         # from the queue (at start, after each poll delay, when a slot frees, after a big enqueue).
         self._offered: list[str] = []
@@ -116,6 +119,7 @@ class PromptWorker(Worker):
         ]
         if self.wake_on_enqueue:
             helpers.append(asyncio.create_task(self._listen_for_wakeups()))
+            helpers.append(asyncio.create_task(self._take_handoffs()))
         if self.reconcile_interval_s > 0:
             helpers.append(asyncio.create_task(self._reconcile()))
         log.info("worker started", worker_id=self.worker_id, kinds=sorted(self.job_kinds))
@@ -281,6 +285,7 @@ class PromptWorker(Worker):
     def _job_done(self, token: str) -> None:
         self.tasks.pop(token, None)
         self.contexts.pop(token, None)
+        self._slot_freed.set()
         if self._queue_may_hold or self.burst:  # a burst checks whether it has finished
             self._claim_due = True
             self._wake.set()
@@ -309,6 +314,7 @@ class PromptWorker(Worker):
             outcome = await run_claimed(context, kind)
         # The handler is done: from here on only the outcome's write holds the job.
         self.contexts.pop(context.token, None)
+        self._slot_freed.set()
         if outcome.state is JobState.COMPLETE:
             self.jobs_complete += 1
         else:
@@ -373,6 +379,32 @@ class PromptWorker(Worker):
         await listen_forever(
             self.pool, wake_channel(self.queue_name), self._woken, self._resubscribed
         )
+
+    async def _take_handoffs(self) -> None:
+        """Block on the handoff list while a slot is free: each entry (the jobs one enqueue
+        named) reaches exactly one worker, so the others neither wake nor try a lease that
+        finds nothing. An entry lost on its way (this worker stopping, a lost connection) only
+        delays its jobs: they are in the queue, and the next poll claims them."""
+        delays = backoff_delays()
+        key = self.fair_queue.keys.handoff
+        while True:
+            while not self._free_slots():
+                self._slot_freed.clear()
+                await self._slot_freed.wait()
+            try:
+                # By name: redis-py types BLPOP's timeout as whole seconds (Redis 6 takes any).
+                blpop = self.pool.execute_command
+                popped = await blpop("BLPOP", key, self.poll_delay_s)  # type: ignore[no-untyped-call]
+            except Exception as exc:
+                if not is_outage(exc):
+                    raise
+                log.warning("could not take handed-off jobs", error=repr(exc))
+                await asyncio.sleep(next(delays))
+                continue
+            delays = backoff_delays()
+            if popped:
+                entry = popped[1]
+                self._woken(entry.decode() if isinstance(entry, bytes) else str(entry))
 
     def _woken(self, message: str) -> None:
         tokens = wake_tokens(message)

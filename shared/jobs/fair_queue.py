@@ -37,6 +37,11 @@ JOB_KEY_TTL_MS = 86_400_000
 PROMOTE_PER_CLAIM = 1000
 # Queue entries whose claims (and principals) the claim script looks up in one command each.
 LOOKUP_CHUNK = 128
+# Handoff entries (one per enqueue that named its jobs) kept for a worker to take, and how long:
+# an entry no worker took in time is only a lease attempt that finds nothing, since every named
+# job is still in the queue, where a poll claims it (docs/jobs.md, "Speed").
+HANDOFF_MAX = 64
+HANDOFF_TTL_MS = 5000
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,15 +95,24 @@ class Keys:
     def parked_prefix(self) -> str:
         return f"{self.queue}:parked:"
 
+    @property
+    def handoff(self) -> str:
+        """The list of named jobs that idle workers block on: each entry reaches one worker."""
+        return f"{self.queue}:handoff"
+
     def all(self) -> list[str]:
-        return [self.queue, self.deferred, self.owners, self.clocks, self.now, self.parked]
+        return [
+            self.queue, self.deferred, self.owners, self.clocks, self.now, self.parked,
+            self.handoff,
+        ]  # fmt: skip
 
 
 # KEYS: Keys.all(). ARGV: job key prefix, its TTL, the wake channel, how many jobs a wake may
 # name (0: none), the in-progress prefix, the running limit (0: none), the running-set prefix,
 # then per job its token, arq payload, principal, group (its ER collection, or '') and cost.
-# The wake names the jobs (a worker then leases them straight in PostgreSQL, skipping the claim
-# script) only when fair order cannot tell: every job already in the queue is claimed, and each
+# The jobs are named (pushed, space-separated, onto the handoff list, where exactly one idle
+# worker pops them and leases them straight in PostgreSQL, skipping the claim script; no wake
+# is published, so the other idle workers sleep on) only when fair order cannot tell: every job already in the queue is claimed, and each
 # principal stays within its limit counting these; those jobs count as running at once. A principal's
 # clock is one per group, in a sorted set of that principal's groups; a group whose clock the
 # queue's virtual now has passed has nothing queued ahead and is dropped. Each job's cost counts
@@ -146,12 +160,14 @@ end
 if named then
   -- They are the queue's front: the claim script would have moved its virtual now to them.
   if top > now then redis.call('SET', KEYS[5], top) end
-  redis.call('PUBLISH', ARGV[3], table.concat(tokens, ' '))
+  redis.call('RPUSH', KEYS[7], table.concat(tokens, ' '))
+  redis.call('LTRIM', KEYS[7], -HANDOFF_MAX, -1)
+  redis.call('PEXPIRE', KEYS[7], HANDOFF_TTL_MS)
 else
   redis.call('PUBLISH', ARGV[3], '')
 end
 return #ARGV
-"""
+""".replace("HANDOFF_MAX", str(HANDOFF_MAX)).replace("HANDOFF_TTL_MS", str(HANDOFF_TTL_MS))
 
 # KEYS: Keys.all(). ARGV: now (ms), slots wanted, claim (ms), in-progress prefix, how far to
 # scan, the running limit (0: none), the running-set prefix, the parked-set prefix.
@@ -314,8 +330,9 @@ def _text(value: bytes | str) -> str:
 async def enqueue(
     redis: Redis, queue_name: str, jobs: list[QueuedJob], *, running_limit: int | None
 ) -> None:
-    """Queue each job under its token, in its principal's fair order, and wake idle workers,
-    naming the jobs when a worker may lease them at once (see ENQUEUE); ``running_limit``:
+    """Queue each job under its token, in its principal's fair order, and either hand the
+    jobs to one idle worker, when it may lease them at once, or wake every idle worker to
+    claim from the queue (see ENQUEUE); ``running_limit``:
     each principal's limit on running jobs (0: none), or None never to name them (jobs
     re-queued after Redis lost them: their claims are the reconciler's business)."""
     if not jobs:

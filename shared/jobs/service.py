@@ -15,6 +15,7 @@ from shared.db import Executor
 from shared.errors import (
     Conflict,
     Forbidden,
+    JobTimeout,
     NotFound,
     ServiceUnavailable,
     Unprocessable,
@@ -91,29 +92,36 @@ class JobService:
         on_refused: OnRefused | None = None,
         cost: int = 1,
         fair_group: str = "",
+        durable: bool = True,
     ) -> JobRecord:
         """Record the job and queue it; with a key seen before, the first job and nothing new.
         ``cost`` (its items, for a batch) sets how far the job moves its principal's clock in
         the queue's fair order, ``fair_group`` (an ER batch's collection) which of the
-        principal's clocks."""
+        principal's clocks. ``durable=False``: the caller tells no one of the job before its
+        outcome (``run_and_wait``), so a row recorded in one statement may commit without
+        waiting for the WAL's flush; the outcome's commit flushes it."""
         key, digest = (idempotency.key, idempotency.request_sha256) if idempotency else (None, None)
 
         admission = stage if isinstance(stage, Admission) else None
+        # Nothing else to write atomically: one statement, no transaction round trips.
+        one_statement = idempotency is None and (stage is None or admission is not None)
+        flush = durable or not one_statement
 
         async def write(conn: Executor, token: str) -> JobRecord:
             if admission is not None:
                 # The admission's lock and count ride in the insert: one statement.
                 return await self._insert_admitted(
-                    conn, token, kind, request, key, digest, admission
+                    conn, token, kind, request, key, digest, admission, flush=flush
                 )
-            job = await store.insert(conn, token, kind, principal.id, request, key, digest)
+            job = await store.insert(
+                conn, token, kind, principal.id, request, key, digest, flush=flush
+            )
             if stage is not None:
                 assert isinstance(conn, asyncpg.Connection)
                 await stage(conn, token)
             return job
 
-        if idempotency is None and (stage is None or admission is not None):
-            # Nothing else to write atomically: one statement, no transaction round trips.
+        if one_statement:
             job = await write(self._pool, new_job_token())
             is_new = True
         else:
@@ -179,6 +187,8 @@ class JobService:
         key: str | None,
         digest: str | None,
         admission: Admission,
+        *,
+        flush: bool,
     ) -> JobRecord:
         settings = admission.settings
         limits = (
@@ -187,7 +197,7 @@ class JobService:
             settings.queued_items_per_principal,
         )
         job, jobs, items = await store.insert_admitted(
-            db, token, kind, admission.principal_id, request, key, digest, limits
+            db, token, kind, admission.principal_id, request, key, digest, limits, flush=flush
         )
         if job is None:
             admission.refuse_if_over(Queued(jobs=jobs, items=items))
@@ -275,8 +285,14 @@ class JobService:
     ) -> Any:
         """Submit a job and wait for it: its result, or its failure raised as the domain error."""
         mark = self.mark()
-        submitted = await self.submit(kind, principal, request, **submit_options)
-        job = await self.wait(submitted.token, unfinished_at=None if submitted.done else mark)
+        submitted = await self.submit(kind, principal, request, durable=False, **submit_options)
+        try:
+            job = await self.wait(submitted.token, unfinished_at=None if submitted.done else mark)
+        except JobTimeout:
+            # The answer names the token: its row must outlive a crash from here on.
+            if not await store.make_durable(self._pool, submitted.token):
+                raise ServiceUnavailable("The job was lost; try again") from None
+            raise
         if job.state is not JobState.COMPLETE:
             raise error_for_status(job.error_status or 500, job.error_message or "Job failed")
         return job.result

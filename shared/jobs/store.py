@@ -49,6 +49,28 @@ inserted AS (
 )
 SELECT queued.queued_jobs, queued.queued_items, inserted.* FROM queued LEFT JOIN inserted ON true
 """
+# The same two inserts for a job whose caller waits for its outcome before answering anyone
+# (``JobService.run_and_wait``): their commit does not wait for the WAL's flush. The outcome's
+# commit, synchronous, flushes (and replicates) the WAL in order, the insert's before it, so
+# nothing the caller is told depends on an unflushed row; a wait that gives up and hands the
+# token out first makes the row durable (``make_durable``).
+_UNFLUSHED = "unflushed AS (SELECT set_config('synchronous_commit', 'off', true) AS commit_mode)"
+INSERT_JOB_UNFLUSHED = f"""
+WITH {_UNFLUSHED}
+INSERT INTO jobs (token, kind, principal_id, request, progress_message, idempotency_key,
+                  request_sha256)
+SELECT $1, $2, $3, $4::json, 'Queued', $5, $6 FROM unflushed WHERE commit_mode = 'off'
+RETURNING {JOB_COLUMNS}
+"""
+INSERT_ADMITTED_JOB_UNFLUSHED = INSERT_ADMITTED_JOB.replace(
+    "WITH queued AS (SELECT queued_jobs, queued_items FROM admission_queued($3::int, $1)),",
+    f"WITH {_UNFLUSHED},\nqueued AS (SELECT queued_jobs, queued_items"
+    " FROM unflushed, admission_queued($3::int, $1) WHERE commit_mode = 'off'),",
+)
+assert INSERT_ADMITTED_JOB_UNFLUSHED != INSERT_ADMITTED_JOB
+# Any write to a job's row commits synchronously, so it flushes (and replicates) every commit
+# before it, the row's unflushed insert included; no row: the insert was lost (a crash).
+MAKE_DURABLE = "UPDATE jobs SET changed_at = changed_at WHERE token = $1 RETURNING token"
 # Without RETURNING, it is also a part of a statement that writes the job's work with it (an ER
 # synchronous batch's, shared/er/store/sync_batch.py): completed_job_args gives its arguments.
 INSERT_COMPLETED_JOB_ROW = """
@@ -109,12 +131,18 @@ RETURNING {JOB_COLUMNS}
 # The lease of jobs a wake named, which every idle worker tries at once: a row another
 # transaction has locked (the winner's lease, an outcome being written) is skipped rather than
 # waited for; the job stays queued, so the usual claim still finds it if nobody leased it.
+# Its commit does not wait for the WAL's flush (synchronous_commit off for this statement's
+# own transaction, set inside it: one round trip): a lease a crash loses only lets the job run
+# again, and no outcome fenced by it becomes durable without it, since that outcome's own
+# synchronous commit flushes (and replicates) the WAL in order, the lease's before it
+# (docs/jobs.md, "Speed").
 LEASE_OFFERED_JOBS = f"""
-WITH free AS (
-    SELECT token AS free_token FROM jobs
+WITH unflushed AS (SELECT set_config('synchronous_commit', 'off', true) AS commit_mode),
+free AS (
+    SELECT token AS free_token FROM jobs, unflushed
     WHERE token = ANY($1::text[]) AND state = 'PROCESSING'
-      AND (lease_expires_at IS NULL OR lease_expires_at < now())
-    FOR UPDATE SKIP LOCKED
+      AND (lease_expires_at IS NULL OR lease_expires_at < now()) AND commit_mode = 'off'
+    FOR UPDATE OF jobs SKIP LOCKED
 )
 UPDATE jobs
 SET attempts = attempts + 1, started_at = coalesce(started_at, now()), changed_at = now(),
@@ -195,9 +223,13 @@ async def insert(
     request: Any,
     idempotency_key: str | None = None,
     request_sha256: str | None = None,
+    *,
+    flush: bool = True,
 ) -> JobRecord:
+    """``flush=False``: the commit does not wait for the WAL (see INSERT_JOB_UNFLUSHED)."""
+    statement = INSERT_JOB if flush else INSERT_JOB_UNFLUSHED
     row = await db.fetchrow(
-        INSERT_JOB, token, kind, principal_id, request, idempotency_key, request_sha256
+        statement, token, kind, principal_id, request, idempotency_key, request_sha256
     )
     return JobRecord.from_row(row)
 
@@ -211,13 +243,16 @@ async def insert_admitted(
     idempotency_key: str | None,
     request_sha256: str | None,
     limits: tuple[int, int, int],
+    *,
+    flush: bool = True,
 ) -> tuple[JobRecord | None, int, int]:
     """:func:`insert` if the principal has room: ``limits`` are its unfinished jobs' limit, the
     items this job brings and its queued items' limit. Returns the job (None if refused) and
     the principal's queued jobs and items without it."""
     max_jobs, items, max_items = limits
+    statement = INSERT_ADMITTED_JOB if flush else INSERT_ADMITTED_JOB_UNFLUSHED
     row = await db.fetchrow(
-        INSERT_ADMITTED_JOB, token, kind, principal_id, request, idempotency_key, request_sha256,
+        statement, token, kind, principal_id, request, idempotency_key, request_sha256,
         max_jobs, items, max_items,
     )  # fmt: skip
     assert row is not None  # the counts always answer one row
@@ -259,6 +294,11 @@ def completed_job_args(
         token, kind, principal_id, request, idempotency_key, request_sha256, json_text(result),
         *item_counts(result),
     ]  # fmt: skip
+
+
+async def make_durable(db: Executor, token: str) -> bool:
+    """Wait until the job's row is flushed (and on a synchronous standby); False: it is gone."""
+    return await db.fetchval(MAKE_DURABLE, token) is not None
 
 
 async def get(db: Executor, token: str) -> JobRecord | None:

@@ -10,7 +10,15 @@ from arq.constants import in_progress_key_prefix
 from arq.utils import timestamp_ms
 
 from shared.jobs.channels import wake_channel, wake_tokens
-from shared.jobs.fair_queue import FairQueue, QueuedJob, defer, enqueue, missing, waiting_counts
+from shared.jobs.fair_queue import (
+    FairQueue,
+    Keys,
+    QueuedJob,
+    defer,
+    enqueue,
+    missing,
+    waiting_counts,
+)
 from shared.jobs.reconciler import reconcile_once
 from shared.jobs.recorder import forget_in_redis
 from shared.services import Services
@@ -140,8 +148,9 @@ async def test_the_reconciler_leaves_parked_and_deferred_jobs_alone(services: Se
 async def test_a_wake_names_jobs_only_where_fair_order_and_the_limit_cannot_tell(
     services: Services,
 ) -> None:
-    # A named job is leased straight from the wake, past the claim script: only a queue whose
-    # every job is claimed, and a principal with room, may have its jobs named.
+    # A named job is handed to one worker, which leases it past the claim script: only a queue
+    # whose every job is claimed, and a principal with room, may have its jobs named. A named
+    # enqueue wakes nobody else; any other wakes every idle worker, naming nothing.
     name = services.settings.queue_name
     wakes = services.redis.pubsub()
     await wakes.subscribe(wake_channel(name))
@@ -149,10 +158,14 @@ async def test_a_wake_names_jobs_only_where_fair_order_and_the_limit_cannot_tell
 
     async def wake_after(jobs: list[QueuedJob], limit: int | None = 2) -> list[str]:
         await enqueue(services.redis, name, jobs, running_limit=limit)
-        message = await wakes.get_message(ignore_subscribe_messages=True, timeout=2)
-        assert message is not None
-        text = message["data"].decode() if isinstance(message["data"], bytes) else message["data"]
-        return names(wake_tokens(text))
+        entry = await services.redis.lpop(Keys(name).handoff)
+        # Published by the same script: by the time LPOP answers, a wake would be on its way.
+        message = await wakes.get_message(ignore_subscribe_messages=True, timeout=0.5)
+        if entry is not None:
+            assert message is None
+            return names(wake_tokens(entry.decode()))
+        assert message is not None and message["data"] in (b"", "")
+        return []
 
     queue = FairQueue(services.redis, name)
     try:

@@ -12,7 +12,7 @@ from arq.worker import Worker
 
 from shared.jobs import JobState, store
 from shared.jobs.channels import wake_channel, wake_message
-from shared.jobs.fair_queue import FairQueue, QueuedJob, enqueue
+from shared.jobs.fair_queue import FairQueue, Keys, QueuedJob, enqueue
 from shared.services import Services
 from shared.settings import Settings
 from worker.prompt import PromptWorker
@@ -67,22 +67,18 @@ async def test_a_worker_drains_its_queue_in_batches_and_records_each_job_once(
 async def test_a_job_a_wake_names_is_leased_without_the_claim_script(
     services: Services, settings: Settings
 ) -> None:
-    # Neither job is in the queue, so the claim script cannot hand them out: only a wake
+    # Neither job is in the queue, so the claim script cannot hand them out: only a handoff
     # naming them starts one, and PostgreSQL's lease still decides, so the job another
-    # worker holds stays with it.
+    # worker holds stays with it. (The entry waits in the list for the worker to block on it.)
     principal = await services.auth.authenticate(await services.auth.create_token("al", ["view"]))
     named = await store.insert(services.pool, "a" * 32, "selftest", principal.id, NOOP)
     held = await store.insert(services.pool, "b" * 32, "selftest", principal.id, NOOP)
     await store.claim(services.pool, [held.token], "another-worker", 60)
     worker = make_worker(settings, poll_delay=60)
     running = asyncio.create_task(worker.main())
-    channel = wake_channel(settings.queue_name)
+    handoff = Keys(settings.queue_name).handoff
     try:
-        for _ in range(500):  # until the worker listens
-            if (await services.redis.pubsub_numsub(channel))[0][1]:
-                break
-            await asyncio.sleep(0.02)
-        await services.redis.publish(channel, wake_message([named.token, held.token]))
+        await services.redis.rpush(handoff, wake_message([named.token, held.token]))
         for _ in range(500):
             job = await store.get(services.pool, named.token)
             if job is not None and job.done:
@@ -102,23 +98,19 @@ async def test_a_job_a_wake_names_is_leased_without_the_claim_script(
 async def test_a_wake_lease_passes_over_a_row_another_transaction_holds_locked(
     services: Services, settings: Settings
 ) -> None:
-    # Every idle worker tries the lease a wake offers; the loser must not wait on the row the
-    # winner's lease holds locked (here an open transaction stands for the winner), nor keep
-    # the other jobs of the same wake waiting with it.
+    # A wake's lease must not wait on a row another transaction holds locked (here an open
+    # transaction stands for a cancel, or for another worker's lease of a job that an old
+    # gateway's wake offered every worker), nor keep the other jobs it names waiting with it.
     principal = await services.auth.authenticate(await services.auth.create_token("al", ["view"]))
     locked = await store.insert(services.pool, "e" * 32, "selftest", principal.id, NOOP)
     free = await store.insert(services.pool, "f" * 32, "selftest", principal.id, NOOP)
     worker = make_worker(settings, poll_delay=60)
     running = asyncio.create_task(worker.main())
-    channel = wake_channel(settings.queue_name)
+    handoff = Keys(settings.queue_name).handoff
     try:
         async with services.pool.acquire() as winner, winner.transaction():
             await winner.execute("SELECT 1 FROM jobs WHERE token = $1 FOR UPDATE", locked.token)
-            for _ in range(500):  # until the worker listens
-                if (await services.redis.pubsub_numsub(channel))[0][1]:
-                    break
-                await asyncio.sleep(0.02)
-            await services.redis.publish(channel, wake_message([locked.token, free.token]))
+            await services.redis.rpush(handoff, wake_message([locked.token, free.token]))
             for _ in range(250):
                 job = await store.get(services.pool, free.token)
                 if job is not None and job.done:
@@ -152,8 +144,9 @@ async def test_the_queue_is_claimed_every_poll_delay_however_many_wakes_come(
         # Queued as the reconciler does, so no wake names it.
         job_in_queue = QueuedJob("selftest", queued.token, principal.id)
         await enqueue(services.redis, settings.queue_name, [job_in_queue], running_limit=None)
-        for _ in range(100):  # 5 s of wakes, 20 a second, naming a job that does not exist
-            await services.redis.publish(channel, wake_message(["d" * 32]))
+        handoff = Keys(settings.queue_name).handoff
+        for _ in range(100):  # 5 s of handoffs, 20 a second, naming a job that does not exist
+            await services.redis.rpush(handoff, wake_message(["d" * 32]))
             job = await store.get(services.pool, queued.token)
             if job is not None and job.done:
                 break
