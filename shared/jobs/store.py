@@ -114,17 +114,21 @@ RELEASE_EXPIRED_KEY = """
 UPDATE jobs SET idempotency_key = NULL
 WHERE principal_id = $1 AND idempotency_key = $2 AND created_at <= now() - interval '24 hours'
 """
-# Takes the jobs that are still unfinished and not leased by a live worker; a job another
-# worker holds is left alone, so no job runs twice at the same time.
-CLAIM_JOBS = f"""
-UPDATE jobs
+# What a lease writes, whether the claim script or the handoff offered the job ($2 the worker, $3
+# the lease's seconds).
+_LEASE_SET = """\
 SET attempts = attempts + 1, started_at = coalesce(started_at, now()), changed_at = now(),
     attempt_workers = array_append(attempt_workers, $2),
     attempt_started_at = array_append(attempt_started_at, now()),
     lease_owner = $2, lease_expires_at = now() + make_interval(secs => $3),
     progress_message = CASE WHEN attempts = 0 THEN 'Running'
                             ELSE 'Running again after an interrupted attempt' END
-WHERE token = ANY($1::text[]) AND state = 'PROCESSING'
+"""
+# Takes the jobs that are still unfinished and not leased by a live worker; a job another
+# worker holds is left alone, so no job runs twice at the same time.
+CLAIM_JOBS = f"""
+UPDATE jobs
+{_LEASE_SET}WHERE token = ANY($1::text[]) AND state = 'PROCESSING'
   AND (lease_expires_at IS NULL OR lease_expires_at < now())
 RETURNING {JOB_COLUMNS}
 """
@@ -145,13 +149,7 @@ free AS (
     FOR UPDATE OF jobs SKIP LOCKED
 )
 UPDATE jobs
-SET attempts = attempts + 1, started_at = coalesce(started_at, now()), changed_at = now(),
-    attempt_workers = array_append(attempt_workers, $2),
-    attempt_started_at = array_append(attempt_started_at, now()),
-    lease_owner = $2, lease_expires_at = now() + make_interval(secs => $3),
-    progress_message = CASE WHEN attempts = 0 THEN 'Running'
-                            ELSE 'Running again after an interrupted attempt' END
-FROM free
+{_LEASE_SET}FROM free
 WHERE token = free_token AND state = 'PROCESSING'
   AND (lease_expires_at IS NULL OR lease_expires_at < now())
 RETURNING {JOB_COLUMNS}
