@@ -357,6 +357,13 @@ class Settings:
         whole(1),
         WORK,
     )
+    chunk_loops_per_principal: int = setting(
+        "CHUNK_LOOPS_PER_PRINCIPAL",
+        1,
+        "chunks of one principal's ER batches that one worker process works on at once (2 overlaps a lone batch's validation with its SQL, at the cost of other principals' latency beside a flood)",
+        whole(1),
+        WORK,
+    )
     sparql_processes: int = setting(
         "SPARQL_PROCESSES",
         3,

@@ -52,10 +52,10 @@ _shares: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, FairShare] = (
 )
 
 
-def _share() -> FairShare:
+def _share(per_principal: int) -> FairShare:
     loop = asyncio.get_running_loop()
     if loop not in _shares:
-        _shares[loop] = FairShare()
+        _shares[loop] = FairShare(per_principal)
     return _shares[loop]
 
 
@@ -153,7 +153,7 @@ async def _work_on(
     chunks this job processed."""
     transaction_id = request.transactionId
     wanted = max(0, min(limit, PER_PROCESS - _working[transaction_id]))
-    loops = await _share().take(job.principal_id, wanted)
+    loops = await _share(job.settings.chunk_loops_per_principal).take(job.principal_id, wanted)
     if not loops:
         return 0
     _working[transaction_id] += loops
@@ -165,7 +165,7 @@ async def _work_on(
         _working[transaction_id] -= loops
         if _working[transaction_id] <= 0:
             del _working[transaction_id]
-        await _share().give_back(job.principal_id, loops)
+        await _share(job.settings.chunk_loops_per_principal).give_back(job.principal_id, loops)
     return sum(counts)
 
 

@@ -4,12 +4,15 @@ A worker takes as many jobs as it has slots (100), so a principal that queues tw
 batches has all twenty running in every worker at once, each working on two chunks: another
 principal's one small batch then shares the process with forty chunk loops and waits seconds for
 its turn on the event loop and the connection pool. Instead, each process lets a principal's
-batches work on at most ``PER_PRINCIPAL`` chunks at once, whatever the number of its batches;
+batches work on at most ``per_principal`` chunks at once, whatever the number of its batches;
 batches over the share wait here (not in PostgreSQL) for one of the principal's loops to end.
 Another principal's batch finds its share free and starts at once.
 
-Two loops per principal are what one batch gets in a process anyway (one overlaps its
-validation with the other's SQL), so a flood still keeps the process busy when it is alone.
+One loop per principal by default (``BRICKYARD_CHUNK_LOOPS_PER_PRINCIPAL``): a second one overlaps a batch's validation with its SQL, which a lone
+batch in a single worker process gains about 20% from, but beside a flood it doubles what the
+flood takes from the CPU and the WAL that other principals' synchronous calls wait on (their
+p99 1.5-2x better with one loop; docs/jobs.md, "Fairness between principals"). With two or more
+worker processes a lone batch's chunk helpers run in the others, so its rate does not change.
 """
 
 from __future__ import annotations
@@ -17,7 +20,6 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 
-PER_PRINCIPAL = 2
 # A batch waiting for its principal's share looks at its own state (cancel, chunks finished by
 # other processes) this often.
 WAIT_FOR_SHARE_S = 0.5
@@ -26,7 +28,7 @@ WAIT_FOR_SHARE_S = 0.5
 class FairShare:
     """Chunk loops per principal in this process."""
 
-    def __init__(self, per_principal: int = PER_PRINCIPAL) -> None:
+    def __init__(self, per_principal: int) -> None:
         self.per_principal = per_principal
         self._loops: Counter[int] = Counter()
         self._freed: asyncio.Condition | None = None

@@ -223,7 +223,8 @@ async def test_a_worker_killed_mid_batch_leaves_one_row_and_one_final_log_per_it
         " VALUES ($1, $2, $3, 'ahu-0', $1, 'fan-0', '{}', '{}', 'held')",
         HERE, items[5500]["id"], items[5500]["relationshipType"],
     )  # fmt: skip
-    worker = start(services.settings, "worker")
+    # Two loops, so the other chunks go on while the held row stops one.
+    worker = start(services.settings.replace(chunk_loops_per_principal=2), "worker")
     try:
         body = await accept(client, token, items)
         job_token, transaction = body["data"]["token"], body["transactionId"]
