@@ -153,7 +153,8 @@ async def _work_on(
     chunks this job processed."""
     transaction_id = request.transactionId
     wanted = max(0, min(limit, PER_PROCESS - _working[transaction_id]))
-    loops = await _share(job.settings.chunk_loops_per_principal).take(job.principal_id, wanted)
+    share = _share(job.settings.chunk_loops_per_principal)
+    loops = await share.take(job.principal_id, wanted)
     if not loops:
         return 0
     _working[transaction_id] += loops
@@ -165,7 +166,7 @@ async def _work_on(
         _working[transaction_id] -= loops
         if _working[transaction_id] <= 0:
             del _working[transaction_id]
-        await _share(job.settings.chunk_loops_per_principal).give_back(job.principal_id, loops)
+        await share.give_back(job.principal_id, loops)
     return sum(counts)
 
 

@@ -8,11 +8,12 @@ batches work on at most ``per_principal`` chunks at once, whatever the number of
 batches over the share wait here (not in PostgreSQL) for one of the principal's loops to end.
 Another principal's batch finds its share free and starts at once.
 
-One loop per principal by default (``BRICKYARD_CHUNK_LOOPS_PER_PRINCIPAL``): a second one overlaps a batch's validation with its SQL, which a lone
-batch in a single worker process gains about 20% from, but beside a flood it doubles what the
-flood takes from the CPU and the WAL that other principals' synchronous calls wait on (their
-p99 1.5-2x better with one loop; docs/jobs.md, "Fairness between principals"). With two or more
-worker processes a lone batch's chunk helpers run in the others, so its rate does not change.
+One loop per principal by default (``BRICKYARD_CHUNK_LOOPS_PER_PRINCIPAL``). A second one
+overlaps a batch's validation with its SQL, about 20% for a lone batch in a single worker
+process, but beside a flood it doubles what the flood takes from the CPU and the WAL that other
+principals' synchronous calls wait on (their p99 1.5-2x better with one; docs/jobs.md,
+"Fairness between principals"). With two or more worker processes a lone batch's chunk helpers
+run in the others, so its rate does not change.
 """
 
 from __future__ import annotations
